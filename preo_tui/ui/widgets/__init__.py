@@ -1,0 +1,1 @@
+"""Reusable widgets: tables, panes, modals, editors."""

@@ -1,0 +1,108 @@
+"""The layering rules of DEVELOPERS.md, enforced.
+
+Static: every module under a package is parsed and its imports (including relative and
+function-level ones) are checked against that package's forbidden prefixes. Dynamic: importing
+the Textual-free packages in a fresh interpreter must not load ``textual``.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "preo_tui"
+
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "api": ("textual", "preo_tui.ui", "preo_tui.store", "preo_tui.sandbox"),
+    "store": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+    "cel": ("textual", "preo_tui.ui", "preo_tui.sandbox", "preo_tui.api", "preo_tui.store"),
+    "sandbox": ("textual", "preo_tui.ui", "preo_tui.api", "preo_tui.store"),
+    "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+}
+
+
+def _module_name(path: Path, root: Path) -> str:
+    rel = path.relative_to(root.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_names(path: Path, root: Path = ROOT) -> set[str]:
+    """Every absolute module name ``path`` imports, with relative imports resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    here = _module_name(path, root).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            names.add(mod)
+            names.update(f"{mod}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
+            if node.args and isinstance(node.args[0], ast.Constant):
+                names.add(str(node.args[0].value))
+    return names
+
+
+def violations(target: str, root: Path = ROOT) -> list[str]:
+    path = root / target
+    files = [path] if path.is_file() else sorted(path.rglob("*.py"))
+    found = []
+    for file in files:
+        for name in imported_names(file, root):
+            for bad in FORBIDDEN[target]:
+                if name == bad or name.startswith(bad + "."):
+                    found.append(f"{file.relative_to(root.parent)} imports {name}")
+    return found
+
+
+@pytest.mark.parametrize("target", sorted(FORBIDDEN))
+def test_layer_imports(target: str) -> None:
+    assert violations(target) == []
+
+
+@pytest.mark.parametrize("module", ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config"])
+def test_textual_free_at_runtime(module: str) -> None:
+    code = (
+        "import importlib, pkgutil, sys\n"
+        f"m = importlib.import_module({module!r})\n"
+        "if hasattr(m, '__path__'):\n"
+        "    for info in pkgutil.walk_packages(m.__path__, m.__name__ + '.'):\n"
+        "        importlib.import_module(info.name)\n"
+        "bad = sorted(k for k in sys.modules if k == 'textual' or k.startswith('textual.'))\n"
+        "print(bad[:3]); sys.exit(1 if bad else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
+    """The test of the test: a planted forbidden import in each layer is reported."""
+    root = tmp_path / "preo_tui"
+    for pkg in ("api", "store", "cel", "sandbox"):
+        (root / pkg / "deep").mkdir(parents=True)
+        (root / pkg / "__init__.py").write_text("")
+        (root / pkg / "deep" / "__init__.py").write_text("")
+    (root / "api" / "deep" / "m.py").write_text("def f():\n    from textual.widgets import Static\n")
+    (root / "store" / "m.py").write_text("import textual\n")
+    (root / "cel" / "m.py").write_text("from ..ui import app\n")
+    (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.screens import refunds\n")
+    (root / "config.py").write_text("__import__('textual')\n")
+    assert violations("api", root) == ["preo_tui/api/deep/m.py imports textual.widgets",
+                                       "preo_tui/api/deep/m.py imports textual.widgets.Static"]
+    assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
+    assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
+    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.screens" in violations("sandbox", root)
+    assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
