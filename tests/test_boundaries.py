@@ -61,7 +61,7 @@ def violations(target: str, root: Path = ROOT) -> list[str]:
     files = [path] if path.is_file() else sorted(path.rglob("*.py"))
     found = []
     for file in files:
-        for name in imported_names(file, root):
+        for name in sorted(imported_names(file, root)):
             for bad in FORBIDDEN[target]:
                 if name == bad or name.startswith(bad + "."):
                     found.append(f"{file.relative_to(root.parent)} imports {name}")

@@ -1,0 +1,119 @@
+"""Shared model plumbing: the tolerant base model, value types and ``Page[T]``.
+
+Tolerance (contract §11): unknown fields are kept (``extra="allow"``), a missing optional field
+is ``None``, an unknown enum value is kept as the plain string, money is ``Decimal``, and
+timestamps are timezone-aware (a naive timestamp from a server is taken as UTC). A value of the
+wrong type is a validation error, which the client turns into :class:`DecodeError`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+
+class PreoModel(BaseModel):
+    """Base of every response model: unknown fields kept, values not re-validated on set."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+    @property
+    def extra_fields(self) -> dict[str, Any]:
+        """Fields the server sent that this client does not know."""
+        return dict(self.__pydantic_extra__ or {})
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _not_bool(value: Any) -> Any:
+    # JSON true/false is never a money amount or a count.
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number here")
+    return value
+
+
+def _date_only(value: Any) -> Any:
+    # "2026-07-01" or a full timestamp: keep the calendar date.
+    if isinstance(value, str) and "T" in value:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    return value
+
+
+#: A timezone-aware timestamp (naive input is taken as UTC).
+Timestamp = Annotated[datetime, AfterValidator(_aware)]
+
+#: A calendar date (a full timestamp is reduced to its date).
+DateValue = Annotated[date, BeforeValidator(_date_only)]
+
+#: Money in the currency's main unit, exact.
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_not_bool),
+    PlainSerializer(lambda d: float(d), return_type=float, when_used="json"),
+]
+
+#: An integer count (``true`` is not a count).
+Count = Annotated[int, BeforeValidator(_not_bool)]
+
+
+E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
+
+#: ``Tolerant[RefundStatus]``: an enum member when the value is known, else the plain string
+#: (shown as-is). A non-string (``5``) is still a validation error.
+Tolerant = Annotated[E | str, Field(union_mode="left_to_right")]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list answer (DRF pagination): ``count``, ``next``, ``previous``,
+    ``results``; ``page`` is the page number that was asked for."""
+
+    model_config = ConfigDict(extra="allow")
+
+    count: Count = 0
+    next: str | None = None
+    previous: str | None = None
+    results: list[T] = Field(default_factory=list)
+    page: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, data: Any) -> Any:
+        # Tolerance: a server answering an unpaginated list is read as one complete page.
+        if isinstance(data, list):
+            return {"count": len(data), "next": None, "previous": None, "results": data}
+        return data
+
+    @property
+    def has_next(self) -> bool:
+        return bool(self.next)
+
+    @property
+    def has_previous(self) -> bool:
+        return bool(self.previous)
+
+    def next_params(self) -> dict[str, str] | None:
+        """The query parameters of ``next`` (the client re-requests its own path with them,
+        so the token never follows a ``next`` URL to another host)."""
+        if not self.next:
+            return None
+        return dict(parse_qsl(urlsplit(self.next).query, keep_blank_values=True))
+
+    @property
+    def extra_fields(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})

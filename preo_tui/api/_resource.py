@@ -1,0 +1,259 @@
+"""The base of every resource object: send an operation, decode its answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import lru_cache
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ._base import Page
+from ._transport import Body, HttpCore
+from .errors import DecodeError
+from .registry import Operation
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+#: Guard against a server whose ``next`` never ends (a bug there must not hang the client).
+MAX_PAGES = 100_000
+
+
+def query_value(value: Any) -> str | None:
+    """A filter value as a query string: enums by value, lists comma-separated, booleans
+    ``true``/``false``, datetimes ISO 8601, ``None`` dropped."""
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [query_value(v) for v in value]
+        parts = [v for v in items if v is not None]
+        if isinstance(value, set | frozenset):
+            parts.sort()
+        return ",".join(parts)
+    return str(value)
+
+
+def query(params: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in params.items():
+        text = query_value(value)
+        if text is not None:
+            out[name] = text
+    return out
+
+
+def json_value(value: Any) -> Any:
+    """A request body value as JSON: enums by value, Decimal as a number, dates ISO 8601."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_unset=True)
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_value(v) for v in value]
+    return value
+
+
+def body_of(fields: Mapping[str, Any], *, keep_none: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A JSON body from keyword arguments: ``None`` means "not given" (left out), except for
+    the names in ``keep_none`` where ``None`` is a meaningful JSON ``null``."""
+    return {k: json_value(v) for k, v in fields.items() if v is not None or k in keep_none}
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: "Not given" for fields where ``None`` means JSON null (e.g. clearing a link).
+UNSET: Any = _Unset()
+
+
+def body_with_unset(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON body where :data:`UNSET` is left out and ``None`` is sent as null."""
+    return {k: json_value(v) for k, v in fields.items() if v is not UNSET}
+
+
+@lru_cache(maxsize=256)
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False)[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        parts.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
+    more = exc.error_count() - 3
+    if more > 0:
+        parts.append(f"(+{more} more)")
+    return "; ".join(parts)
+
+
+def decode(tp: Any, response: httpx.Response, op: Operation, path: str) -> Any:
+    """Parse ``response`` as ``tp`` or raise :class:`DecodeError` (never a raw pydantic or
+    JSON error; the message names the fields, never their values)."""
+    rid = response.headers.get("x-request-id")
+    try:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return tp.model_validate_json(response.content)
+        return _adapter(tp).validate_json(response.content)
+    except ValidationError as exc:
+        invalid_json = any(e.get("type") == "json_invalid" for e in exc.errors())
+        message = (
+            "The server's answer is not valid JSON"
+            if invalid_json
+            else f"Unexpected answer shape: {_describe(exc)}"
+        )
+        raise DecodeError(
+            message,
+            method=op.method,
+            path=path,
+            status=response.status_code,
+            request_id=rid,
+            operation=op.key,
+        ) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise DecodeError(
+            f"The server's answer could not be decoded ({type(exc).__name__})",
+            method=op.method,
+            path=path,
+            status=response.status_code,
+            request_id=rid,
+            operation=op.key,
+        ) from None
+
+
+def decode_raw(response: httpx.Response, op: Operation, path: str) -> Any:
+    """Plain decoded JSON (for answers with no model), as :func:`decode` does errors."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise DecodeError(
+            "The server's answer is not valid JSON",
+            method=op.method,
+            path=path,
+            status=response.status_code,
+            request_id=response.headers.get("x-request-id"),
+            operation=op.key,
+        ) from None
+
+
+class Resource:
+    """One tag of the contract. Subclasses set ``name`` and ``operations`` (their table)."""
+
+    name: ClassVar[str]
+    operations: ClassVar[dict[str, Operation]]
+
+    def __init__(self, core: HttpCore) -> None:
+        self._core = core
+
+    def _op(self, name: str) -> Operation:
+        return self.operations[name]
+
+    async def _send(
+        self,
+        op_name: str,
+        *,
+        ids: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        body: Body | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[httpx.Response | None, Operation, str]:
+        op = self._op(op_name)
+        path = op.url_path(ids)
+        if body is None and json_body is not None:
+            body = Body(json=json_body)
+        if body is None and op.method in ("POST", "PUT", "PATCH"):
+            body = Body(json={})
+        response = await self._core.request(
+            op,
+            path,
+            params=query(params) if params else None,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        return response, op, path
+
+    async def _call(
+        self,
+        op_name: str,
+        tp: Any,
+        *,
+        ids: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        body: Body | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send and decode as ``tp`` (``None``: expect no body)."""
+        response, op, path = await self._send(
+            op_name,
+            ids=ids,
+            params=params,
+            json_body=json_body,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+        if tp is None or response is None:
+            return None
+        return decode(tp, response, op, path)
+
+    async def _page(
+        self,
+        op_name: str,
+        model: type[T],
+        params: Mapping[str, Any],
+        ids: Mapping[str, str] | None = None,
+    ) -> Page[T]:
+        page: Page[T] = await self._call(op_name, Page[model], ids=ids, params=params)  # type: ignore[valid-type]
+        number = params.get("page")
+        try:
+            page.page = int(number) if number is not None else 1
+        except (TypeError, ValueError):
+            page.page = 1
+        return page
+
+    async def _pages(
+        self,
+        op_name: str,
+        model: type[T],
+        params: Mapping[str, Any],
+        ids: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[T]:
+        """Every item of every page, following ``next`` (its query, on our own path)."""
+        current: dict[str, Any] = dict(params)
+        for _ in range(MAX_PAGES):
+            page = await self._page(op_name, model, current, ids)
+            for item in page.results:
+                yield item
+            following = page.next_params()
+            if following is None or not page.results:
+                return
+            merged = {k: v for k, v in current.items() if k not in following}
+            merged.update(following)
+            if query(merged) == query(current):
+                return  # a server that points "next" at the same page
+            current = merged

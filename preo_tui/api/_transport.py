@@ -1,0 +1,641 @@
+"""The HTTP core shared by every resource: auth, retries, limits, errors, logging, events.
+
+Decisions (documented here because the contract leaves them open):
+
+* **Timeouts** on every request (``timeout=``, default 10 s connect/read/write/pool).
+* **Idempotency.** Every write (POST, PATCH, DELETE) carries an ``Idempotency-Key``: one per
+  logical action (a method call), or the caller's ``idempotency_key=``, reused across every
+  retry and across the replay after a token refresh. The contract only promises the key on
+  POST; PATCH bodies set absolute values and DELETE is idempotent by nature, so replaying them
+  is safe even on a server that ignores the key. A DELETE that answers 404 on a *retry* (an
+  earlier attempt may have deleted the object before its answer was lost) counts as done.
+* **Retries** (tenacity; exponential backoff with jitter) for every request, because every
+  request is idempotent as sent: on connection errors and timeouts, on 429 (waiting at least
+  ``Retry-After``; a ``Retry-After`` longer than ``RetryPolicy.max_retry_after`` is raised to
+  the caller at once), and on 500/502/503/504. 500 is retried too: a replay of a GET, or of a
+  write carrying the same idempotency key, cannot double an action, and a transient 500 is what
+  the sandbox's fault injection (and real overloaded servers) produce. Never on
+  400/401/403/404/405/409/422: those answers do not change on a retry.
+* **Auth.** A 401 with ``code: token_not_valid`` (or an "expired" detail) while a refresh token
+  is known triggers one refresh (single-flight: concurrent requests share it) and one replay.
+  New tokens are handed to ``on_tokens`` so the app can persist them; a failed refresh raises
+  :class:`AuthError` and emits ``auth_expired``.
+* **Concurrency**: one semaphore per client (default 8 requests in flight); it is held while a
+  request is on the wire, not while a retry waits.
+* **404 vs Unsupported** (contract §11): see :func:`is_missing_endpoint`.
+* **Logging** on the ``preo_tui.api`` logger: one DEBUG line per attempt (method, path, status,
+  duration, request id), bodies at DEBUG with secret fields redacted; retries at INFO. The
+  Authorization header is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from ._redact import redact, secret_values
+from .errors import (
+    AuthError,
+    Conflict,
+    NetworkError,
+    NotFound,
+    PermissionDenied,
+    PreoError,
+    RateLimited,
+    ReadOnlyError,
+    ServerError,
+    Unsupported,
+    ValidationFailed,
+    scrub,
+    scrub_value,
+)
+from .registry import Operation
+
+log = logging.getLogger("preo_tui.api")
+
+#: Starlette/FastAPI's answer for a route that does not exist.
+FRAMEWORK_ROUTE_404 = "Not Found"
+
+
+class ConnectionState(StrEnum):
+    ONLINE = "online"
+    RETRYING = "retrying"
+    OFFLINE = "offline"
+    AUTH_EXPIRED = "auth_expired"
+    TOKENS_REFRESHED = "tokens_refreshed"
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """What the UI's connection indicator listens to. ``detail`` never holds a secret."""
+
+    state: ConnectionState
+    detail: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """An access token and (optionally) a refresh token. Their values never appear in repr."""
+
+    access: str = field(repr=False)
+    refresh: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard the client tries. ``attempts`` counts the first try."""
+
+    attempts: int = 4
+    backoff_initial: float = 0.2
+    backoff_max: float = 4.0
+    jitter: float = 0.2
+    max_retry_after: float = 30.0
+    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter added: attempt 1 -> ~initial, 2 -> ~2x..."""
+        base = min(self.backoff_initial * (2.0 ** max(attempt - 1, 0)), self.backoff_max)
+        return base + random.uniform(0, self.jitter) if self.jitter > 0 else base
+
+
+Listener = Callable[[ConnectionEvent], None]
+TokensCallback = Callable[[Tokens], Awaitable[None] | None]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date), ``None`` when absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content) if response.content else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def is_missing_endpoint(op: Operation, status: int, body: Any) -> bool:
+    """Does this 404/405 mean the server lacks the endpoint (rather than the object)?
+
+    * 405: always — the route exists at most for other methods.
+    * 404 on a path that names no object (a collection, or an action such as
+      ``/v1/segments/validate-cel``): the route itself is missing.
+    * 404 on an object path: a missing object when the body is a JSON object with a ``detail``
+      message (DRF's ``{"detail": "Not found."}``); a missing route when the body is not JSON
+      (an HTML error page), has no ``detail``, or is the web framework's exact unknown-route
+      answer ``{"detail": "Not Found"}``.
+    """
+    if status == 405:
+        return True
+    if status != 404:
+        return False
+    if not op.addresses_object:
+        return True
+    if not isinstance(body, dict):
+        return True
+    detail = body.get("detail")
+    if not isinstance(detail, str) or not detail.strip():
+        return True
+    return detail == FRAMEWORK_ROUTE_404
+
+
+def _field_errors(body: Any) -> dict[str, list[str]]:
+    """Per-field messages from a DRF 400 body or a FastAPI 422 body."""
+    fields: dict[str, list[str]] = {}
+
+    def add(name: str, msg: Any) -> None:
+        if isinstance(msg, list):
+            for m in msg:
+                add(name, m)
+        elif isinstance(msg, dict):
+            for sub, m in msg.items():
+                add(f"{name}.{sub}", m)
+        elif msg is not None:
+            fields.setdefault(name, []).append(str(msg))
+
+    if isinstance(body, dict):
+        detail = body.get("detail")
+        if isinstance(detail, list):  # FastAPI: [{"loc": [...], "msg": ...}]
+            for item in detail:
+                if isinstance(item, dict):
+                    loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query")]
+                    add(".".join(loc) or "non_field_errors", item.get("msg"))
+                else:
+                    add("non_field_errors", item)
+        for name, msg in body.items():
+            if name == "detail":
+                if isinstance(msg, str):
+                    add("non_field_errors", msg)
+                continue
+            if name == "code" and "detail" in body:
+                continue  # {"detail": ..., "code": ...} is a message with its machine code
+            add(name, msg)
+    elif isinstance(body, list) or isinstance(body, str) and body:
+        add("non_field_errors", body)
+    return fields
+
+
+def _summary(fields: dict[str, list[str]]) -> str:
+    parts = []
+    for name, msgs in list(fields.items())[:3]:
+        text = " ".join(msgs)
+        parts.append(text if name == "non_field_errors" else f"{name}: {text}")
+    more = len(fields) - 3
+    if more > 0:
+        parts.append(f"(+{more} more)")
+    return "; ".join(parts)
+
+
+def error_from_response(
+    op: Operation,
+    method: str,
+    path: str,
+    response: httpx.Response,
+    request_id: str | None,
+    secrets: list[str],
+) -> PreoError:
+    """The :class:`PreoError` for an HTTP error answer."""
+    status = response.status_code
+    raw = _json_or_none(response)
+    body = scrub_value(raw, secrets) if raw is not None else None
+    detail = body.get("detail") if isinstance(body, dict) else None
+    text = detail if isinstance(detail, str) and detail.strip() else None
+    kw: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "status": status,
+        "request_id": request_id,
+        "detail": body,
+        "operation": op.key,
+    }
+    if status in (400, 422):
+        fields = _field_errors(body)
+        message = _summary(fields) or text or "The server rejected the input"
+        return ValidationFailed(message, fields=fields, **kw)
+    if status == 401:
+        code = body.get("code") if isinstance(body, dict) else None
+        return AuthError(text, code=code if isinstance(code, str) else None, **kw)
+    if status == 403:
+        return PermissionDenied(text, **kw)
+    if status in (404, 405):
+        if is_missing_endpoint(op, status, raw):
+            return Unsupported(f"Not supported by this server: {op.summary}", **kw)
+        return NotFound(text, **kw)
+    if status == 409:
+        return Conflict(text, **kw)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return RateLimited(text, retry_after=retry_after, **kw)
+    if status >= 500:
+        return ServerError(text or f"The server failed (HTTP {status})", **kw)
+    return PreoError(text or f"Unexpected answer HTTP {status}", **kw)
+
+
+@dataclass
+class Body:
+    """What a request sends: JSON, or multipart files + form fields."""
+
+    json: Any = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    data: Mapping[str, str] | None = None
+
+
+class HttpCore:
+    """Sends operations. One per :class:`~preo_tui.api.PreoClient`."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str | None,
+        refresh_token: str | None,
+        read_only: bool,
+        transport: httpx.AsyncBaseTransport | None,
+        max_concurrency: int,
+        timeout: float | httpx.Timeout,
+        retry: RetryPolicy,
+        on_tokens: TokensCallback | None,
+        headers: Mapping[str, str] | None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        scheme, _, rest = base_url.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest.strip("/"):
+            raise ValueError(
+                f"the server URL must start with http:// or https://, not {base_url!r}"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.read_only = read_only
+        self.retry = retry
+        self._access = token
+        self._refresh = refresh_token
+        self._on_tokens = on_tokens
+        self._listeners: list[Listener] = []
+        self._sem = asyncio.Semaphore(max_concurrency)
+        self._refresh_lock = asyncio.Lock()
+        self._dead_refresh: str | None = None
+        self._sleep = sleep or asyncio.sleep
+        self.state: ConnectionState | None = None
+        self.writes_in_flight = 0
+        self.requests_sent = 0
+        base_headers = {"Accept": "application/json", "User-Agent": "preo-tui"}
+        base_headers.update(headers or {})
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            headers=base_headers,
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
+            follow_redirects=False,
+        )
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> Tokens | None:
+        return Tokens(self._access, self._refresh) if self._access else None
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self._access, self._refresh) if s]
+
+    async def set_tokens(self, access: str | None, refresh: str | None, *, notify: bool) -> None:
+        self._access = access
+        if refresh is not None or access is None:
+            self._refresh = refresh
+        self._dead_refresh = None
+        if notify and access and self._on_tokens is not None:
+            result = self._on_tokens(Tokens(access, self._refresh))
+            if result is not None:
+                await result
+
+    # -- events -----------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
+
+    def emit(self, state: ConnectionState, detail: str = "") -> None:
+        transition = state in (ConnectionState.ONLINE, ConnectionState.OFFLINE)
+        if transition and state == self.state:
+            return
+        self.state = state
+        event = ConnectionEvent(state, scrub(detail, self.secrets()))
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the client
+                log.exception("connection listener failed")
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def request(
+        self,
+        op: Operation,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Body | None = None,
+        idempotency_key: str | None = None,
+        stream: bool = False,
+    ) -> httpx.Response | None:
+        """Send ``op`` (retrying, refreshing) and return the successful response.
+
+        ``None`` only for a DELETE whose retry found the object already gone. With
+        ``stream=True`` the response body is not read: the caller must close it.
+        """
+        if self.read_only and op.is_write:
+            raise ReadOnlyError(
+                f"Read-only mode: {op.summary} was not sent",
+                method=op.method,
+                path=path,
+                operation=op.key,
+            )
+        key = None
+        if op.method != "GET":
+            key = idempotency_key or str(uuid.uuid4())
+        if op.is_write:
+            self.writes_in_flight += 1
+        try:
+            for replay in (False, True):
+                sent_with = self._access
+                try:
+                    return await self._with_retries(op, path, params, body, key, stream)
+                except AuthError as exc:
+                    if not replay and self._should_refresh(op, exc):
+                        await self._refresh_after(sent_with, exc)
+                        continue
+                    if op.authenticated:
+                        self.emit(ConnectionState.AUTH_EXPIRED, exc.message)
+                    raise
+            raise AssertionError("unreachable")  # pragma: no cover
+        finally:
+            if op.is_write:
+                self.writes_in_flight -= 1
+
+    def _should_refresh(self, op: Operation, exc: AuthError) -> bool:
+        if not op.authenticated or not self._refresh:
+            return False
+        if exc.code == "token_not_valid":
+            return True
+        return "expired" in exc.message.lower()
+
+    async def _refresh_after(self, sent_with: str | None, cause: AuthError) -> None:
+        """Refresh once for everyone who saw ``sent_with`` rejected."""
+        from .auth import OPERATIONS as AUTH_OPS
+
+        async with self._refresh_lock:
+            if self._access != sent_with:
+                return  # another request already refreshed
+            if self._dead_refresh is not None and self._dead_refresh == self._refresh:
+                self.emit(ConnectionState.AUTH_EXPIRED, "The session expired; sign in again")
+                raise AuthError(
+                    "The session expired; sign in again",
+                    method=cause.method,
+                    path=cause.path,
+                    status=401,
+                    request_id=cause.request_id,
+                )
+            op = AUTH_OPS["refresh"]
+            path = op.url_path()
+            try:
+                response = await self._with_retries(
+                    op, path, None, Body(json={"refresh": self._refresh}), str(uuid.uuid4()), False
+                )
+            except AuthError as exc:
+                self._dead_refresh = self._refresh
+                self.emit(ConnectionState.AUTH_EXPIRED, "The session expired; sign in again")
+                raise AuthError(
+                    "The session expired; sign in again",
+                    method=exc.method,
+                    path=exc.path,
+                    status=exc.status,
+                    request_id=exc.request_id,
+                ) from None
+            assert response is not None
+            data = _json_or_none(response)
+            access = data.get("access") if isinstance(data, dict) else None
+            if not isinstance(access, str) or not access:
+                from .errors import DecodeError
+
+                raise DecodeError(
+                    "The token refresh answer carried no access token",
+                    method=op.method,
+                    path=path,
+                    status=response.status_code,
+                )
+            new_refresh = data.get("refresh") if isinstance(data, dict) else None
+            await self.set_tokens(
+                access, new_refresh if isinstance(new_refresh, str) else None, notify=True
+            )
+            log.info("access token refreshed")
+            self.emit(ConnectionState.TOKENS_REFRESHED, "Access token refreshed")
+
+    def _retryable(self, exc: BaseException) -> bool:
+        if isinstance(exc, NetworkError):
+            return True
+        if isinstance(exc, RateLimited):
+            return exc.retry_after is None or exc.retry_after <= self.retry.max_retry_after
+        if isinstance(exc, ServerError):
+            return exc.status in self.retry.retry_statuses
+        return False
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = self.retry.backoff(state.attempt_number)
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        return float(delay)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        what = exc.message if isinstance(exc, PreoError) else repr(exc)
+        where = exc.where if isinstance(exc, PreoError) else ""
+        detail = (
+            f"{where}: {what}; retry {state.attempt_number}/{self.retry.attempts - 1} "
+            f"in {wait:.1f}s"
+        )
+        log.info("retrying %s", detail)
+        self.emit(ConnectionState.RETRYING, detail)
+
+    async def _with_retries(
+        self,
+        op: Operation,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Body | None,
+        key: str | None,
+        stream: bool,
+    ) -> httpx.Response | None:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(max(self.retry.attempts, 1)),
+            wait=self._wait,
+            retry=retry_if_exception(self._retryable),
+            before_sleep=self._before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        response: httpx.Response | None = None
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        response = await self._attempt(op, path, params, body, key, stream)
+                    except NotFound:
+                        if op.method == "DELETE" and attempt.retry_state.attempt_number > 1:
+                            log.info(
+                                "%s %s: already gone on retry; counted as done", op.method, path
+                            )
+                            response = None
+                        else:
+                            raise
+        except (NetworkError, ServerError) as exc:
+            if isinstance(exc, NetworkError) or exc.status in (502, 503, 504):
+                self.emit(ConnectionState.OFFLINE, exc.message)
+            raise
+        return response
+
+    async def _attempt(
+        self,
+        op: Operation,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Body | None,
+        key: str | None,
+        stream: bool,
+    ) -> httpx.Response:
+        request_id = uuid.uuid4().hex
+        headers = {"X-Request-ID": request_id}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        if op.authenticated and self._access:
+            headers["Authorization"] = f"Bearer {self._access}"
+        request = self.http.build_request(
+            op.method,
+            path,
+            params=params,
+            json=body.json if body and body.files is None else None,
+            files=body.files if body else None,
+            data=body.data if body and body.files is not None else None,
+            headers=headers,
+        )
+        if log.isEnabledFor(logging.DEBUG) and body is not None and body.json is not None:
+            log.debug(
+                "%s %s body %s", op.method, path, json.dumps(redact(body.json), default=str)[:2000]
+            )
+        async with self._sem:
+            started = time.perf_counter()
+            self.requests_sent += 1
+            try:
+                response = await self.http.send(request, stream=stream)
+            except httpx.TimeoutException as exc:
+                self._log_failure(op, path, started, request_id, exc)
+                raise NetworkError(
+                    f"Timed out ({type(exc).__name__})",
+                    method=op.method,
+                    path=path,
+                    request_id=request_id,
+                    operation=op.key,
+                ) from None
+            except (httpx.TransportError, OSError) as exc:
+                self._log_failure(op, path, started, request_id, exc)
+                raise NetworkError(
+                    f"Connection failed ({type(exc).__name__})",
+                    method=op.method,
+                    path=path,
+                    request_id=request_id,
+                    operation=op.key,
+                ) from None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an in-process server that dies mid-request
+                self._log_failure(op, path, started, request_id, exc)
+                raise NetworkError(
+                    f"The connection broke ({type(exc).__name__})",
+                    method=op.method,
+                    path=path,
+                    request_id=request_id,
+                    operation=op.key,
+                ) from None
+            elapsed = (time.perf_counter() - started) * 1000
+        rid = response.headers.get("x-request-id") or request_id
+        log.debug(
+            "%s %s -> %s in %.1f ms [request %s]",
+            op.method,
+            path,
+            response.status_code,
+            elapsed,
+            rid,
+        )
+        if response.status_code >= 400:
+            if stream:
+                await response.aread()
+                await response.aclose()
+            if response.status_code < 500 and response.status_code != 401:
+                self.emit(ConnectionState.ONLINE, "")  # reachable, whatever it said
+            sent = secret_values(body.json) if body is not None and body.json is not None else []
+            raise error_from_response(op, op.method, path, response, rid, self.secrets() + sent)
+        self.emit(ConnectionState.ONLINE, "")
+        return response
+
+    def _log_failure(
+        self, op: Operation, path: str, started: float, request_id: str, exc: BaseException
+    ) -> None:
+        log.debug(
+            "%s %s -> %s after %.1f ms [request %s]",
+            op.method,
+            path,
+            type(exc).__name__,
+            (time.perf_counter() - started) * 1000,
+            request_id,
+        )
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, op: Operation, path: str, *, params: Mapping[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        response = await self.request(op, path, params=params, stream=True)
+        assert response is not None
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

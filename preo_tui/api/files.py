@@ -1,0 +1,204 @@
+"""Files (contract §10): list (with ``available_tags``), upload (multipart or base64), get,
+update, delete (``force``). Fields are [doc] (``usages`` shape [ours]); paths [ours].
+
+A file's id field is ``api_id``; :attr:`File.id` reads it too, so files fit the same code as
+every other object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import mimetypes
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import Field
+
+from ._base import Page, PreoModel, Timestamp
+from ._resource import UNSET, Resource, body_of, body_with_unset
+from ._transport import Body
+from .errors import ValidationFailed
+from .registry import Operation, operations
+
+OPERATIONS = operations(
+    Operation("files", "list", "GET", "/v1/files", "List files"),
+    Operation("files", "upload", "POST", "/v1/files", "Upload file"),
+    Operation("files", "get", "GET", "/v1/files/{id}", "Retrieve file"),
+    Operation("files", "update", "PATCH", "/v1/files/{id}", "Update file"),
+    Operation("files", "delete", "DELETE", "/v1/files/{id}", "Delete file"),
+)
+
+
+class Usage(PreoModel):
+    model: str | None = None
+    id: str | None = None
+
+
+class File(PreoModel):
+    api_id: str
+    file_name: str | None = None
+    organization_id: str | None = None
+    file_url: str | None = None
+    image_alt_text: str | None = None
+    caption: str | None = None
+    copyright: str | None = None
+    tags: list[str] | None = None
+    usages: list[Usage] | None = None
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+    @property
+    def id(self) -> str:
+        return self.api_id
+
+
+class FilePage(Page[File]):
+    """The file list adds ``available_tags`` (every tag in use)."""
+
+    available_tags: list[str] = Field(default_factory=list)
+
+
+FileSource = str | os.PathLike[str] | bytes | IO[bytes]
+
+
+def _read(source: FileSource, file_name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, bytes):
+        if not file_name:
+            raise ValidationFailed(
+                "file_name is required when uploading bytes",
+                fields={"file_name": ["This field is required."]},
+            )
+        return source, file_name
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            return path.read_bytes(), file_name or path.name
+        except OSError as exc:
+            raise ValidationFailed(
+                f"Cannot read {path}: {exc.strerror or exc}",
+                fields={"file": [f"Cannot read {path}."]},
+            ) from None
+    data = source.read()
+    name = file_name or Path(str(getattr(source, "name", "") or "")).name
+    if not name:
+        raise ValidationFailed(
+            "file_name is required for this upload",
+            fields={"file_name": ["This field is required."]},
+        )
+    return data, name
+
+
+class Files(Resource):
+    name = "files"
+    operations = OPERATIONS
+
+    async def list(
+        self,
+        *,
+        organization_id: str | None = None,
+        file_name: str | None = None,
+        tags: str | Sequence[str] | None = None,
+        ordering: str | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+        **filters: Any,
+    ) -> FilePage:
+        """``tags`` may be a list (sent comma-separated)."""
+        params = dict(
+            organization_id=organization_id,
+            file_name=file_name,
+            tags=tags,
+            ordering=ordering,
+            page=page,
+            page_size=page_size,
+            **filters,
+        )
+        result: FilePage = await self._call("list", FilePage, params=params)
+        result.page = int(page or 1)
+        return result
+
+    def iterate(self, **filters: Any) -> AsyncIterator[File]:
+        return self._pages("list", File, filters)
+
+    async def get(self, id: str) -> File:
+        result: File = await self._call("get", File, ids={"id": id})
+        return result
+
+    async def upload(
+        self,
+        source: FileSource,
+        *,
+        organization_id: str,
+        file_name: str | None = None,
+        tags: Sequence[str] | None = None,
+        content_type: str | None = None,
+        as_base64: bool = False,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> File:
+        """Upload a file (a path, bytes, or a binary file object). Sent as multipart ``file``
+        by default; ``as_base64=True`` sends JSON ``file_base64`` + ``file_name`` instead."""
+        data, name = await asyncio.to_thread(_read, source, file_name)
+        if as_base64:
+            body = Body(
+                json=body_of(
+                    dict(
+                        organization_id=organization_id,
+                        file_name=name,
+                        file_base64=base64.b64encode(data).decode("ascii"),
+                        tags=list(tags) if tags is not None else None,
+                        **fields,
+                    )
+                )
+            )
+        else:
+            mime = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+            form = {"organization_id": organization_id, "file_name": name}
+            if tags is not None:
+                form["tags"] = ",".join(tags)
+            form.update({k: str(v) for k, v in fields.items() if v is not None})
+            body = Body(files={"file": (name, data, mime)}, data=form)
+        result: File = await self._call("upload", File, body=body, idempotency_key=idempotency_key)
+        return result
+
+    create = upload
+
+    async def update(
+        self,
+        id: str,
+        *,
+        image_alt_text: str | None = UNSET,
+        caption: str | None = UNSET,
+        copyright: str | None = UNSET,
+        tags: Sequence[str] | None = UNSET,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> File:
+        body = body_with_unset(
+            dict(
+                image_alt_text=image_alt_text,
+                caption=caption,
+                copyright=copyright,
+                tags=tags,
+                **fields,
+            )
+        )
+        result: File = await self._call(
+            "update", File, ids={"id": id}, json_body=body, idempotency_key=idempotency_key
+        )
+        return result
+
+    async def delete(
+        self, id: str, *, force: bool = False, idempotency_key: str | None = None
+    ) -> None:
+        """409 while the file is in use, unless ``force``."""
+        await self._call(
+            "delete",
+            None,
+            ids={"id": id},
+            params={"force": force},
+            idempotency_key=idempotency_key,
+        )

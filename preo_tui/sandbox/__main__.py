@@ -1,0 +1,5 @@
+"""``python -m preo_tui.sandbox`` = ``preo-sandbox``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,450 @@
+"""Orders and purchases (contract §4): list orders, order details, purchase details.
+
+Money: ``purchase.amount = quantity * (unit_price + deposit) + fees``; ``order.amount`` is the
+sum of its purchases. ``orders.search`` is a denormalised lower-case text (order number, id,
+customer email and phone, transaction id) so the ``search`` filter is one column scan.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from .. import clock
+from ..auth import Principal, PrincipalDep
+from ..db import Database, Row
+from ..errors import ApiError, not_found
+from ..paging import PagingDep, Where, csv_values, like_pattern, order_by, paginate, parse_time
+from ..seeding import SeedContext
+from ..state import StateDep
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    order_number TEXT NOT NULL,
+    edition_id TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    type TEXT NOT NULL,
+    amount REAL NOT NULL,
+    currency TEXT NOT NULL,
+    transaction_id TEXT,
+    data_import_id TEXT,
+    search TEXT NOT NULL,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_edition_created ON orders (edition_id, created);
+CREATE INDEX IF NOT EXISTS orders_edition_modified ON orders (edition_id, modified);
+CREATE INDEX IF NOT EXISTS orders_edition_status ON orders (edition_id, status, created);
+CREATE INDEX IF NOT EXISTS orders_edition_type ON orders (edition_id, type, created);
+CREATE INDEX IF NOT EXISTS orders_edition_amount ON orders (edition_id, amount);
+CREATE INDEX IF NOT EXISTS orders_edition_number ON orders (edition_id, order_number);
+CREATE INDEX IF NOT EXISTS orders_edition_customer ON orders (edition_id, customer_id);
+CREATE INDEX IF NOT EXISTS orders_org_created ON orders (organization_id, created);
+CREATE INDEX IF NOT EXISTS orders_customer ON orders (customer_id, created);
+CREATE INDEX IF NOT EXISTS orders_transaction ON orders (transaction_id);
+CREATE INDEX IF NOT EXISTS orders_import ON orders (data_import_id);
+CREATE TABLE IF NOT EXISTS purchases (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    order_id TEXT NOT NULL,
+    edition_id TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    product_name TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    unit_price REAL NOT NULL,
+    deposit REAL NOT NULL,
+    fees REAL NOT NULL,
+    amount REAL NOT NULL,
+    refunded_amount REAL NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS purchases_order ON purchases (order_id);
+-- trigram full-text index over orders.search: "contains" searches without a table scan
+CREATE VIRTUAL TABLE IF NOT EXISTS orders_search USING fts5(
+    search, content='orders', content_rowid='pk', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS orders_search_insert AFTER INSERT ON orders BEGIN
+    INSERT INTO orders_search (rowid, search) VALUES (new.pk, new.search);
+END;
+CREATE TRIGGER IF NOT EXISTS orders_search_delete AFTER DELETE ON orders BEGIN
+    INSERT INTO orders_search (orders_search, rowid, search) VALUES ('delete', old.pk, old.search);
+END;
+CREATE TRIGGER IF NOT EXISTS orders_search_update AFTER UPDATE OF search ON orders BEGIN
+    INSERT INTO orders_search (orders_search, rowid, search) VALUES ('delete', old.pk, old.search);
+    INSERT INTO orders_search (rowid, search) VALUES (new.pk, new.search);
+END;
+"""
+
+
+def add_search(where: Where, text: str) -> None:
+    """``search`` filter: the trigram index for 3+ characters, a LIKE scan for shorter text."""
+    term = text.strip().lower()
+    if len(term) >= 3:
+        where.add(
+            "t.pk IN (SELECT rowid FROM orders_search WHERE orders_search MATCH ?)",
+            '"' + term.replace('"', '""') + '"',
+        )
+    else:
+        where.add("t.search LIKE ? ESCAPE '\\'", like_pattern(term))
+
+router = APIRouter(tags=["orders"])
+
+ORDER_STATUSES = ("pending", "confirmed", "completed", "cancelled")
+ORDER_TYPES = ("online", "in-person", "imported")
+PURCHASE_STATUSES = ("active", "partially_refunded", "refunded", "cancelled")
+EDITION_PREFIX = {"past": "NF25", "current": "NF26", "upcoming": "NF27", "second_org": "ML26"}
+
+
+def order_search(number: str, oid: str, email: str, phone: str | None, trx: str | None) -> str:
+    return f"{number} {oid} {email} {phone or ''} {trx or ''}".lower()
+
+
+def refresh_order_search(db: Database, customer_id: str) -> None:
+    """Recompute ``orders.search`` after a customer's email or phone changed."""
+    user = db.one("SELECT email, phone FROM users WHERE id = ?", (customer_id,))
+    if user is None:
+        return
+    for o in db.query(
+        "SELECT id, order_number, transaction_id FROM orders WHERE customer_id = ?", (customer_id,)
+    ):
+        db.execute(
+            "UPDATE orders SET search = ? WHERE id = ?",
+            (
+                order_search(
+                    o["order_number"], o["id"], user["email"], user["phone"], o["transaction_id"]
+                ),
+                o["id"],
+            ),
+        )
+
+
+def money(value: float) -> float:
+    return round(value + 1e-9, 2)
+
+
+def build_purchases(
+    rng: random.Random, products: list[Row], count: int
+) -> list[tuple[Row, int, float]]:
+    """``(product, quantity, unit_price)`` picks for one order."""
+    picks = []
+    for product in rng.sample(products, min(count, len(products))):
+        qty = 1 if product["kind"] != "ticket" else rng.choice((1, 1, 1, 2, 2, 3, 4))
+        unit = float(product["price"])
+        if product["kind"] == "topup":
+            unit = float(rng.choice((100, 150, 200, 250, 300, 500)))
+        picks.append((product, qty, unit))
+    return picks
+
+
+def seed(ctx: SeedContext) -> None:
+    rng = ctx.rng("orders")
+    db = ctx.db
+    editions = ctx.shared["editions"]
+    org_main, org_second = ctx.shared["organizations"]
+    users = ctx.shared["users"]
+    scale = ctx.scale
+    other = scale.other_orders
+    plan = [
+        ("current", scale.current_orders, org_main, 120),
+        ("past", int(other * 0.5), org_main, 420),
+        ("upcoming", int(other * 0.2), org_main, 60),
+        ("second_org", other - int(other * 0.5) - int(other * 0.2), org_second, 90),
+    ]
+    emails = {
+        str(r["id"]): (str(r["email"]), r["phone"])
+        for r in db.query("SELECT id, email, phone FROM users")
+    }
+    order_rows: list[tuple[Any, ...]] = []
+    purchase_rows: list[tuple[Any, ...]] = []
+    statuses = ("completed", "confirmed", "pending", "cancelled")
+    status_w = (0.72, 0.14, 0.07, 0.07)
+    types = ("online", "in-person", "imported")
+    type_w = (0.8, 0.15, 0.05)
+    for key, count, org, days in plan:
+        eid = editions[key]
+        currency = db.scalar("SELECT currency FROM editions WHERE id = ?", (eid,))
+        products = db.query("SELECT * FROM products WHERE edition_id = ? ORDER BY pk", (eid,))
+        edition_end = db.scalar("SELECT end_date FROM editions WHERE id = ?", (eid,))
+        base = clock.parse_iso(edition_end) if key == "past" else ctx.now
+        customers = users[org]
+        span = days * 24 * 3600
+        for n in range(1, count + 1):
+            oid = ctx.new_id("ord", rng)
+            number = f"{EDITION_PREFIX[key]}-{n:06d}"
+            customer = customers[rng.randrange(len(customers))]
+            status = rng.choices(statuses, status_w)[0]
+            otype = rng.choices(types, type_w)[0]
+            created_dt = base - timedelta(seconds=rng.randrange(60, span))
+            created = clock.iso(created_dt)
+            modified = clock.iso(created_dt + timedelta(minutes=rng.randrange(0, 600)))
+            trx = None if status == "pending" else ctx.new_id("trx", rng)
+            picks = build_purchases(rng, products, rng.choice((1, 1, 2, 2, 3)))
+            total = 0.0
+            for product, qty, unit in picks:
+                deposit = float(product["deposit"])
+                fees = money(qty * float(product["fee"]))
+                amount = money(qty * (unit + deposit) + fees)
+                total += amount
+                purchase_rows.append(
+                    (
+                        ctx.new_id("pur", rng),
+                        oid,
+                        eid,
+                        product["id"],
+                        product["name"],
+                        qty,
+                        unit,
+                        deposit,
+                        fees,
+                        amount,
+                        "cancelled" if status == "cancelled" else "active",
+                        created,
+                        modified,
+                    )
+                )
+            email, phone = emails[customer]
+            order_rows.append(
+                (
+                    oid,
+                    number,
+                    eid,
+                    org,
+                    customer,
+                    status,
+                    otype,
+                    money(total),
+                    currency,
+                    trx,
+                    order_search(number, oid, email, phone, trx),
+                    created,
+                    modified,
+                )
+            )
+    db.executemany(
+        "INSERT INTO orders (id, order_number, edition_id, organization_id, customer_id, status,"
+        " type, amount, currency, transaction_id, search, created, modified)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        order_rows,
+    )
+    db.executemany(
+        "INSERT INTO purchases (id, order_id, edition_id, product_id, product_name, quantity,"
+        " unit_price, deposit, fees, amount, status, created, modified)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        purchase_rows,
+    )
+    # The search triggers are created after the bulk insert; fill the index in one go.
+    db.execute("INSERT INTO orders_search (orders_search) VALUES ('rebuild')")
+
+
+# -- serialisation -------------------------------------------------------------------------------
+LIST_COLUMNS = (
+    "t.*, u.email AS c_email, u.phone AS c_phone, u.first_name AS c_first, u.last_name AS c_last,"
+    " (SELECT COUNT(*) FROM purchases p WHERE p.order_id = t.id) AS purchase_count"
+)
+LIST_JOINS = "JOIN users u ON u.id = t.customer_id"
+
+
+def purchase_out(row: Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "order_id": row["order_id"],
+        "edition_id": row["edition_id"],
+        "product_id": row["product_id"],
+        "product_name": row["product_name"],
+        "quantity": row["quantity"],
+        "unit_price": row["unit_price"],
+        "deposit": row["deposit"],
+        "fees": row["fees"],
+        "amount": row["amount"],
+        "refunded_amount": money(float(row["refunded_amount"])),
+        "status": row["status"],
+        "created": row["created"],
+        "modified": row["modified"],
+    }
+
+
+def order_out(row: Row) -> dict[str, Any]:
+    out = {
+        "id": row["id"],
+        "order_number": row["order_number"],
+        "edition_id": row["edition_id"],
+        "organization_id": row["organization_id"],
+        "customer": {
+            "id": row["customer_id"],
+            "email": row["c_email"],
+            "phone": row["c_phone"],
+            "first_name": row["c_first"],
+            "last_name": row["c_last"],
+        },
+        "status": row["status"],
+        "type": row["type"],
+        "amount": row["amount"],
+        "currency": row["currency"],
+        "transaction_id": row["transaction_id"],
+        "created": row["created"],
+        "modified": row["modified"],
+    }
+    if "purchase_count" in row.keys():  # noqa: SIM118 - sqlite3.Row has no __contains__ for keys
+        out["purchase_count"] = row["purchase_count"]
+    return out
+
+
+def load_order(db: Database, principal: Principal, order_id: str) -> dict[str, Any]:
+    """The order detail body (with purchases), 404 when unknown or not accessible."""
+    row = db.one(
+        f"SELECT t.*, u.email AS c_email, u.phone AS c_phone, u.first_name AS c_first,"
+        f" u.last_name AS c_last FROM orders t {LIST_JOINS} WHERE t.id = ?",
+        (order_id,),
+    )
+    if row is None:
+        raise not_found("Order not found.")
+    principal.require_access(row["organization_id"], "Order not found.")
+    out = order_out(row)
+    purchases = db.query("SELECT * FROM purchases WHERE order_id = ? ORDER BY pk", (order_id,))
+    out["purchases"] = [purchase_out(p) for p in purchases]
+    return out
+
+
+ORDERINGS = {
+    "created": "t.created",
+    "modified": "t.modified",
+    "order_number": "t.order_number",
+    "status": "t.status",
+    "type": "t.type",
+    "amount": "t.amount",
+}
+
+
+@router.get("/v1/orders", summary="List orders")
+async def list_orders(
+    request: Request,
+    state: StateDep,
+    principal: PrincipalDep,
+    paging: PagingDep,
+    edition_id: str | None = None,
+    organization_id: str | None = None,
+    customer_id: str | None = None,
+    created_after: str | None = Query(None, description="ISO 8601"),
+    created_before: str | None = Query(None, description="ISO 8601"),
+    customer_email: str | None = None,
+    customer_phone: str | None = None,
+    order_number: str | None = Query(None, description="case-insensitive contains"),
+    search: str | None = Query(
+        None, description="order number, order id, customer email, phone, transaction id"
+    ),
+    status: str | None = Query(
+        None, description="pending, confirmed, completed, cancelled (comma list allowed)"
+    ),
+    type: Literal["online", "in-person", "imported"] | None = None,
+    transaction_id: str | None = None,
+    ordering: str | None = Query(
+        None, description="created, modified, order_number, status, type, amount (- for descending)"
+    ),
+) -> JSONResponse:
+    db = state.db
+    if edition_id is None and organization_id is None and customer_id is None:
+        raise ApiError(
+            400,
+            fields={
+                "non_field_errors": [
+                    "One of edition_id, organization_id or customer_id is required."
+                ]
+            },
+        )
+    where = Where()
+    # Access is resolved up front so the row filter stays on one index.
+    if edition_id is not None:
+        org = db.scalar("SELECT organization_id FROM editions WHERE id = ?", (edition_id,))
+        where.add_in("t.edition_id", [edition_id] if principal.role_in(org) else [])
+    if organization_id is not None:
+        where.add_in(
+            "t.organization_id", [organization_id] if principal.role_in(organization_id) else []
+        )
+    if customer_id is not None:
+        org = db.scalar("SELECT organization_id FROM users WHERE id = ?", (customer_id,))
+        where.add_in("t.customer_id", [customer_id] if principal.role_in(org) else [])
+    after = parse_time("created_after", created_after)
+    if after:
+        where.add("t.created >= ?", after)
+    before = parse_time("created_before", created_before)
+    if before:
+        where.add("t.created <= ?", before)
+    if customer_email:
+        where.add("t.customer_id IN (SELECT id FROM users WHERE email = ?)", customer_email.strip())
+    if customer_phone:
+        phone = "".join(ch for ch in customer_phone if ch.isdigit() or ch == "+")
+        where.add("t.customer_id IN (SELECT id FROM users WHERE phone = ?)", phone)
+    if order_number:
+        where.add("t.order_number LIKE ? ESCAPE '\\'", like_pattern(order_number.strip()))
+    if search and search.strip():
+        add_search(where, search)
+    if status:
+        values = csv_values(status)
+        bad = [v for v in values if v not in ORDER_STATUSES]
+        if bad:
+            raise ApiError(
+                400,
+                fields={
+                    "status": [
+                        f'"{bad[0]}" is not a valid choice; expected one of {", ".join(ORDER_STATUSES)}.'
+                    ]
+                },
+            )
+        where.add_in("t.status", values)
+    if type:
+        where.add("t.type = ?", type)
+    if transaction_id:
+        where.add("t.transaction_id = ?", transaction_id.strip())
+    order = order_by(ordering, ORDERINGS, "-created")
+    return JSONResponse(
+        paginate(
+            request,
+            db,
+            table="orders",
+            where=where,
+            order=order,
+            paging=paging,
+            serialize=order_out,
+            columns=LIST_COLUMNS,
+            select_joins=LIST_JOINS,
+        )
+    )
+
+
+@router.get("/v1/orders/{id}", summary="Retrieve order details")
+async def retrieve_order(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
+    return JSONResponse(load_order(state.db, principal, id))
+
+
+def load_purchase(db: Database, principal: Principal, purchase_id: str) -> Row:
+    row = db.one(
+        "SELECT p.*, o.organization_id, o.status AS order_status, o.transaction_id,"
+        " o.order_number, o.customer_id FROM purchases p JOIN orders o ON o.id = p.order_id"
+        " WHERE p.id = ?",
+        (purchase_id,),
+    )
+    if row is None:
+        raise not_found("Purchase not found.")
+    principal.require_access(row["organization_id"], "Purchase not found.")
+    return row
+
+
+@router.get("/v1/purchases/{id}", summary="Retrieve purchase details", tags=["orders"])
+async def retrieve_purchase(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
+    from .refunds import refunds_of_purchase
+
+    db = state.db
+    row = load_purchase(db, principal, id)
+    out = purchase_out(row)
+    out["refund_requests"] = refunds_of_purchase(db, principal, id)
+    return JSONResponse(out)

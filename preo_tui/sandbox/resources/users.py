@@ -1,0 +1,432 @@
+"""Users (customers, contract §6): list, retrieve, partial update.
+
+A user belongs to an edition when they have at least one order in it: ``GET
+/v1/users?edition_id=`` lists exactly those. Phones use the documented country codes; the
+``country_code`` follows the phone's prefix. ``order_count``/``total_spent`` are computed
+(confirmed and completed orders count towards ``total_spent``).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import clock
+from ..auth import Principal, PrincipalDep
+from ..db import Database, Row
+from ..errors import FieldErrors, not_found
+from ..paging import PagingDep, Where, like_pattern, order_by, paginate
+from ..seeding import SeedContext
+from ..state import StateDep
+from .editions import COUNTRY_CODES
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    organization_id TEXT NOT NULL,
+    email TEXT NOT NULL COLLATE NOCASE,
+    phone TEXT,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    country_code TEXT,
+    search TEXT NOT NULL,
+    created TEXT NOT NULL,
+    modified TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS users_org_created ON users (organization_id, created);
+CREATE INDEX IF NOT EXISTS users_org_email ON users (organization_id, email);
+CREATE INDEX IF NOT EXISTS users_org_last_name ON users (organization_id, last_name);
+CREATE INDEX IF NOT EXISTS users_email ON users (email);
+CREATE INDEX IF NOT EXISTS users_phone ON users (phone);
+"""
+
+router = APIRouter(tags=["users"])
+
+DANISH_FIRST = [
+    "Mads",
+    "Freja",
+    "Emil",
+    "Ida",
+    "Magnus",
+    "Clara",
+    "Oliver",
+    "Sofie",
+    "Noah",
+    "Alma",
+    "Frederik",
+    "Ella",
+    "Lucas",
+    "Anna",
+    "Victor",
+    "Laura",
+    "Søren",
+    "Mette",
+    "Rasmus",
+    "Maja",
+    "Jens",
+    "Karen",
+    "Asger",
+    "Astrid",
+    "Bjørn",
+    "Signe",
+]
+DANISH_LAST = [
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Petersen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Thomsen",
+    "Poulsen",
+    "Møller",
+    "Mortensen",
+    "Østergaard",
+    "Dahl",
+]
+SWEDISH_FIRST = [
+    "Erik",
+    "Linnea",
+    "Lars",
+    "Elsa",
+    "Johan",
+    "Saga",
+    "Axel",
+    "Wilma",
+    "Oskar",
+    "Ebba",
+    "Gustav",
+    "Märta",
+    "Nils",
+    "Agnes",
+    "Björn",
+    "Åsa",
+    "Karl",
+    "Ingrid",
+]
+SWEDISH_LAST = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Lindström",
+    "Åberg",
+    "Söderberg",
+    "Lindqvist",
+    "Berg",
+    "Holmgren",
+]
+ENGLISH_FIRST = [
+    "James",
+    "Olivia",
+    "Harry",
+    "Amelia",
+    "George",
+    "Isla",
+    "Jack",
+    "Emily",
+    "Thomas",
+    "Grace",
+    "William",
+    "Chloe",
+    "Charlotte",
+    "Henry",
+    "Lily",
+    "Daniel",
+]
+ENGLISH_LAST = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Evans",
+    "Walker",
+    "Wright",
+    "Thompson",
+    "Hughes",
+    "Roberts",
+    "Clarke",
+    "Hall",
+]
+DOMAINS = [
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "yahoo.com",
+    "icloud.com",
+    "mail.dk",
+    "live.se",
+    "protonmail.com",
+]
+
+# country code, (first names, last names), language, local number length, first digits
+PROFILES: list[tuple[str, tuple[list[str], list[str]], str, int, str, float]] = [
+    ("+45", (DANISH_FIRST, DANISH_LAST), "da", 8, "2345678", 0.58),
+    ("+46", (SWEDISH_FIRST, SWEDISH_LAST), "se", 9, "7", 0.2),
+    ("+44", (ENGLISH_FIRST, ENGLISH_LAST), "en", 10, "7", 0.1),
+    ("+47", (SWEDISH_FIRST, DANISH_LAST), "en", 8, "49", 0.03),
+    ("+49", (ENGLISH_FIRST, DANISH_LAST), "en", 10, "1", 0.03),
+    ("+31", (ENGLISH_FIRST, ENGLISH_LAST), "nl", 9, "6", 0.03),
+    ("+48", (ENGLISH_FIRST, ENGLISH_LAST), "pl", 9, "5", 0.02),
+    ("+1", (ENGLISH_FIRST, ENGLISH_LAST), "en", 10, "2", 0.01),
+]
+_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "a", "ö": "o", "é": "e"})
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def search_text(email: str, phone: str | None, first: str, last: str) -> str:
+    return f"{email} {phone or ''} {first} {last}".lower()
+
+
+def country_of(phone: str | None) -> str | None:
+    """The documented country code a phone starts with (longest match), or None."""
+    if not phone:
+        return None
+    for code in sorted(COUNTRY_CODES, key=len, reverse=True):
+        if phone.startswith(code):
+            return code
+    return None
+
+
+def make_person(rng: random.Random, index: int, profile: int | None = None) -> dict[str, Any]:
+    weights = [p[5] for p in PROFILES]
+    code, (firsts, lasts), lang, length, starts, _ = (
+        PROFILES[profile] if profile is not None else rng.choices(PROFILES, weights)[0]
+    )
+    first, last = rng.choice(firsts), rng.choice(lasts)
+    local = rng.choice(starts) + f"{rng.randrange(10 ** (length - 1)):0{length - 1}d}"
+    email = f"{first}.{last}{index}@{rng.choice(DOMAINS)}".lower().translate(_ASCII)
+    return {
+        "email": email,
+        "phone": code + local,
+        "first_name": first,
+        "last_name": last,
+        "language": lang,
+        "country_code": code,
+    }
+
+
+def seed(ctx: SeedContext) -> None:
+    rng = ctx.rng("users")
+    org_main, org_second = ctx.shared["organizations"]
+    counts = [(org_main, ctx.scale.users), (org_second, max(30, ctx.scale.users // 10))]
+    consents = {
+        "main": [
+            ("cns_newsletter", 0.45),
+            ("cns_sms_offers", 0.25),
+            ("cns_partner_offers", 0.1),
+            ("cns_survey", 0.15),
+        ],
+        "second_org": [(c, 0.5) for c in ctx.shared["consents"][4:]],
+    }
+    rows = []
+    grants = []
+    users: dict[str, list[str]] = {}
+    index = 0
+    span = 3 * 365 * 24 * 3600
+    for org, count in counts:
+        ids = []
+        key = "main" if org == org_main else "second_org"
+        for _ in range(count):
+            index += 1
+            person = make_person(
+                rng, index, 1 if key == "second_org" and rng.random() < 0.8 else None
+            )
+            if rng.random() < 0.03:
+                person["phone"] = None
+            uid = ctx.new_id("usr", rng)
+            created = ctx.ts(timedelta(seconds=-rng.randrange(span)))
+            rows.append(
+                (
+                    uid,
+                    org,
+                    person["email"],
+                    person["phone"],
+                    person["first_name"],
+                    person["last_name"],
+                    person["language"],
+                    person["country_code"] if person["phone"] else None,
+                    search_text(
+                        person["email"], person["phone"], person["first_name"], person["last_name"]
+                    ),
+                    created,
+                    created,
+                )
+            )
+            ids.append(uid)
+            for consent, share in consents[key]:
+                if rng.random() < share:
+                    grants.append((uid, consent, created))
+        users[org] = ids
+    ctx.db.executemany(
+        "INSERT INTO users (id, organization_id, email, phone, first_name, last_name, language,"
+        " country_code, search, created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    ctx.db.executemany(
+        "INSERT INTO user_consents (user_id, consent_id, created) VALUES (?,?,?)", grants
+    )
+    ctx.shared["users"] = users
+
+
+COLUMNS = (
+    "t.*, (SELECT COUNT(*) FROM orders o WHERE o.customer_id = t.id) AS order_count,"
+    " (SELECT COALESCE(SUM(o.amount), 0) FROM orders o WHERE o.customer_id = t.id"
+    " AND o.status IN ('confirmed', 'completed')) AS total_spent,"
+    " (SELECT group_concat(c.consent_id) FROM user_consents c WHERE c.user_id = t.id) AS consent_ids"
+)
+
+
+def user_out(row: Row) -> dict[str, Any]:
+    consents = sorted(str(row["consent_ids"]).split(",")) if row["consent_ids"] else []
+    return {
+        "id": row["id"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "language": row["language"],
+        "country_code": row["country_code"],
+        "consents": consents,
+        "order_count": int(row["order_count"]),
+        "total_spent": round(float(row["total_spent"]), 2),
+        "created": row["created"],
+        "modified": row["modified"],
+    }
+
+
+def get_user(db: Database, principal: Principal, user_id: str) -> dict[str, Any]:
+    row = db.one(f"SELECT {COLUMNS} FROM users t WHERE t.id = ?", (user_id,))
+    if row is None:
+        raise not_found("User not found.")
+    principal.require_access(row["organization_id"], "User not found.")
+    return user_out(row)
+
+
+@router.get("/v1/users", summary="List users")
+async def list_users(
+    request: Request,
+    state: StateDep,
+    principal: PrincipalDep,
+    paging: PagingDep,
+    edition_id: str | None = None,
+    organization_id: str | None = None,
+    search: str | None = None,
+    ordering: str | None = Query(None, description="created, email, last_name (- for descending)"),
+) -> JSONResponse:
+    where = Where()
+    if organization_id is not None:
+        where.add_in(
+            "t.organization_id", [organization_id] if principal.role_in(organization_id) else []
+        )
+    else:
+        where.add_in("t.organization_id", principal.org_ids)
+    if edition_id is not None:
+        where.add("t.id IN (SELECT o.customer_id FROM orders o WHERE o.edition_id = ?)", edition_id)
+    if search:
+        where.add("t.search LIKE ? ESCAPE '\\'", like_pattern(search.strip().lower()))
+    order = order_by(
+        ordering,
+        {"created": "t.created", "email": "t.email", "last_name": "t.last_name"},
+        "-created",
+    )
+    return JSONResponse(
+        paginate(
+            request,
+            state.db,
+            table="users",
+            where=where,
+            order=order,
+            paging=paging,
+            serialize=user_out,
+            columns=COLUMNS,
+        )
+    )
+
+
+@router.get("/v1/users/{id}", summary="Retrieve user")
+async def retrieve_user(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
+    return JSONResponse(get_user(state.db, principal, id))
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=32)
+    first_name: str | None = Field(None, min_length=1, max_length=100)
+    last_name: str | None = Field(None, min_length=1, max_length=100)
+    language: Literal["en", "da", "se", "nl", "pl"] | None = None
+
+
+@router.patch("/v1/users/{id}", summary="Partially update user")
+async def update_user(
+    id: str, body: UserUpdate, state: StateDep, principal: PrincipalDep
+) -> JSONResponse:
+    db = state.db
+    current = get_user(db, principal, id)
+    changes = body.model_dump(exclude_unset=True)
+    errors = FieldErrors()
+    for key in ("email", "first_name", "last_name", "language"):
+        if key in changes and changes[key] is None:
+            errors.add(key, "This field may not be null.")
+    if changes.get("email") is not None:
+        email = str(changes["email"]).strip()
+        if not EMAIL_RE.match(email):
+            errors.add("email", "Enter a valid email address.")
+        changes["email"] = email
+    if "phone" in changes and changes["phone"] is not None:
+        phone = re.sub(r"[\s\-()]", "", str(changes["phone"]))
+        code = country_of(phone)
+        if not re.fullmatch(r"\+\d{6,15}", phone):
+            errors.add("phone", "Enter the phone in international format, e.g. +4520123456.")
+        elif code is None:
+            errors.add(
+                "phone",
+                "Unsupported country code; use one of " + ", ".join(COUNTRY_CODES) + ".",
+            )
+        changes["phone"] = phone
+    errors.raise_if_any()
+    if changes:
+        merged = {**current, **changes}
+        if "phone" in changes:
+            changes["country_code"] = country_of(changes["phone"])
+        changes["search"] = search_text(
+            merged["email"], merged["phone"], merged["first_name"], merged["last_name"]
+        )
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        with db.transaction():
+            db.execute(
+                f"UPDATE users SET {sets}, modified = ? WHERE id = ?",
+                (*changes.values(), clock.now_iso(), id),
+            )
+            if "email" in changes or "phone" in changes:
+                from .orders import refresh_order_search
+
+                refresh_order_search(db, id)
+    return JSONResponse(get_user(db, principal, id))

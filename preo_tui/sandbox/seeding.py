@@ -1,0 +1,92 @@
+"""The seeding context handed to every resource module's ``seed(ctx)``.
+
+Seed data is deterministic for a given ``--seed``: each module draws from its own
+``ctx.rng("<name>")`` stream (so adding rows in one module never shifts another's), and
+timestamps are relative to ``ctx.now`` (the clock at seed time, or ``seed_now``).
+Use ``db.executemany`` inside the single seeding transaction; never commit yourself.
+
+``ctx.shared`` carries handles between modules (all ids are also in the database):
+
+- ``organizations``: ``[org_id_main, org_id_second]``
+- ``accounts``: ``{"admin": usr_..., "manager": usr_..., "staff": usr_...}``
+- ``editions``: ``{"past": edt_..., "current": edt_..., "upcoming": edt_..., "draft": edt_...,
+  "second_org": edt_...}``
+- ``events``: ``{"main": evt_..., "second_org": evt_...}``
+- ``consents``: list of consent ids (``cns_newsletter`` among them)
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import clock
+from .db import Database, new_id
+
+
+@dataclass(frozen=True)
+class ScaleSpec:
+    """How much data a scale seeds."""
+
+    name: str
+    users: int  # customers of the main organization
+    current_orders: int  # orders in the current edition
+    other_orders: int  # orders spread over the past / upcoming editions and the second org
+    requested_refunds: int  # refund requests still `requested` in the current edition
+    files: int
+    data_imports: int
+
+
+SCALES: dict[str, ScaleSpec] = {
+    "tiny": ScaleSpec(
+        "tiny",
+        users=240,
+        current_orders=300,
+        other_orders=120,
+        requested_refunds=45,
+        files=12,
+        data_imports=8,
+    ),
+    "demo": ScaleSpec(
+        "demo",
+        users=5000,
+        current_orders=9000,
+        other_orders=3000,
+        requested_refunds=60,
+        files=30,
+        data_imports=12,
+    ),
+    "large": ScaleSpec(
+        "large",
+        users=100_000,
+        current_orders=100_000,
+        other_orders=3000,
+        requested_refunds=80,
+        files=30,
+        data_imports=12,
+    ),
+}
+
+
+@dataclass
+class SeedContext:
+    db: Database
+    seed: int
+    scale: ScaleSpec
+    now: datetime
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def rng(self, name: str) -> random.Random:
+        """An independent deterministic random stream for one module."""
+        return random.Random(f"{self.seed}:{name}")
+
+    def new_id(self, prefix: str, rng: random.Random) -> str:
+        return new_id(prefix, rng)
+
+    def ts(self, delta: timedelta = timedelta(0)) -> str:
+        """ISO timestamp ``now + delta`` (use negative deltas for the past)."""
+        value = clock.iso(self.now + delta)
+        assert value is not None
+        return value

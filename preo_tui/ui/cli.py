@@ -1,0 +1,226 @@
+"""The ``preo-tui`` command.
+
+::
+
+    preo-tui                        # the last used profile
+    preo-tui --sandbox              # start a local sandbox (demo data kept in the data dir)
+    preo-tui --profile staging      # a named profile
+    preo-tui --server URL [--token-env VAR] [--read-only]
+    preo-tui config path | config edit
+    preo-tui login [--profile P] [--method password|pin|token]
+    preo-tui logout [--profile P]
+    preo-tui --version
+
+``PREO_PROFILE``, ``PREO_SERVER`` and ``PREO_TOKEN`` override the configuration file. Every
+error is one line on stderr and exit status 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from preo_tui import __version__
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("preo-tui")
+    except Exception:
+        return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="preo-tui",
+        description="A keyboard-first terminal dashboard for Preo operators.",
+        epilog="Environment: PREO_PROFILE, PREO_SERVER, PREO_TOKEN override the configuration.",
+    )
+    parser.add_argument("--version", action="version", version=f"preo-tui {_version()}")
+    parser.add_argument("--profile", "-p", help="profile to use (default: the last used one)")
+    parser.add_argument("--server", help="server URL (overrides the profile's)")
+    parser.add_argument(
+        "--token-env", metavar="VAR", help="read the access token from this variable"
+    )
+    parser.add_argument("--read-only", action="store_true", help="refuse every write")
+    parser.add_argument(
+        "--sandbox", action="store_true", help="start a local sandbox with demo data and sign in"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{config,login,logout}")
+    config = sub.add_parser("config", help="show or edit the configuration file")
+    config.add_argument("action", choices=("path", "edit"))
+    login = sub.add_parser("login", help="sign in from the command line and remember the tokens")
+    login.add_argument("--method", choices=("password", "pin", "token"), default="password")
+    login.add_argument("--email")
+    login.add_argument("--phone")
+    sub.add_parser("logout", help="forget the tokens of the profile")
+    return parser
+
+
+class CliError(Exception):
+    """An error for the operator: printed as one line, exit status 2."""
+
+
+def _resolve(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from preo_tui.config import ConfigError, load_settings, resolve_profile
+
+    loaded = load_settings()
+    try:
+        profile = resolve_profile(
+            loaded.settings,
+            profile=args.profile,
+            server=args.server,
+            token_env=args.token_env,
+            read_only=args.read_only,
+            sandbox=args.sandbox,
+        )
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    return loaded, loaded.settings, profile
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "config":
+            return _config(args)
+        if args.command == "login":
+            return _login(args)
+        if args.command == "logout":
+            return _logout(args)
+        return _run(args)
+    except CliError as exc:
+        print(f"preo-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _config(args: argparse.Namespace) -> int:
+    from preo_tui.config import (
+        cache_dir,
+        config_path,
+        data_dir,
+        load_settings,
+        write_default_config,
+    )
+    from preo_tui.credentials import CredentialStore
+
+    path = config_path()
+    if args.action == "path":
+        print(f"config:      {path}{'' if path.exists() else '  (not created yet)'}")
+        print(f"data:        {data_dir()}")
+        print(f"cache:       {cache_dir()}")
+        print(f"credentials: {CredentialStore().backend_name}")
+        return 0
+    write_default_config(path)
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        editor = next((e for e in ("nano", "vi") if shutil.which(e)), None)
+    if not editor:
+        raise CliError(f"no editor found: set $EDITOR, or edit {path} by hand")
+    try:
+        subprocess.run([*shlex.split(editor), str(path)], check=False)
+    except OSError as exc:
+        raise CliError(f"cannot start the editor {editor!r}: {exc.strerror or exc}") from None
+    result = load_settings(path)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not result.warnings:
+        print(f"{path}: OK")
+    return 0
+
+
+def _login(args: argparse.Namespace) -> int:
+    from preo_tui.credentials import CredentialStore, Tokens, login_with_token
+
+    _, _, profile = _resolve(args)
+    if profile.needs_server:
+        raise CliError("the sandbox profile signs in by itself: run preo-tui --sandbox")
+    store = CredentialStore()
+    if args.method == "token":
+        token = getpass.getpass("Access token (not shown): ").strip()
+        try:
+            login_with_token(store, profile, token)
+        except Exception as exc:
+            raise CliError(str(exc)) from None
+        print(f"Token saved for profile {profile.name} ({store.backend_name}).")
+        return 0
+
+    async def run() -> Tokens:
+        from preo_tui.api import PreoClient
+        from preo_tui.ui.errors import describe_error
+
+        async with PreoClient(base_url=profile.server, token=None) as client:
+            try:
+                if args.method == "password":
+                    email = args.email or (await asyncio.to_thread(input, "Email: ")).strip()
+                    password = await asyncio.to_thread(getpass.getpass, "Password: ")
+                    pair = await client.auth.login(email, password)
+                else:
+                    phone = args.phone or (await asyncio.to_thread(input, "Phone (+45…): ")).strip()
+                    await client.auth.request_pin(phone)
+                    pin = (await asyncio.to_thread(input, "PIN sent by SMS: ")).strip()
+                    pair = await client.auth.verify_pin(phone, pin)
+            except Exception as exc:
+                report = describe_error(exc)
+                raise CliError(f"{report.title}: {report.message}") from None
+            return Tokens(access=pair.access, refresh=pair.refresh)
+
+    tokens = asyncio.run(run())
+    store.login(profile, tokens)
+    print(f"Signed in to {profile.server} as profile {profile.name} ({store.backend_name}).")
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    from preo_tui.credentials import CredentialStore
+
+    _, _, profile = _resolve(args)
+    removed = CredentialStore().logout(profile)
+    print(
+        f"Signed out of {profile.name}." if removed else f"No tokens were held for {profile.name}."
+    )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    loaded, settings, profile = _resolve(args)
+    from preo_tui.config import sandbox_db_path
+    from preo_tui.credentials import CredentialStore
+    from preo_tui.ui.app import PreoApp
+
+    sandbox = None
+    if args.sandbox or profile.sandbox:
+        from preo_tui.ui.sandbox_process import SandboxProcess
+
+        sandbox = SandboxProcess(sandbox_db_path()).start()
+    app = PreoApp(
+        profile,
+        settings=settings,
+        config=loaded,
+        credentials=CredentialStore(),
+        sandbox=sandbox,
+        watchdog=True,
+    )
+    try:
+        app.run()
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,509 @@
+"""Base classes for the app's screens.
+
+``PreoScreen`` is the frame every screen shares: the header (environment badge, user, role,
+organization › edition), the body the subclass composes in ``compose_body``, the status line
+and the Footer. It gives every screen:
+
+- ``self.ctx`` (the app's :class:`~preo_tui.ui.context.AppContext`);
+- ``run_job(coro)``: run slow work in a worker whose failure reaches the app's single failure
+  handler (a toast, or ``handle_error`` for an inline message) — never a traceback;
+- a poller: override ``async def poll()`` and set ``POLL_INTERVAL`` (seconds, or
+  ``"settings"`` to follow the profile's refresh interval); the next poll is armed only when the
+  previous one finished, it pauses while the screen is hidden and backs off while the server
+  fails;
+- ``data_as_of`` (a UTC datetime) shown as the data's age in the status line;
+- ``on_context_changed`` / ``context_changed()`` when the organization or edition changes.
+
+``ListDetailScreen[T]`` adds a server-paged list (``PagedTable``) with a detail pane, the ``/``
+filter, ``j``/``k``/``g``/``G``, marks and sorting. A subclass declares ``COLUMNS``, implements
+``load_page`` (through the store or client) and ``row_cells``, and optionally ``show_detail``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from preo_tui.ui.context import AppContext, ContextChanged, EditionChanged
+from preo_tui.ui.errors import ErrorReport, describe_error
+from preo_tui.ui.widgets.frame import PreoHeader, StatusLine
+from preo_tui.ui.widgets.paged_table import ColumnSpec, PagedTable, PageLike, PageRequest
+
+if TYPE_CHECKING:
+    from preo_tui.ui.app import PreoApp
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Seconds of the longest back-off between failed polls.
+MAX_BACKOFF = 120.0
+
+
+def forward_worker_failure(node: Any, event: Worker.StateChanged) -> None:
+    """Send a failed worker's error to ``PreoApp.report_error`` (the single failure handler).
+    Call it from ``on_worker_state_changed`` of any widget that runs workers itself."""
+    if event.state is not WorkerState.ERROR or event.worker.error is None:
+        return
+    report = getattr(node.app, "report_error", None)
+    if report is not None:
+        report(event.worker.error, node=node)
+
+
+def describe_fields(item: Any) -> str:
+    """``field  value`` lines for a model (None fields left out; nested values compact)."""
+    dump = getattr(item, "model_dump", None)
+    data: dict[str, Any] = dump() if callable(dump) else dict(getattr(item, "__dict__", {}))
+    width = max((len(k) for k in data), default=0)
+    lines = []
+    for key, value in data.items():
+        if value is None or value == [] or value == {}:
+            continue
+        if isinstance(value, datetime):
+            text = value.isoformat(sep=" ", timespec="minutes")
+        elif isinstance(value, dict):
+            text = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+        elif isinstance(value, list):
+            text = f"{len(value)} items"
+        else:
+            text = str(value)
+        lines.append(f"{key.ljust(width)}  {text}")
+    return "\n".join(lines)
+
+
+class PreoScreen(Screen[None]):
+    """A screen inside the frame (header, status line, footer)."""
+
+    #: Shown at the right of the header and in the palette.
+    SCREEN_TITLE: ClassVar[str] = ""
+    #: Seconds between polls, ``"settings"`` for the profile's refresh interval, None: no poll.
+    POLL_INTERVAL: ClassVar[float | Literal["settings"] | None] = None
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="screen.back", show=False),
+        Binding("r", "refresh", "Refresh", id="screen.refresh"),
+    ]
+
+    def __init__(self, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.data_as_of: datetime | None = None
+        self.status_note: str = ""
+        self._poll_timer: Timer | None = None
+        self._poll_failures = 0
+        self._poll_running = False
+
+    # -- frame --------------------------------------------------------------------------------
+
+    @property
+    def preo_app(self) -> PreoApp:
+        from preo_tui.ui.app import PreoApp
+
+        app = self.app
+        assert isinstance(app, PreoApp)
+        return app
+
+    @property
+    def ctx(self) -> AppContext:
+        return self.preo_app.ctx
+
+    def compose(self) -> ComposeResult:
+        yield PreoHeader(self.SCREEN_TITLE)
+        with Container(id="body"):
+            yield from self.compose_body()
+        yield StatusLine()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own content (override)."""
+        yield from ()
+
+    def on_mount(self) -> None:
+        """Nothing to do (Textual calls every class's ``on_mount`` itself, base classes
+        included; calling ``super().on_mount()`` is harmless)."""
+
+    def mark_fresh(self, as_of: datetime | None = None) -> None:
+        """Record the age of the data now on screen (``as_of`` from the cache, else now)."""
+        self.data_as_of = as_of or datetime.now(UTC)
+        self._refresh_status()
+
+    def set_status_note(self, note: str) -> None:
+        self.status_note = note
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        for line in self.query(StatusLine):
+            line.update_status()
+
+    # -- data through the store ---------------------------------------------------------------
+
+    def data_query(
+        self,
+        resource: str,
+        loader: Any,
+        *,
+        type: Any = None,
+        scoped: bool = True,
+        **params: Any,
+    ) -> Any:
+        """A store ``Query`` scoped to the current organization and edition (unless
+        ``scoped=False``)."""
+        from preo_tui.store import Query
+
+        ctx = self.ctx
+        return Query(
+            resource,
+            loader,
+            params=params,
+            organization=ctx.organization.id if scoped and ctx.organization else None,
+            edition=ctx.edition.id if scoped and ctx.edition else None,
+            type=type,
+        )
+
+    def peek_data(self, query: Any) -> Any:
+        """The cached value of ``query`` at once (None when nothing is cached); the status
+        line shows its age."""
+        store = self.ctx.store
+        if store is None:
+            return None
+        entry = store.peek(query)
+        if entry is None:
+            return None
+        self.mark_fresh(datetime.fromtimestamp(entry.fetched_at, UTC))
+        return entry.value
+
+    async def load_data(self, query: Any, *, fresh: bool = True) -> Any:
+        """Load through the store (coalesced; offline falls back to the cache when there is
+        one). Without a store (not signed in yet) the loader is called directly."""
+        store = self.ctx.store
+        if store is None:
+            value = await query.loader()
+            self.mark_fresh()
+            return value
+        if fresh:
+            try:
+                entry = await store.refresh(query)
+            except Exception as exc:
+                cached = store.peek(query)
+                if cached is None or describe_error(exc).kind not in (
+                    "NetworkError",
+                    "OfflineError",
+                ):
+                    raise
+                entry = cached
+        else:
+            entry = await store.get(query)
+        self.mark_fresh(datetime.fromtimestamp(entry.fetched_at, UTC))
+        return entry.value
+
+    # -- context ------------------------------------------------------------------------------
+
+    def on_context_changed(self, message: ContextChanged) -> None:
+        self._context_changed_common()
+
+    def on_edition_changed(self, message: EditionChanged) -> None:
+        self._context_changed_common()
+
+    def _context_changed_common(self) -> None:
+        for header in self.query(PreoHeader):
+            header.refresh_context()
+        self._refresh_status()
+        self.context_changed()
+
+    def context_changed(self) -> None:
+        """Called when the organization, edition or session changed (override to reload)."""
+
+    # -- workers and errors -------------------------------------------------------------------
+
+    def run_job(
+        self,
+        work: Awaitable[Any] | Callable[[], Awaitable[Any]],
+        *,
+        name: str = "",
+        group: str = "default",
+        exclusive: bool = False,
+    ) -> Worker[Any]:
+        """Run ``work`` (a coroutine, or an async callable: preferred for ``exclusive`` jobs, as
+        a cancelled job then leaves no never-awaited coroutine) in a worker; failures go to
+        the app's failure handler."""
+        return self.run_worker(
+            work, name=name, group=group, exclusive=exclusive, exit_on_error=False
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: hand this screen's failures to the app's handler."""
+        forward_worker_failure(self, event)
+
+    def handle_error(self, report: ErrorReport, error: BaseException) -> bool:
+        """Show a failure inline; return True when handled (the app then shows no toast)."""
+        return False
+
+    # -- refresh and polling ------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.run_job(self._poll_now(manual=True), group="poll", exclusive=True)
+
+    async def poll(self) -> None:
+        """Re-read the data on screen (override). Raise on failure."""
+
+    def poll_interval(self) -> float | None:
+        interval = self.POLL_INTERVAL
+        if interval == "settings":
+            profile = self.ctx.profile
+            value = getattr(profile, "refresh_interval", None)
+            return float(value) if isinstance(value, (int, float)) else 10.0
+        return interval
+
+    def on_screen_resume(self) -> None:
+        self._arm_poll()
+
+    def on_screen_suspend(self) -> None:
+        self._disarm_poll()
+
+    def _arm_poll(self) -> None:
+        self._disarm_poll()
+        interval = self.poll_interval()
+        if interval is None or not self.is_attached:
+            return
+        delay = (
+            min(interval * (2**self._poll_failures), MAX_BACKOFF)
+            if self._poll_failures
+            else interval
+        )
+        self._poll_timer = self.set_timer(delay, self._poll_tick)
+
+    def _disarm_poll(self) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+
+    def _poll_tick(self) -> None:
+        self._poll_timer = None
+        if not self.is_current or self._poll_running:
+            return
+        self.run_worker(
+            self._poll_now(manual=False), group="poll", exclusive=True, exit_on_error=False
+        )
+
+    async def _poll_now(self, *, manual: bool) -> None:
+        self._poll_running = True
+        try:
+            await self.poll()
+        except Exception as exc:
+            self._poll_failures = min(self._poll_failures + 1, 6)
+            if manual or self._poll_failures == 1:
+                raise
+            log.info("poll failed again (%s); backing off", type(exc).__name__)
+        else:
+            self._poll_failures = 0
+        finally:
+            self._poll_running = False
+            if self.is_current:
+                self._arm_poll()
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.preo_app.go_back()
+
+
+class ListDetailScreen(PreoScreen, Generic[T]):
+    """A server-paged list with a detail pane and the ``/`` filter.
+
+    Subclasses set ``COLUMNS`` and ``DEFAULT_ORDERING``, implement ``load_page`` and
+    ``row_cells``, and usually ``show_detail`` (default: the item's fields). The detail pane
+    sits beside the list on wide terminals and below it on narrow ones.
+    """
+
+    COLUMNS: ClassVar[Sequence[ColumnSpec]] = ()
+    DEFAULT_ORDERING: ClassVar[str | None] = None
+    PAGE_SIZE: ClassVar[int] = 100
+    MARKABLE: ClassVar[bool] = True
+    #: Width at or above which the detail pane goes beside the list.
+    WIDE_AT: ClassVar[int] = 120
+    POLL_INTERVAL = "settings"
+    AUTO_FOCUS = "#list-table"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("escape", "back", "Back", id="screen.back"),
+    ]
+
+    DEFAULT_CSS = """
+    ListDetailScreen #list-detail { height: 1fr; layout: vertical; }
+    ListDetailScreen.-wide #list-detail { layout: horizontal; }
+    ListDetailScreen #list-pane { height: 1fr; width: 1fr; }
+    ListDetailScreen #detail-pane { height: 1fr; border-top: solid $panel-lighten-2; padding: 0 1; }
+    ListDetailScreen.-wide #detail-pane { width: 2fr; height: 1fr; border-top: none; border-left: solid $panel-lighten-2; }
+    ListDetailScreen.-wide #list-pane { width: 3fr; }
+    ListDetailScreen #list-filter { display: none; height: 3; }
+    ListDetailScreen #list-filter.-visible { display: block; }
+    ListDetailScreen #list-status { height: 1; color: $text-muted; padding: 0 1; }
+    ListDetailScreen.-no-detail #detail-pane { display: none; }
+    """
+
+    def __init__(self, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.filter_text: str = ""
+        self._filter_timer: Timer | None = None
+        self._window_label = "loading…"
+
+    # -- to override --------------------------------------------------------------------------
+
+    async def load_page(self, request: PageRequest) -> PageLike[T]:
+        """Fetch one page (``request.search`` is the ``/`` filter text)."""
+        raise NotImplementedError
+
+    def row_cells(self, item: T) -> Sequence[Any]:
+        """The cells of one row, in ``COLUMNS`` order."""
+        raise NotImplementedError
+
+    def row_id(self, item: T) -> str:
+        return str(getattr(item, "id"))  # noqa: B009 - items are typed by the subclass
+
+    def compose_detail(self) -> ComposeResult:
+        """The detail pane's content (default: one Static the default ``show_detail`` fills)."""
+        yield Static("", id="detail-content", markup=False)
+
+    def show_detail(self, item: T | None) -> None:
+        """Show ``item`` in the detail pane (override for a proper layout)."""
+        content = self.query("#detail-content")
+        if content:
+            widget = content.first(Static)
+            widget.update("Nothing selected" if item is None else describe_fields(item))
+
+    # -- composition --------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        with Container(id="list-detail"):
+            with Vertical(id="list-pane"):
+                yield Input(placeholder="filter (enter applies, escape clears)", id="list-filter")
+                yield self.build_table()
+                yield Static(self._window_label, id="list-status", markup=False)
+            with VerticalScroll(id="detail-pane"):
+                yield from self.compose_detail()
+
+    def build_table(self) -> PagedTable[T]:
+        return PagedTable[T](
+            columns=self.COLUMNS,
+            loader=self._load_page,
+            row_cells=self.row_cells,
+            row_id=self.row_id,
+            ordering=self.DEFAULT_ORDERING,
+            page_size=self._page_size(),
+            markable=self.MARKABLE,
+            id="list-table",
+        )
+
+    def _page_size(self) -> int:
+        settings = self.ctx.settings
+        size = getattr(getattr(settings, "app", None), "page_size", None)
+        return int(size) if isinstance(size, int) else self.PAGE_SIZE
+
+    async def _load_page(self, request: PageRequest) -> PageLike[T]:
+        page = await self.load_page(request)
+        self.mark_fresh(self.page_as_of(page))
+        return page
+
+    def page_as_of(self, page: PageLike[T]) -> datetime | None:
+        """When the page's data was fetched (a cached page may carry ``as_of``)."""
+        value = getattr(page, "as_of", None)
+        return value if isinstance(value, datetime) else None
+
+    @property
+    def table(self) -> PagedTable[T]:
+        return self.query_one("#list-table", PagedTable)
+
+    def on_mount(self) -> None:
+        """Nothing to do (Textual calls every class's ``on_mount`` itself; a subclass calling
+        ``super().on_mount()`` is harmless)."""
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width >= self.WIDE_AT, "-wide")
+
+    # -- list events --------------------------------------------------------------------------
+
+    @on(PagedTable.CursorMoved, "#list-table")
+    def _cursor_moved(self, event: PagedTable.CursorMoved) -> None:
+        self.show_detail(event.item)
+
+    @on(PagedTable.WindowChanged, "#list-table")
+    def _window_changed(self, event: PagedTable.WindowChanged) -> None:
+        self._window_label = event.label
+        self._update_list_status()
+
+    @on(PagedTable.MarksChanged, "#list-table")
+    def _marks_changed(self, event: PagedTable.MarksChanged) -> None:
+        self._update_list_status()
+
+    def _update_list_status(self) -> None:
+        parts = [self._window_label]
+        marks = len(self.table.marks)
+        if marks:
+            parts.append(f"{marks:,} marked")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        if self.table.ordering:
+            parts.append(f"sorted by {self.table.ordering}")
+        self.query_one("#list-status", Static).update(" · ".join(parts))
+
+    # -- filter -------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#list-filter", Input)
+        box.add_class("-visible")
+        box.value = self.filter_text
+        box.focus()
+
+    @on(Input.Submitted, "#list-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.apply_filter(event.value)
+        if not self.filter_text:
+            event.input.remove_class("-visible")
+        self.table.focus()
+
+    @on(Input.Changed, "#list-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        # Debounced: apply when typing pauses for 300 ms.
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        value = event.value
+        self._filter_timer = self.set_timer(0.3, lambda: self.apply_filter(value))
+
+    def apply_filter(self, text: str) -> None:
+        text = text.strip()
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        self.table.set_search(text or None)
+        self._update_list_status()
+
+    def action_back(self) -> None:
+        box = self.query_one("#list-filter", Input)
+        if box.has_focus or self.filter_text:
+            box.value = ""
+            self.apply_filter("")
+            box.remove_class("-visible")
+            self.table.focus()
+            return
+        super().action_back()
+
+    # -- refresh ------------------------------------------------------------------------------
+
+    async def poll(self) -> None:
+        await self.table.refresh_now()
+
+    def context_changed(self) -> None:
+        self.table.clear_marks()
+        self.table.reload()

@@ -1,0 +1,658 @@
+"""A server-paged table: one window of rows of a list that may hold 100,000.
+
+``PagedTable`` is a Textual ``DataTable`` that never holds the whole list. It asks a *loader*
+for pages (``page``/``page_size``/``ordering``/``search``, the contract's paging) and keeps a
+window of at most ``max_rows`` rows; as the cursor nears the end of the window it loads the next
+page (and near the top, the previous one), dropping pages at the other end when the window is
+full. ``g``/``G`` jump to the first/last page of the whole list. Rows are keyed by id, so a
+refresh updates cells in place and the cursor stays on the same item. Marks are a set of ids
+that survive refreshes, re-sorting and paging. Sorting maps a column onto the contract's
+``ordering`` value (``o`` on the cursor column, or a header click).
+
+Usage from a screen::
+
+    table = PagedTable[Order](
+        columns=[ColumnSpec("number", "Order", 10, ordering="order_number"), ...],
+        loader=self.load_orders,            # async (PageRequest) -> Page[Order]
+        row_cells=lambda o: (o.order_number, ...),
+        ordering="-created",
+    )
+
+The table posts ``PagedTable.CursorMoved`` (the item under the cursor), ``WindowChanged``
+("1–100 of 100,000") and ``MarksChanged``. Load failures raise inside a worker and reach the
+app's single failure handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+MARK_COLUMN = "__mark__"
+MARK_ON = "●"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column: ``key`` names it, ``ordering`` is the contract's ordering field (or None
+    when the server cannot sort by it). A fixed ``width`` keeps paging cheap (no measuring)."""
+
+    key: str
+    label: str
+    width: int = 12
+    ordering: str | None = None
+    justify: str = "left"
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """What the table asks its loader for."""
+
+    page: int
+    page_size: int
+    ordering: str | None = None
+    search: str | None = None
+
+
+class PageLike(Protocol[T_co]):
+    """Anything with ``count`` and ``results`` (the client's ``Page[T]`` fits)."""
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def results(self) -> Sequence[T_co]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SimplePage(Generic[T]):
+    """A page built by hand (tests, loaders that wrap something else)."""
+
+    count: int
+    results: Sequence[T]
+
+
+Loader = Callable[[PageRequest], Awaitable[PageLike[T]]]
+
+
+def default_row_id(item: Any) -> str:
+    return str(item.id)
+
+
+class PagedTable(DataTable[Any], Generic[T]):
+    """A ``DataTable`` holding one window of a server-paged list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("g,home", "first", "First", show=False, id="list.first"),
+        Binding("G,end", "last", "Last", show=False, id="list.last"),
+        Binding("space", "toggle_mark", "Mark", id="list.mark"),
+        Binding("shift+down", "extend_mark(1)", "Mark down", show=False, id="list.mark_down"),
+        Binding("shift+up", "extend_mark(-1)", "Mark up", show=False, id="list.mark_up"),
+        Binding("o", "sort_column", "Sort", id="list.sort"),
+    ]
+
+    DEFAULT_CSS = """
+    PagedTable {
+        height: 1fr;
+    }
+    """
+
+    class CursorMoved(Message):
+        """The item under the cursor changed (``item`` is None when the table is empty)."""
+
+        def __init__(self, table: PagedTable[Any], item: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.item = item
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class WindowChanged(Message):
+        """The loaded window or the total changed."""
+
+        def __init__(self, table: PagedTable[Any], label: str) -> None:
+            super().__init__()
+            self.table = table
+            self.label = label
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class MarksChanged(Message):
+        """The set of marked ids changed."""
+
+        def __init__(self, table: PagedTable[Any], marks: frozenset[str]) -> None:
+            super().__init__()
+            self.table = table
+            self.marks = marks
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    def __init__(
+        self,
+        *,
+        columns: Sequence[ColumnSpec],
+        loader: Loader[T],
+        row_cells: Callable[[T], Sequence[Any]],
+        row_id: Callable[[T], str] = default_row_id,
+        ordering: str | None = None,
+        page_size: int = 100,
+        max_rows: int = 2000,
+        prefetch: int = 20,
+        markable: bool = True,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.columns_spec = list(columns)
+        self.loader = loader
+        self.row_cells = row_cells
+        self.row_id = row_id
+        self.ordering = ordering
+        self.search: str | None = None
+        self.page_size = page_size
+        self.max_rows = max(max_rows, page_size * 3)
+        self.prefetch = prefetch
+        self.markable = markable
+        self.total: int | None = None
+        self.first_page = 1
+        self.last_page = 0
+        self._items: list[T] = []
+        self._ids: list[str] = []
+        self.marks: set[str] = set()
+        self._generation = 0
+        self._lock = asyncio.Lock()
+        self._pending_edge: str | None = None
+        self._last_cursor_id: str | None = None
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        """Load failures go to the app's single failure handler (worker messages don't bubble)."""
+        from textual.worker import WorkerState
+
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            report = getattr(self.app, "report_error", None)
+            if report is not None:
+                report(event.worker.error, node=self)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def items(self) -> list[T]:
+        """The items currently held (the window, not the whole list)."""
+        return list(self._items)
+
+    @property
+    def current_item(self) -> T | None:
+        row = self.cursor_row
+        if 0 <= row < len(self._items):
+            return self._items[row]
+        return None
+
+    @property
+    def window_label(self) -> str:
+        if self.total is None:
+            return "loading…"
+        if not self._items:
+            return f"0 of {self.total:,}"
+        first = (self.first_page - 1) * self.page_size + 1
+        last = first + len(self._items) - 1
+        return f"{first:,}–{last:,} of {self.total:,}"
+
+    @property
+    def total_pages(self) -> int:
+        if not self.total:
+            return 1
+        return max(1, -(-self.total // self.page_size))
+
+    def marked_items(self) -> list[T]:
+        """Marked items that are in the window (marks outside it are ids only)."""
+        return [item for item, key in zip(self._items, self._ids, strict=True) if key in self.marks]
+
+    def reload(self, *, keep_cursor: bool = False) -> None:
+        """Start over from the first page (after a filter or sort change)."""
+        self._generation += 1
+        keep = self._last_cursor_id if keep_cursor else None
+        self.run_worker(
+            self._load_first(self._generation, keep),
+            group="paged-table",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    def refresh_window(self) -> None:
+        """Re-read the pages in the window; update rows in place, keep the cursor on its id."""
+        if not self._items and self.total is None:
+            self.reload()
+            return
+        self.run_worker(
+            self._refresh_window(self._generation),
+            group="paged-table-refresh",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def refresh_now(self) -> None:
+        """``refresh_window`` awaited (for pollers that re-arm only when it finished)."""
+        if not self._items and self.total is None:
+            await self.reload_and_wait()
+        else:
+            await self._refresh_window(self._generation)
+
+    async def reload_and_wait(self) -> None:
+        """``reload`` for callers that want to await the first page (tests, benchmarks)."""
+        self._generation += 1
+        await self._load_first(self._generation, None)
+
+    def set_search(self, text: str | None) -> None:
+        text = (text or "").strip() or None
+        if text != self.search:
+            self.search = text
+            self.reload()
+
+    def set_ordering(self, ordering: str | None) -> None:
+        if ordering != self.ordering:
+            self.ordering = ordering
+            self._relabel_headers()
+            self.reload(keep_cursor=True)
+
+    def set_marks(self, ids: Iterable[str]) -> None:
+        self.marks = set(ids)
+        self._redraw_marks()
+
+    def add_marks(self, ids: Iterable[str]) -> None:
+        self.marks.update(ids)
+        self._redraw_marks()
+
+    def clear_marks(self) -> None:
+        self.marks.clear()
+        self._redraw_marks()
+
+    def update_item(self, item: T) -> None:
+        """Replace one item (after a write) by id; cells change in place."""
+        key = self.row_id(item)
+        try:
+            index = self._ids.index(key)
+        except ValueError:
+            return
+        self._items[index] = item
+        self._write_row_cells(key, item)
+        if index == self.cursor_row:
+            self.post_message(self.CursorMoved(self, item))
+
+    def move_to_id(self, key: str) -> bool:
+        try:
+            index = self._ids.index(key)
+        except ValueError:
+            return False
+        self.move_cursor(row=index)
+        return True
+
+    # -- DataTable setup ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.markable:
+            self.add_column(" ", key=MARK_COLUMN, width=1)
+        for spec in self.columns_spec:
+            self.add_column(self._header_label(spec), key=spec.key, width=spec.width)
+        self.reload()
+
+    def _header_label(self, spec: ColumnSpec) -> Text:
+        label = spec.label
+        if spec.ordering and self.ordering:
+            if self.ordering == spec.ordering:
+                label += " ▲"
+            elif self.ordering == f"-{spec.ordering}":
+                label += " ▼"
+        return Text(label)
+
+    def _relabel_headers(self) -> None:
+        for spec in self.columns_spec:
+            column = self.columns.get(spec.key)  # type: ignore[call-overload]
+            if column is not None:
+                column.label = self._header_label(spec)
+        self.refresh()
+
+    def _cells_for(self, key: str, item: T) -> list[Any]:
+        cells = [
+            self._justify(spec, value)
+            for spec, value in zip(self.columns_spec, self.row_cells(item), strict=False)
+        ]
+        if self.markable:
+            cells.insert(0, MARK_ON if key in self.marks else " ")
+        return cells
+
+    @staticmethod
+    def _justify(spec: ColumnSpec, value: Any) -> Any:
+        if spec.justify == "right" and isinstance(value, str):
+            return Text(value, justify="right")
+        return value
+
+    def _write_row_cells(self, key: str, item: T) -> None:
+        cells = self._cells_for(key, item)
+        keys = ([MARK_COLUMN] if self.markable else []) + [spec.key for spec in self.columns_spec]
+        for column_key, value in zip(keys, cells, strict=False):
+            try:
+                self.update_cell(key, column_key, value)
+            except (RowDoesNotExist, KeyError):
+                return
+
+    # -- loading ------------------------------------------------------------------------------
+
+    async def _fetch(self, page: int) -> PageLike[T]:
+        return await self.loader(
+            PageRequest(
+                page=page, page_size=self.page_size, ordering=self.ordering, search=self.search
+            )
+        )
+
+    async def _load_first(self, generation: int, keep_id: str | None, page: int = 1) -> None:
+        async with self._lock:
+            if generation != self._generation:
+                return
+            if not self._items:
+                self.loading = True
+            try:
+                result = await self._fetch(page)
+            finally:
+                self.loading = False
+            if generation != self._generation:
+                return
+            self.total = result.count
+            self.first_page = page
+            self.last_page = page
+            self._set_rows(list(result.results), keep_id=keep_id, fallback_row=0)
+
+    async def _load_edge(self, generation: int, edge: str) -> None:
+        async with self._lock:
+            if generation != self._generation:
+                return
+            page = self.last_page + 1 if edge == "next" else self.first_page - 1
+            if page < 1 or page > self.total_pages:
+                return
+            result = await self._fetch(page)
+            if generation != self._generation:
+                return
+            self.total = result.count
+            items = list(result.results)
+            keep_id = self._last_cursor_id
+            if edge == "next":
+                new_items = self._items + items
+                self.last_page = page
+                dropped = 0
+                while len(new_items) > self.max_rows and self.last_page - self.first_page > 0:
+                    new_items = new_items[self.page_size :]
+                    self.first_page += 1
+                    dropped += 1
+                if dropped == 0:
+                    self._append_rows(items)
+                else:
+                    self._set_rows(new_items, keep_id=keep_id)
+            else:
+                new_items = items + self._items
+                self.first_page = page
+                while len(new_items) > self.max_rows and self.last_page - self.first_page > 0:
+                    new_items = (
+                        new_items[: -self.page_size]
+                        if len(new_items) > self.page_size
+                        else new_items
+                    )
+                    self.last_page -= 1
+                self._set_rows(new_items, keep_id=keep_id)
+
+    async def _refresh_window(self, generation: int) -> None:
+        async with self._lock:
+            if generation != self._generation:
+                return
+            fresh: list[T] = []
+            total = self.total
+            for page in range(self.first_page, self.last_page + 1):
+                result = await self._fetch(page)
+                if generation != self._generation:
+                    return
+                total = result.count
+                fresh.extend(result.results)
+            self.total = total
+            fresh_ids = [self.row_id(item) for item in fresh]
+            if fresh_ids == self._ids:
+                for key, item in zip(fresh_ids, fresh, strict=True):
+                    self._write_row_cells(key, item)
+                self._items = fresh
+                current = self.current_item
+                self.post_message(self.CursorMoved(self, current))
+                self._post_window()
+            else:
+                self._set_rows(fresh, keep_id=self._last_cursor_id)
+
+    def _dedupe(self, items: list[T]) -> tuple[list[T], list[str]]:
+        seen: set[str] = set()
+        out: list[T] = []
+        ids: list[str] = []
+        for item in items:
+            key = self.row_id(item)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(item)
+            ids.append(key)
+        return out, ids
+
+    def _set_rows(
+        self, items: list[T], *, keep_id: str | None, fallback_row: int | None = None
+    ) -> None:
+        """Replace the rows; the cursor goes to ``keep_id`` when present, else to
+        ``fallback_row`` (default: the row it was on)."""
+        old_row = self.cursor_row
+        items, ids = self._dedupe(items)
+        self.clear(columns=False)
+        self._items = items
+        self._ids = ids
+        self.add_rows_keyed(items, ids)
+        if items:
+            if keep_id is not None and keep_id in ids:
+                target = ids.index(keep_id)
+            else:
+                target = old_row if fallback_row is None else fallback_row
+            target = min(max(target, 0), len(items) - 1)
+            self.move_cursor(row=target, animate=False, scroll=True)
+        self._after_change()
+
+    def _append_rows(self, items: list[T]) -> None:
+        present = set(self._ids)
+        for item in items:
+            key = self.row_id(item)
+            if key in present:
+                continue
+            present.add(key)
+            self._items.append(item)
+            self._ids.append(key)
+            self.add_row(*self._cells_for(key, item), key=key)
+        self._after_change()
+
+    def add_rows_keyed(self, items: Sequence[T], ids: Sequence[str]) -> None:
+        for key, item in zip(ids, items, strict=True):
+            self.add_row(*self._cells_for(key, item), key=key)
+
+    def _after_change(self) -> None:
+        self._post_window()
+        item = self.current_item
+        self._last_cursor_id = self.row_id(item) if item is not None else None
+        self.post_message(self.CursorMoved(self, item))
+
+    def _post_window(self) -> None:
+        self.post_message(self.WindowChanged(self, self.window_label))
+
+    # -- cursor and edges ---------------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        item = self.current_item
+        key = self.row_id(item) if item is not None else None
+        if key != self._last_cursor_id:
+            self._last_cursor_id = key
+            self.post_message(self.CursorMoved(self, item))
+        self._check_edges()
+
+    def _check_edges(self) -> None:
+        if self.total is None or not self._items:
+            return
+        row = self.cursor_row
+        if row >= len(self._items) - self.prefetch and self.last_page < self.total_pages:
+            self.run_worker(
+                self._load_edge(self._generation, "next"),
+                group="paged-table-edge",
+                exit_on_error=False,
+            )
+        elif row < self.prefetch and self.first_page > 1:
+            self.run_worker(
+                self._load_edge(self._generation, "previous"),
+                group="paged-table-edge",
+                exit_on_error=False,
+            )
+
+    def action_first(self) -> None:
+        if self.first_page == 1:
+            self.move_cursor(row=0)
+        else:
+            self._generation += 1
+            self.run_worker(
+                self._load_first(self._generation, None, page=1),
+                group="paged-table",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    def action_last(self) -> None:
+        if self.last_page >= self.total_pages:
+            self.move_cursor(row=max(len(self._items) - 1, 0))
+        else:
+            self._generation += 1
+            self.run_worker(
+                self._jump_last(self._generation),
+                group="paged-table",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    async def _jump_last(self, generation: int) -> None:
+        await self._load_first(generation, None, page=self.total_pages)
+        if generation == self._generation and self._items:
+            self.move_cursor(row=len(self._items) - 1)
+
+    # -- marks --------------------------------------------------------------------------------
+
+    def _redraw_marks(self) -> None:
+        if self.markable:
+            for key in self._ids:
+                try:
+                    self.update_cell(key, MARK_COLUMN, MARK_ON if key in self.marks else " ")
+                except (RowDoesNotExist, KeyError):
+                    continue
+        self.post_message(self.MarksChanged(self, frozenset(self.marks)))
+
+    def _set_mark(self, key: str, on: bool) -> None:
+        if on:
+            self.marks.add(key)
+        else:
+            self.marks.discard(key)
+        if self.markable:
+            try:
+                self.update_cell(key, MARK_COLUMN, MARK_ON if on else " ")
+            except (RowDoesNotExist, KeyError):
+                pass
+
+    def action_toggle_mark(self) -> None:
+        if not self.markable:
+            return
+        item = self.current_item
+        if item is None:
+            return
+        key = self.row_id(item)
+        self._set_mark(key, key not in self.marks)
+        self.post_message(self.MarksChanged(self, frozenset(self.marks)))
+        if self.cursor_row < len(self._items) - 1:
+            self.move_cursor(row=self.cursor_row + 1)
+
+    def action_extend_mark(self, step: int) -> None:
+        """Mark the current row and the one ``step`` away, moving the cursor there."""
+        if not self.markable:
+            return
+        item = self.current_item
+        if item is None:
+            return
+        self._set_mark(self.row_id(item), True)
+        target = self.cursor_row + step
+        if 0 <= target < len(self._items):
+            self.move_cursor(row=target)
+            self._set_mark(self._ids[target], True)
+        self.post_message(self.MarksChanged(self, frozenset(self.marks)))
+
+    # -- sorting ------------------------------------------------------------------------------
+
+    def sortable_columns(self) -> list[ColumnSpec]:
+        return [spec for spec in self.columns_spec if spec.ordering]
+
+    def sort_by(self, column_key: str) -> bool:
+        """Sort by a column: ascending first, then descending. False when not sortable."""
+        spec = next((s for s in self.columns_spec if s.key == column_key), None)
+        if spec is None or spec.ordering is None:
+            return False
+        new = f"-{spec.ordering}" if self.ordering == spec.ordering else spec.ordering
+        self.set_ordering(new)
+        return True
+
+    def action_sort_column(self) -> None:
+        """Offer the sortable columns (ascending and descending) in a picker."""
+        from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+
+        specs = self.sortable_columns()
+        if not specs:
+            self.app.notify("This list cannot be sorted", severity="warning", timeout=3)
+            return
+        choices = []
+        for spec in specs:
+            assert spec.ordering is not None
+            choices.append(Choice(spec.ordering, f"{spec.label} ▲ ascending"))
+            choices.append(Choice(f"-{spec.ordering}", f"{spec.label} ▼ descending"))
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.set_ordering(value)
+
+        self.app.push_screen(
+            ChoiceModal("Sort by", choices, current=self.ordering), callback=chosen
+        )
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+
+__all__ = [
+    "ColumnSpec",
+    "Loader",
+    "PageLike",
+    "PageRequest",
+    "PagedTable",
+    "SimplePage",
+]

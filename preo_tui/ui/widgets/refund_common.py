@@ -1,0 +1,202 @@
+"""Shared words and formatting for refund requests: status colours, reason and scope labels,
+money, ages, and the amount a scope implies (contract §5).
+
+Used by the refunds screen, the refund form and the decision dialogs; the orders screen can use
+them too. Nothing here talks to the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rich.text import Text
+
+from preo_tui.api.refunds import RefundReason, RefundScope, RefundStatus
+
+#: The eight statuses, in life-cycle order (contract §5).
+STATUSES: tuple[str, ...] = tuple(s.value for s in RefundStatus)
+REASONS: tuple[str, ...] = tuple(r.value for r in RefundReason)
+SCOPES: tuple[str, ...] = tuple(s.value for s in RefundScope)
+#: Statuses on the payment side after an approval (they move without the operator).
+IN_FLIGHT: frozenset[str] = frozenset({"ready", "processing", "awaiting_gateway"})
+#: Statuses that never change again.
+TERMINAL: frozenset[str] = frozenset({"processed", "failed", "rejected", "invalid"})
+CUSTOM_SCOPES: frozenset[str] = frozenset({"purchase_custom", "transaction_custom"})
+
+#: Default scope per reason [ours, contract §5]; every other reason → ``purchase_price``.
+DEFAULT_SCOPE: dict[str, str] = {
+    "deposit_reclaim": "purchase_deposit",
+    "rental_return": "purchase_deposit",
+    "event_cancelled": "purchase_full",
+    "duplicate_purchase": "purchase_full",
+    "compensation": "purchase_custom",
+    "overcharge": "purchase_custom",
+}
+
+STATUS_STYLE: dict[str, str] = {
+    "requested": "bold",
+    "ready": "cyan",
+    "processing": "cyan",
+    "awaiting_gateway": "cyan",
+    "processed": "green",
+    "failed": "bold red",
+    "rejected": "magenta",
+    "invalid": "dim",
+}
+
+SCOPE_SHORT: dict[str, str] = {
+    "purchase_price": "price",
+    "purchase_deposit": "deposit",
+    "purchase_full": "full",
+    "purchase_custom": "custom",
+    "transaction_full": "order full",
+    "transaction_custom": "order custom",
+}
+
+
+def default_scope(reason: str | None) -> str:
+    return DEFAULT_SCOPE.get(str(reason or ""), "purchase_price")
+
+
+def value_of(value: Any) -> str:
+    """An enum member or a plain string (an unknown value from the server) as text."""
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
+
+
+def words(value: Any) -> str:
+    """``awaiting_gateway`` → ``awaiting gateway`` (unknown values shown as they are)."""
+    return value_of(value).replace("_", " ")
+
+
+def status_text(status: Any, *, width: int | None = None) -> Text:
+    name = value_of(status)
+    label = words(name) or "?"
+    if width is not None and len(label) > width:
+        label = label[: width - 1] + "…"
+    return Text(label, style=STATUS_STYLE.get(name, "yellow"))
+
+
+def money(amount: Decimal | float | int | None, currency: str | None = None) -> str:
+    if amount is None:
+        return "—"
+    text = f"{Decimal(str(amount)):,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def parse_money(text: str) -> Decimal:
+    """A typed amount (``1,234.50``, ``12``); raises ValueError with a readable message."""
+    cleaned = text.strip().replace(",", "").replace(" ", "")
+    if not cleaned:
+        raise ValueError("enter an amount")
+    try:
+        value = Decimal(cleaned)
+    except ArithmeticError:
+        raise ValueError(f"{text.strip()!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{text.strip()!r} is not a number")
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("at most two decimals")
+    return value
+
+
+def age(when: datetime | None, now: datetime | None = None) -> str:
+    """Compact age: ``45s``, ``12m``, ``5h``, ``3d``, ``7w``."""
+    if when is None:
+        return "—"
+    now = now or datetime.now(UTC)
+    seconds = max(0.0, (now - when).total_seconds())
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 86400 * 14:
+        return f"{int(seconds // 86400)}d"
+    return f"{int(seconds // (86400 * 7))}w"
+
+
+def person_name(person: Any) -> str:
+    """A requester/decider (object or id) as a short name."""
+    if person is None:
+        return "—"
+    if isinstance(person, str):
+        return person
+    first = getattr(person, "first_name", None) or ""
+    last = getattr(person, "last_name", None) or ""
+    name = f"{first} {last}".strip()
+    return name or str(getattr(person, "email", None) or getattr(person, "id", None) or "—")
+
+
+def total(amounts: Iterable[Decimal | None]) -> Decimal:
+    return sum((a for a in amounts if a is not None), Decimal(0))
+
+
+def implied_amount(scope: str, purchase: Any, order: Any = None) -> Decimal | None:
+    """What a scope refunds of ``purchase`` (None for the custom scopes or when unknown):
+    price = quantity × unit price, deposit = quantity × deposit, full = what is left of the
+    purchase, order full = what is left of the whole order."""
+    quantity = Decimal(getattr(purchase, "quantity", None) or 1)
+    if scope == "purchase_price" and getattr(purchase, "unit_price", None) is not None:
+        return quantity * Decimal(purchase.unit_price)
+    if scope == "purchase_deposit" and getattr(purchase, "deposit", None) is not None:
+        return quantity * Decimal(purchase.deposit)
+    if scope == "purchase_full":
+        return refundable(purchase)
+    if scope == "transaction_full" and order is not None:
+        return order_refundable(order)
+    return None
+
+
+def refundable(purchase: Any) -> Decimal | None:
+    amount = getattr(purchase, "amount", None)
+    if amount is None:
+        return None
+    return Decimal(amount) - Decimal(getattr(purchase, "refunded_amount", None) or 0)
+
+
+def order_refundable(order: Any) -> Decimal | None:
+    purchases = getattr(order, "purchases", None)
+    if not purchases:
+        return None
+    return total(
+        refundable(p) for p in purchases if value_of(getattr(p, "status", None)) != "cancelled"
+    )
+
+
+def max_for_scope(scope: str, purchase: Any, order: Any = None) -> Decimal | None:
+    """The most a custom scope may ask for (what is still refundable), when known."""
+    if scope == "transaction_custom":
+        return order_refundable(order) if order is not None else None
+    return refundable(purchase)
+
+
+__all__ = [
+    "CUSTOM_SCOPES",
+    "DEFAULT_SCOPE",
+    "IN_FLIGHT",
+    "REASONS",
+    "SCOPES",
+    "SCOPE_SHORT",
+    "STATUSES",
+    "STATUS_STYLE",
+    "TERMINAL",
+    "age",
+    "default_scope",
+    "implied_amount",
+    "max_for_scope",
+    "money",
+    "order_refundable",
+    "parse_money",
+    "person_name",
+    "refundable",
+    "status_text",
+    "total",
+    "value_of",
+    "words",
+]

@@ -1,0 +1,146 @@
+"""The dialog of one refund decision: approve (optional comment) or reject (reason required).
+
+It is the confirmation of a single decision: it names the request (order, customer, amount)
+and the action, ``enter`` confirms, ``escape`` cancels. Approving is ``a`` then ``enter``; a
+rejection cannot be confirmed without a reason. On production the red badge shows and the order
+number must be typed as well. Bulk decisions use it to collect the comment or reason (with the
+count and total in the title) and then ask for the typed count through ``TypedConfirmModal``.
+
+Dismisses with a :class:`DecisionInput` or ``None`` when cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from preo_tui.ui.widgets.badge import ProductionBanner
+
+Action = Literal["approve", "reject"]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    """What the operator confirmed: the action and its comment (approve) or reason (reject)."""
+
+    action: Action
+    text: str | None
+
+
+class DecisionModal(ModalScreen[DecisionInput | None]):
+    """Confirm one decision (or collect the comment/reason of a bulk one)."""
+
+    DEFAULT_CSS = """
+    DecisionModal { align: center middle; }
+    DecisionModal > Vertical {
+        width: 72; max-width: 95%; height: auto; max-height: 95%;
+        border: thick $warning; background: $panel; padding: 0 1;
+    }
+    DecisionModal.-reject > Vertical { border: thick $error; }
+    DecisionModal .decision-title { text-style: bold; width: 100%; margin-bottom: 1; }
+    DecisionModal .decision-body { width: 100%; margin-bottom: 1; }
+    DecisionModal .decision-label { width: 100%; color: $text-muted; }
+    DecisionModal .decision-error { width: 100%; height: auto; color: $error; }
+    DecisionModal .decision-buttons { height: auto; align-horizontal: right; }
+    DecisionModal Button { margin-left: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="refund_decision.cancel"),
+    ]
+
+    def __init__(
+        self,
+        action: Action,
+        title: str,
+        body: str = "",
+        *,
+        production: bool = False,
+        typed: str | None = None,
+        confirm_label: str | None = None,
+    ) -> None:
+        super().__init__(classes=f"-{action}")
+        self.action = action
+        self.title_text = title
+        self.body_text = body
+        self.production = production
+        #: Text the operator must type as well (the order number on production).
+        self.typed = typed.strip() if typed else None
+        self.confirm_label = confirm_label or ("Approve" if action == "approve" else "Reject")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            if self.production:
+                yield ProductionBanner()
+            yield Label(self.title_text, classes="decision-title", markup=False)
+            if self.body_text:
+                yield Static(self.body_text, classes="decision-body", markup=False)
+            if self.action == "approve":
+                yield Label("Comment (optional)", classes="decision-label")
+                yield Input(placeholder="comment for the record", id="decision-text")
+            else:
+                yield Label("Reason (required; the customer may see it)", classes="decision-label")
+                yield Input(placeholder="why this refund is rejected", id="decision-text")
+            if self.typed:
+                yield Label(f"Production: type {self.typed} to confirm", classes="decision-label")
+                yield Input(placeholder=self.typed, id="decision-typed")
+            yield Label("", classes="decision-error", id="decision-error")
+            with Horizontal(classes="decision-buttons"):
+                yield Button("Cancel [esc]", id="cancel")
+                yield Button(
+                    f"{self.confirm_label} [enter]",
+                    id="confirm",
+                    variant="error" if self.action == "reject" else "warning",
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#decision-text", Input).focus()
+
+    def problem(self) -> str | None:
+        """Why the dialog cannot be confirmed yet (None: it can)."""
+        text = self.query_one("#decision-text", Input).value.strip()
+        if self.action == "reject" and not text:
+            return "A rejection needs a reason."
+        if self.typed:
+            typed = self.query_one("#decision-typed", Input).value.strip()
+            if typed != self.typed:
+                return f"Type {self.typed} exactly to confirm on production."
+        return None
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        problem = self.problem()
+        if problem and self.typed and event.input.id == "decision-text":
+            text_ok = self.action == "approve" or bool(event.value.strip())
+            if text_ok:
+                self.query_one("#decision-typed", Input).focus()
+                return
+        self.action_confirm()
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self.query_one("#decision-error", Label).update("")
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.query_one("#decision-error", Label).update(problem)
+            return
+        text = self.query_one("#decision-text", Input).value.strip()
+        self.dismiss(DecisionInput(self.action, text or None))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+__all__ = ["Action", "DecisionInput", "DecisionModal"]

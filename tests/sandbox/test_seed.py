@@ -1,0 +1,64 @@
+"""Seed data: deterministic per seed, realistic content, the issue's coverage."""
+
+from __future__ import annotations
+
+from preo_tui.sandbox.db import Database
+from preo_tui.sandbox.settings import SandboxSettings
+from preo_tui.sandbox.state import SandboxState
+from tests.fixtures.sandbox import SANDBOX_NOW, Sandbox
+
+
+def seeded(seed: int) -> Database:
+    db = Database(":memory:")
+    SandboxState(SandboxSettings(db=":memory:", scale="tiny", seed=seed, seed_now=SANDBOX_NOW), db=db)
+    return db
+
+
+def snapshot(db: Database) -> list[tuple[object, ...]]:
+    rows = []
+    for table in ("organizations", "editions", "users", "orders", "purchases", "refund_requests",
+                  "files", "data_imports", "webhook_endpoints"):
+        rows += [tuple(r) for r in db.query(f"SELECT * FROM {table} ORDER BY pk")]
+    return rows
+
+
+def test_same_seed_same_data_other_seed_other_data() -> None:
+    a, b, c = seeded(5), seeded(5), seeded(6)
+    assert snapshot(a) == snapshot(b)
+    assert snapshot(a) != snapshot(c)
+
+
+def test_coverage_of_the_seed(sandbox_factory: object) -> None:
+    from tests.fixtures.sandbox import make_sandbox
+
+    box: Sandbox = make_sandbox()
+    db = box.db
+    assert db.scalar("SELECT COUNT(*) FROM organizations") == 2
+    statuses = {r[0] for r in db.query("SELECT DISTINCT status FROM orders")}
+    assert statuses == {"pending", "confirmed", "completed", "cancelled"}
+    types = {r[0] for r in db.query("SELECT DISTINCT type FROM orders")}
+    assert types == {"online", "in-person", "imported"}
+    stages = {r[0] for r in db.query("SELECT DISTINCT stage FROM data_imports")}
+    assert len(stages) == 7
+    refunds = {r[0] for r in db.query("SELECT DISTINCT status FROM refund_requests")}
+    assert len(refunds) == 8
+    assert db.scalar("SELECT COUNT(*) FROM refund_requests WHERE status = 'requested'"
+                     " AND edition_id = ?", (box.editions["current"],)) >= 40
+    assert db.scalar("SELECT COUNT(*) FROM webhook_deliveries") > 10
+    zones = {r[0] for r in db.query("SELECT DISTINCT timezone FROM editions")}
+    assert zones == {"Europe/Copenhagen", "Europe/Stockholm"}
+    assert db.scalar("SELECT COUNT(*) FROM consents WHERE id = 'cns_newsletter'") == 1
+    assert db.scalar("SELECT COUNT(*) FROM products WHERE deposit > 0") > 0
+    prefixes = {r[0] for r in db.query("SELECT DISTINCT country_code FROM users")}
+    assert {"+45", "+46", "+44"} <= prefixes
+    box.db.close()
+
+
+def test_requested_refunds_override(sandbox_factory: object) -> None:
+    from tests.fixtures.sandbox import make_sandbox
+
+    box = make_sandbox(requested_refunds=250)
+    count = box.db.scalar("SELECT COUNT(*) FROM refund_requests WHERE status = 'requested'"
+                          " AND edition_id = ?", (box.editions["current"],))
+    assert count == 250
+    box.db.close()

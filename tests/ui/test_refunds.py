@@ -1,0 +1,588 @@
+"""The refund queue against the in-process sandbox: approve, reject, bulk with typed
+confirmation, marks across refresh and sort, permissions, conflicts, live progress and the
+exactly-once guarantees (in-flight guard, "unknown — checking" resolved by re-reading)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from rich.console import Console
+from textual.widgets import Input
+
+from preo_tui.store import Journal
+from preo_tui.ui.screens.refunds import RefundsScreen
+from preo_tui.ui.widgets.confirm import TypedConfirmModal
+from preo_tui.ui.widgets.refund_decide import DecisionModal
+from preo_tui.ui.widgets.refund_filters import RefundFilterModal, RefundFilters
+from preo_tui.ui.widgets.refund_form import RefundForm
+from tests.fixtures.app import (
+    AppFactory,
+    Dirs,
+    SandboxBackend,
+    sandbox_profile,
+    wait_for_home,
+    wait_for_screen,
+    wait_for_workers,
+    wait_until,
+)
+
+REQUESTED = 60
+
+
+@pytest.fixture
+def refunds_backend(frozen_clock: Any) -> SandboxBackend:
+    # No gateway failures unless a test asks: outcomes are then predictable.
+    return SandboxBackend(requested_refunds=REQUESTED, refund_failure_rate=0.0)
+
+
+@pytest.fixture
+def refunds_app(refunds_backend: SandboxBackend, isolated_dirs: Dirs) -> AppFactory:
+    return AppFactory(refunds_backend, isolated_dirs)
+
+
+@pytest.fixture(autouse=True)
+def fast_live(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Poll quickly while approved requests move (the sandbox runs at 1000x speed)."""
+    monkeypatch.setattr(RefundsScreen, "LIVE_INTERVAL", 0.05)
+    monkeypatch.setattr(RefundsScreen, "DETAIL_DELAY", 0.01)
+
+
+async def open_refunds(pilot: Any) -> RefundsScreen:
+    await wait_for_home(pilot)
+    assert pilot.app.jump("refunds")
+    screen: RefundsScreen = await wait_for_screen(pilot, RefundsScreen)
+    await wait_until(pilot, lambda: screen.table.total is not None, what="the first page")
+    await wait_for_workers(pilot)
+    await wait_until(
+        pilot, lambda: screen.table.current_item is None or screen.details, what="detail"
+    )
+    await wait_for_workers(pilot)
+    return screen
+
+
+def db_of(backend: SandboxBackend) -> Any:
+    return backend.state.db
+
+
+def requested_rows(backend: SandboxBackend, edition_id: str) -> list[Any]:
+    return db_of(backend).query(
+        "SELECT id, amount, created FROM refund_requests WHERE edition_id = ? AND"
+        " status = 'requested' ORDER BY created, pk",
+        (edition_id,),
+    )
+
+
+def changes(backend: SandboxBackend, refund_id: str) -> list[tuple[Any, Any]]:
+    return [tuple(c) for c in db_of(backend).state_changes(refund_id)]
+
+
+def status_of(backend: SandboxBackend, refund_id: str) -> str:
+    return str(db_of(backend).scalar("SELECT status FROM refund_requests WHERE id = ?", (refund_id,)))
+
+
+def journal(dirs: Dirs) -> Journal:
+    return Journal(dirs.data / "journal.jsonl")
+
+
+def detail_text(screen: RefundsScreen, item: Any = None) -> str:
+    """The detail pane as plain text."""
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(screen.detail_renderable(item or screen.table.current_item))
+    return console.export_text()
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    for ch in text:
+        await pilot.press("space" if ch == " " else ch)
+
+
+# -- the queue ---------------------------------------------------------------------------------
+
+
+async def test_queue_lists_requested_of_the_edition_oldest_first_with_count_and_total(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        edition = app.ctx.edition
+        expected = requested_rows(refunds_backend, edition.id)
+        assert screen.table.total == len(expected) == REQUESTED
+        ids = [r.id for r in screen.table.items]
+        assert ids == [r["id"] for r in expected]  # oldest first
+        assert all(str(r.status) == "requested" for r in screen.table.items)
+        amount = sum(Decimal(str(r["amount"])) for r in expected)
+        summary = str(screen.query_one("#refund-summary").render())
+        assert f"{REQUESTED} requests" in summary
+        assert f"{amount:,.2f}" in summary
+        # The detail pane shows the order with its items and what is left to refund.
+        detail = detail_text(screen)
+        first = screen.table.current_item
+        assert first is not None and first.id in detail
+        assert "still refundable" in detail and "Earlier requests for this order" in detail
+
+
+async def test_filters_statuses_reason_amount_dates_and_all_editions(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        db = db_of(refunds_backend)
+        edition = app.ctx.edition.id
+        # Every status, through the dialog: space toggles the highlighted status.
+        await pilot.press("f")
+        modal = await wait_for_screen(pilot, RefundFilterModal)
+        for status in ("ready", "processed", "failed"):
+            modal.query_one("#filter-statuses").select(status)
+        await pilot.click("#apply")
+        await wait_until(pilot, lambda: screen.filters.statuses >= {"ready", "failed"})
+        await wait_for_workers(pilot)
+        count = db.scalar(
+            "SELECT COUNT(*) FROM refund_requests WHERE edition_id = ? AND status IN"
+            " ('requested', 'ready', 'processed', 'failed')",
+            (edition,),
+        )
+        assert screen.table.total == count
+        # Reason + amount range + date range.
+        screen.set_filters(
+            RefundFilters(
+                statuses=frozenset({"requested"}),
+                reason="customer_request",
+                amount_min=Decimal("100"),
+                amount_max=Decimal("3000"),
+            )
+        )
+        await wait_for_workers(pilot)
+        rows = screen.table.items
+        assert rows and all(str(r.reason) == "customer_request" for r in rows)
+        if not screen.amount_filter_ignored:
+            assert all(Decimal(100) <= r.amount <= Decimal(3000) for r in rows)
+        screen.set_filters(RefundFilters(statuses=frozenset({"processed"}), all_editions=True))
+        await wait_for_workers(pilot)
+        org_count = db.scalar(
+            "SELECT COUNT(*) FROM refund_requests WHERE organization_id = ? AND status ="
+            " 'processed'",
+            (app.ctx.organization.id,),
+        )
+        assert screen.table.total == org_count
+        assert {r.edition_id for r in screen.table.items} != {edition}
+
+
+async def test_filter_dialog_names_bad_input(refunds_app: AppFactory) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_refunds(pilot)
+        await pilot.press("f")
+        modal = await wait_for_screen(pilot, RefundFilterModal)
+        modal.query_one("#filter-amount-min", Input).value = "ten"
+        modal.query_one("#filter-from", Input).value = "2026-13-45"
+        await pilot.click("#apply")
+        await pilot.pause()
+        assert isinstance(app.screen, RefundFilterModal)
+        assert "not a number" in str(modal.query_one("#filter-error").render())
+        modal.query_one("#filter-amount-min", Input).value = "10"
+        modal.action_apply()
+        await pilot.pause()
+        assert "not a date" in str(modal.query_one("#filter-error").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.filters == RefundFilters()
+
+
+# -- decisions ---------------------------------------------------------------------------------
+
+
+async def test_approve_one_moves_to_the_next_request_and_is_journalled(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend, isolated_dirs: Dirs
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        first, second = screen.table.items[0], screen.table.items[1]
+        await pilot.press("a")
+        modal = await wait_for_screen(pilot, DecisionModal)
+        assert "Approve" in modal.title_text
+        await type_text(pilot, "ok")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.outcomes.get(first.id) is not None
+                         and screen.outcomes[first.id].kind == "ok", what="approved")
+        assert screen.table.current_item.id == second.id
+        assert ("requested", "ready") in changes(refunds_backend, first.id)
+        row = db_of(refunds_backend).one(
+            "SELECT decision_comment FROM refund_requests WHERE id = ?", (first.id,)
+        )
+        assert row["decision_comment"] == "ok"
+        entries = [e for e in journal(isolated_dirs).read() if first.id in e.object_ids]
+        assert [(e.action, e.outcome) for e in entries] == [("approve", "ok")]
+        assert entries[0].idempotency_key
+
+
+async def test_reject_requires_a_reason(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        await pilot.press("x")
+        modal = await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is modal
+        assert "needs a reason" in str(modal.query_one("#decision-error").render())
+        assert status_of(refunds_backend, item.id) == "requested"
+        await type_text(pilot, "duplicate of another")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: status_of(refunds_backend, item.id) == "rejected")
+        reason = db_of(refunds_backend).scalar(
+            "SELECT rejection_reason FROM refund_requests WHERE id = ?", (item.id,)
+        )
+        assert reason == "duplicate of another"
+        await wait_until(pilot, lambda: screen.outcomes[item.id].kind == "ok")
+
+
+async def test_cancelled_dialog_sends_nothing(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend, isolated_dirs: Dirs
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+        assert status_of(refunds_backend, item.id) == "requested"
+        assert item.id not in screen.busy
+        assert journal(isolated_dirs).read() == []
+
+
+async def test_second_press_cannot_send_a_second_decision(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        # Two presses before the dialog is even up: one dialog, the second refused.
+        screen.start_decision("approve")
+        screen.start_decision("approve")
+        await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.outcomes[item.id].kind == "ok")
+        # Back on the decided row, a and x are refused: it is not requested any more.
+        screen.table.move_to_id(item.id)
+        await pilot.press("a")
+        await pilot.pause()
+        assert not isinstance(app.screen, DecisionModal)
+        await wait_for_workers(pilot)
+        assert changes(refunds_backend, item.id).count(("requested", "ready")) == 1
+
+
+async def test_bulk_approve_25_with_typed_count(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend, isolated_dirs: Dirs
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        await pilot.press(*["space"] * 5)
+        await pilot.press(*["shift+down"] * 19)
+        assert len(screen.table.marks) == 25
+        marked = set(screen.table.marks)
+        total = sum(screen.known[i].amount for i in marked)
+        await pilot.press("a")
+        modal = await wait_for_screen(pilot, TypedConfirmModal)
+        assert modal.expected == "25"
+        assert f"{total:,.2f}" in modal.body_text
+        await type_text(pilot, "24")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is modal  # a wrong count does not confirm
+        await pilot.press("backspace", "5", "enter")
+        await wait_until(
+            pilot,
+            lambda: all(screen.outcomes.get(i) and screen.outcomes[i].kind == "ok" for i in marked),
+            what="25 approvals",
+        )
+        await wait_for_workers(pilot)
+        for rid in marked:
+            assert changes(refunds_backend, rid).count(("requested", "ready")) == 1
+        assert screen.table.marks == set()
+        ok = {e.object_ids[0] for e in journal(isolated_dirs).read() if e.outcome == "ok"}
+        assert ok == marked
+
+
+async def test_marks_survive_refresh_and_sort(refunds_app: AppFactory) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        await pilot.press("space", "down", "space", "down", "down", "space")
+        marked = set(screen.table.marks)
+        assert len(marked) == 3
+        await pilot.press("r")
+        await wait_for_workers(pilot)
+        assert screen.table.marks == marked
+        screen.table.set_ordering("-amount")
+        await wait_for_workers(pilot)
+        assert screen.table.ordering == "-amount"
+        amounts = [r.amount for r in screen.table.items]
+        assert amounts == sorted(amounts, reverse=True)
+        assert screen.table.marks == marked
+        drawn = {
+            r.id
+            for index, r in enumerate(screen.table.items)
+            if str(screen.table.get_cell_at((index, 0))) == "●"
+        }
+        assert drawn == marked
+
+
+async def test_mark_all_matching_marks_every_page(refunds_app: AppFactory) -> None:
+    from preo_tui.config import default_settings
+
+    settings = default_settings()
+    settings = settings.model_copy(update={"app": settings.app.model_copy(update={"page_size": 20})})
+    app = refunds_app(settings=settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        assert screen.table.row_count < REQUESTED  # paged from the server
+        await pilot.press("M")
+        await wait_until(pilot, lambda: len(screen.table.marks) == REQUESTED, what="mark all")
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.table.marks == set()
+
+
+async def test_staff_cannot_decide(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend, isolated_dirs: Dirs
+) -> None:
+    app = refunds_app(role="staff")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        assert item is not None and item.can_approve is False
+        blocked = str(screen.query_one("#refund-blocked").render())
+        assert "staff" in blocked and "cannot approve" in blocked
+        await pilot.press("a")
+        await pilot.press("x")
+        await pilot.pause()
+        assert app.screen is screen
+        screen.start_decision("approve")  # even called directly: refused with the reason
+        await pilot.pause()
+        assert status_of(refunds_backend, item.id) == "requested"
+        assert journal(isolated_dirs).read() == []
+
+
+async def test_read_only_profile_cannot_decide(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend, isolated_dirs: Dirs
+) -> None:
+    app = refunds_app(profile=sandbox_profile(read_only=True))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        assert "read-only" in str(screen.query_one("#refund-blocked").render())
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.screen is screen
+        # Below the screen the store refuses too: nothing is sent or journalled.
+        screen.busy.add(item.id)
+        outcome = await screen.send_decision(item, "approve", None)
+        assert outcome == "failed"
+        assert "not sent" in screen.outcomes[item.id].text
+        assert status_of(refunds_backend, item.id) == "requested"
+        assert journal(isolated_dirs).read() == []
+
+
+async def test_conflict_when_decided_elsewhere_is_shown_clearly(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        # A colleague rejects it in another session.
+        transport = httpx.ASGITransport(app=refunds_backend.asgi)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as other:
+            answer = await other.post(
+                f"/v1/refund-requests/{item.id}/reject",
+                json={"reason": "handled by phone"},
+                headers={"Authorization": f"Bearer {refunds_backend.token('manager')}"},
+            )
+            assert answer.status_code == 200
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: screen.outcomes.get(item.id) and screen.outcomes[item.id].kind == "failed",
+            what="the conflict",
+        )
+        assert screen.outcomes[item.id].text == "already rejected"
+        assert screen.known[item.id].status == "rejected"
+        notes = [n.message for n in app._notifications]
+        assert any("already decided elsewhere" in m for m in notes)
+        assert changes(refunds_backend, item.id)[-1] == ("requested", "rejected")
+        assert ("requested", "ready") not in changes(refunds_backend, item.id)
+
+
+async def test_live_progress_to_processed_without_refresh(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: item.id in screen.tracked, what="the approval")
+        await wait_until(
+            pilot,
+            lambda: str(screen.tracked[item.id].status) == "processed",
+            timeout=15,
+            what="processed on screen",
+        )
+        activity = screen.query_one("#refund-activity")
+        assert "processed" in str(activity.get_row(item.id)[4])
+        assert [c for c in changes(refunds_backend, item.id) if c[0]] == [
+            ("requested", "ready"),
+            ("ready", "processing"),
+            ("processing", "awaiting_gateway"),
+            ("awaiting_gateway", "processed"),
+        ]
+
+
+async def test_failed_processing_raises_a_toast(
+    frozen_clock: Any, isolated_dirs: Dirs
+) -> None:
+    backend = SandboxBackend(requested_refunds=10, refund_failure_rate=1.0)
+    app = AppFactory(backend, isolated_dirs)()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: item.id in screen.tracked and str(screen.tracked[item.id].status) == "failed",
+            timeout=15,
+            what="the failure",
+        )
+        await wait_until(
+            pilot,
+            lambda: any(n.title == "Refund failed" for n in app._notifications),
+            what="the toast",
+        )
+        screen.table.move_to_id(item.id)
+        await pilot.pause()
+        screen.show_detail(screen.known[item.id])
+        assert "gateway declined" in detail_text(screen, screen.known[item.id]).lower()
+
+
+async def test_lost_answer_shows_unknown_and_is_resolved_by_rereading(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend, isolated_dirs: Dirs
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        faults = refunds_backend.state.faults
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        # Every answer is lost after the server committed the approval.
+        faults.config = faults.config.model_copy(
+            update={"error_rate": 1.0, "kinds": ["drop"], "after_commit_ratio": 1.0}
+        )
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: screen.outcomes.get(item.id) and screen.outcomes[item.id].kind == "unknown",
+            what="unknown — checking",
+        )
+        assert "checking" in str(screen.status_cell(item))
+        faults.config = faults.config.model_copy(update={"error_rate": 0.0})
+        await wait_until(
+            pilot,
+            lambda: screen.outcomes[item.id].kind == "ok",
+            timeout=15,
+            what="resolved by re-reading",
+        )
+        # Exactly once on the server, and the journal says ok (resolved after the re-read).
+        assert changes(refunds_backend, item.id).count(("requested", "ready")) == 1
+        entries = [e for e in journal(isolated_dirs).read() if item.id in e.object_ids]
+        assert [e.outcome for e in entries] == ["ok"]
+        assert "re-reading" in (entries[0].error or "")
+
+
+# -- create ------------------------------------------------------------------------------------
+
+
+async def test_refund_form_validates_and_creates(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend, isolated_dirs: Dirs
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        await pilot.press("n")
+        form: RefundForm | None = None
+
+        def form_up() -> bool:
+            nonlocal form
+            if isinstance(app.screen, RefundForm):
+                form = app.screen
+                return True
+            from preo_tui.ui.widgets.choice import ChoiceModal
+
+            if isinstance(app.screen, ChoiceModal):
+                app.screen.dismiss(
+                    next(
+                        c.value
+                        for c in app.screen.choices
+                        if not c.disabled
+                    )
+                )
+            return False
+
+        await wait_until(pilot, form_up, what="the refund form")
+        assert form is not None
+        purchase = form.purchase
+        # No reason yet.
+        form.action_create()
+        await pilot.pause()
+        assert "Choose a reason" in str(form.query_one("#form-reason-error").render())
+        # compensation implies a custom scope: the amount is required and bounded.
+        form.query_one("#form-reason").value = "compensation"
+        await pilot.pause()
+        assert "purchase custom" in str(form.query_one("#form-implied").render())
+        amount = form.query_one("#form-amount", Input)
+        assert not amount.disabled
+        form.action_create()
+        await pilot.pause()
+        assert "needs an amount" in str(form.query_one("#form-amount-error").render())
+        left = purchase.refundable_amount
+        amount.value = str(left + 1)
+        form.action_create()
+        await pilot.pause()
+        assert "still refundable" in str(form.query_one("#form-amount-error").render())
+        amount.value = "1.50"
+        form.query_one("#form-comment", Input).value = "goodwill"
+        form.action_create()
+        await wait_until(pilot, lambda: app.screen is screen, what="the form to close")
+        await wait_for_workers(pilot)
+        created = db_of(refunds_backend).one(
+            "SELECT * FROM refund_requests WHERE purchase_id = ? AND comment = 'goodwill'",
+            (purchase.id,),
+        )
+        assert created is not None
+        assert created["scope"] == "purchase_custom" and created["amount"] == 1.5
+        assert created["reason"] == "compensation"
+        entries = journal(isolated_dirs).read()
+        assert [(e.action, e.outcome) for e in entries] == [("create", "ok")]
+        assert item is not None

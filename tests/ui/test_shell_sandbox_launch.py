@@ -1,0 +1,43 @@
+"""``preo-tui --sandbox``: a real ``preo-sandbox`` child process on a free loopback port (real
+HTTP through uvicorn), signed in as its admin; first launch seeds, the next one reuses the data;
+the child stops when the app exits."""
+
+from __future__ import annotations
+
+import pytest
+
+from preo_tui.config import default_settings
+from preo_tui.credentials import CredentialStore
+from preo_tui.ui.app import PreoApp
+from preo_tui.ui.context import EnvironmentKind
+from preo_tui.ui.sandbox_process import SandboxProcess
+from preo_tui.ui.screens.home import HomeScreen
+from tests.fixtures.app import Dirs, wait_for_home, wait_for_screen
+
+
+@pytest.mark.slow
+async def test_launch_with_sandbox_seeds_then_reuses(isolated_dirs: Dirs) -> None:
+    db = isolated_dirs.data / "sandbox.sqlite3"
+    settings = default_settings()
+    profile = settings.profile("sandbox")
+    for run in ("seeded", "reused"):
+        sandbox = SandboxProcess(db, extra_args=("--scale", "tiny")).start()
+        app = PreoApp(
+            profile,
+            settings=settings,
+            credentials=CredentialStore(isolated_dirs.data),
+            sandbox=sandbox,
+            cache_dir=isolated_dirs.cache,
+            remember_profile=False,
+        )
+        async with app.run_test(size=(80, 24)) as pilot:
+            # The first screen is drawn at once, before the sandbox answers.
+            await wait_for_screen(pilot, HomeScreen)
+            await wait_for_home(pilot, within=90)
+            assert app.ctx.base_url == sandbox.base_url
+            assert app.ctx.environment is EnvironmentKind.SANDBOX
+            assert app.ctx.role == "admin"
+            assert sandbox.running
+        assert not sandbox.running  # stopped with the app
+        log = sandbox.log_path.read_text()
+        assert f"{run} database" in log
