@@ -1,8 +1,13 @@
-"""CEL editor benchmarks: the local check per keystroke (target p99 <= 2 ms).
+"""CEL benchmarks: the local check per keystroke (target p99 <= 2 ms) and evaluation speed.
 
-Run with ``python bench/cel.py``. The local check types the longest example condition of the
-contract character by character (every prefix is one keystroke) and times ``check()`` with its
-memo disabled, over several rounds, then prints the median and p99.
+Run with ``python bench/cel.py`` (or name benchmarks: ``python bench/cel.py local-check``).
+
+- ``local-check``: types the longest example condition of the contract character by character
+  (every prefix is one keystroke) and times ``check()`` with its memo disabled, over several
+  rounds, then prints the median and p99.
+- ``evaluate``: compiles each contract example once and evaluates it over 100,000 synthetic
+  users (deterministic) as plain records, the way the sandbox computes a segment; prints the
+  time per full pass (target <= 2 s).
 
 Other measurements (for example keystroke-to-diagnostic in the editor) are added as functions
 returning a :class:`Figures` and registered in ``BENCHMARKS``.
@@ -10,6 +15,8 @@ returning a :class:`Figures` and registered in ``BENCHMARKS``.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import statistics
 import sys
 import time
@@ -19,7 +26,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from preo_tui.cel import CONTRACT_EXAMPLES, check, contract_context
+from preo_tui.cel import (
+    CONTRACT_EXAMPLES,
+    check,
+    compile_condition,
+    contract_context,
+    field_usage,
+    slim,
+    timestamp_value,
+)
 
 
 @dataclass
@@ -54,16 +69,177 @@ def local_check(rounds: int = 30) -> Figures:
     states = keystrokes(longest)
     check(longest, context)  # build the environments once, as the editor does on open
     samples: list[float] = []
+    cpu: list[float] = []
     for _ in range(rounds):
         for state in states:
+            c0 = time.thread_time()
             t0 = time.perf_counter()
             check(state, context, use_cache=False)
             samples.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.thread_time() - c0) * 1000)
+    # On a shared machine the wall-clock tail is mostly the process waiting for a CPU; the
+    # thread's CPU time shows what the check itself costs.
+    print(
+        f"  (CPU time of the same checks: median {statistics.median(cpu):.3f} ms,"
+        f" p99 {sorted(cpu)[int(len(cpu) * 0.99)]:.3f} ms)"
+    )
     return Figures(f"local check per keystroke ({len(longest)} chars typed)", samples, 2.0)
 
 
+def editor_keystroke(rounds: int = 3) -> Figures:
+    """Keystroke to diagnostic drawn in the segment editor (target: median <= 16 ms).
+
+    The editor widget (highlighting, local check, diagnostics, completion menu) runs in a
+    headless Textual app at 120x40; every compositor update handed to ``App._display`` is
+    timestamped with the text the editor had checked by then. A keystroke's latency is the time
+    from posting the key to the first frame drawn with the diagnostics of the new text (Textual
+    draws at most 60 frames a second, so up to ~16.7 ms of it is waiting for the next frame).
+    The longest contract example is typed character by character, ``rounds`` times.
+    """
+
+    import asyncio
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from preo_tui.ui.widgets.cel_editor import CelEditor
+
+    # (time, text the editor had checked and drawn diagnostics for) of every frame
+    frames: list[tuple[float, str | None]] = []
+
+    class Bench(App[None]):
+        def compose(self) -> ComposeResult:
+            yield CelEditor("", id="ed")
+
+        def _display(self, screen: object, renderable: object) -> None:  # type: ignore[override]
+            if renderable is not None:
+                editor = self.query_one(CelEditor)
+                frames.append((time.perf_counter(), editor._checked_text))
+            super()._display(screen, renderable)  # type: ignore[arg-type]
+
+    longest = max(CONTRACT_EXAMPLES, key=len)
+    samples: list[float] = []
+
+    async def run() -> None:
+        app = Bench()
+        async with app.run_test(size=(120, 40)) as pilot:
+            editor = app.query_one(CelEditor)
+            editor.area.cursor_blink = False
+            editor.focus_input()
+            await pilot.pause()
+            problems = editor.query_one("#cel-problems", Static)
+            for _ in range(rounds):
+                editor.text = ""
+                await pilot.pause()
+                for i, ch in enumerate(longest):
+                    t0 = time.perf_counter()
+                    await pilot.press(ch)
+                    # the first frame drawn with the diagnostics of the new text
+                    want = longest[: i + 1]
+                    drawn = [t for t, checked in frames if t > t0 and checked == want]
+                    if not drawn:
+                        raise AssertionError(f"no frame drawn for {want!r}")
+                    samples.append((drawn[0] - t0) * 1000)
+                    first = editor.result.first
+                    shown = str(problems.render())
+                    if first is not None and f"column {first.column}:" not in shown:
+                        raise AssertionError(f"diagnostic not drawn after {ch!r}: {shown!r}")
+                if editor.text != longest:
+                    raise AssertionError(f"typed {editor.text!r}")
+
+    asyncio.run(run())
+    return Figures(
+        f"editor keystroke -> diagnostic drawn ({len(longest)} chars x {rounds})",
+        samples,
+        16.0,
+        percentile=50,
+    )
+
+
+def synthetic_users(n: int = 100_000, seed: int = 42) -> list[dict[str, object]]:
+    """Plain records shaped like the contract's context (timestamps as protobuf values)."""
+    rnd = random.Random(seed)
+    now = dt.datetime(2026, 7, 3, 10, 0, tzinfo=dt.UTC)
+    products = ["prd_vip", "prd_weekend", "prd_day_fri", "prd_camping", "prd_topup"]
+    edition = {
+        "id": "edt_1",
+        "name": "Edition",
+        "start_date": timestamp_value(now),
+        "end_date": timestamp_value(now),
+    }
+    out: list[dict[str, object]] = []
+    for i in range(n):
+        orders = []
+        for j in range(rnd.choice((1, 1, 1, 2, 3))):
+            purchases = [
+                {
+                    "product_id": rnd.choice(products),
+                    "product_name": "x",
+                    "quantity": rnd.randint(1, 3),
+                    "amount": round(rnd.uniform(20, 2500), 2),
+                    "status": rnd.choice(("active", "active", "active", "refunded")),
+                }
+                for _ in range(rnd.randint(1, 3))
+            ]
+            orders.append(
+                {
+                    "id": f"ord_{i}_{j}",
+                    "order_number": f"N{i}-{j}",
+                    "status": rnd.choice(("pending", "confirmed", "completed", "completed")),
+                    "type": "online",
+                    "amount": float(sum(p["amount"] for p in purchases)),
+                    "created": timestamp_value(now - dt.timedelta(days=rnd.randint(0, 300))),
+                    "purchases": purchases,
+                }
+            )
+        user = {
+            "id": f"usr_{i}",
+            "email": f"user{i}@example.com",
+            "phone": f"+45{20000000 + i}",
+            "first_name": "A",
+            "last_name": "B",
+            "language": rnd.choice(("da", "da", "en", "se")),
+            "country_code": "+45",
+            "created": timestamp_value(now - dt.timedelta(days=rnd.randint(0, 900))),
+            "consents": ["cns_newsletter"] if rnd.random() < 0.45 else [],
+        }
+        out.append({"user": user, "orders": orders, "edition": edition, "now": now})
+    return out
+
+
+def evaluate(n: int = 100_000) -> Figures:
+    """One full pass of each contract example over ``n`` users, as the sandbox evaluates.
+
+    The sandbox hands the library only the fields a condition reads (:func:`slim`); the
+    whole-record time is printed beside it for comparison. The figure is the slim pass.
+    """
+    users = synthetic_users(n)
+    context = contract_context()
+    samples: list[float] = []
+    print(f"  {'slim':>7} {'whole':>7}  matched   (of {n:,})")
+    for text in CONTRACT_EXAMPLES:
+        condition = compile_condition(text, context)
+        usage = field_usage(text, context)
+        records = [slim(u, usage) for u in users]
+        t0 = time.perf_counter()
+        matched = len(condition.select(records))
+        slim_ms = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        whole = len(condition.select(users))
+        whole_ms = (time.perf_counter() - t0) * 1000
+        if whole != matched:
+            raise AssertionError(f"slim records changed the result of {text!r}")
+        samples.append(slim_ms)
+        print(f"  {slim_ms / 1000:6.2f}s {whole_ms / 1000:6.2f}s  {matched:7,d}   {text}")
+    return Figures(f"evaluation pass over {n:,} users", samples, 2000.0, percentile=100)
+
+
 #: name -> benchmark; the editor-latency measurement registers itself here.
-BENCHMARKS: dict[str, Callable[[], Figures]] = {"local-check": local_check}
+BENCHMARKS: dict[str, Callable[[], Figures]] = {
+    "local-check": local_check,
+    "editor-keystroke": editor_keystroke,
+    "evaluate": evaluate,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ from .evaluate import (
     field_usage,
     normalize,
     normalize_activation,
+    slim,
     timestamp_value,
     to_cel,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "offset_to_position",
     "parse_type",
     "position_to_offset",
+    "slim",
     "timestamp_value",
     "to_cel",
     "tokenize",

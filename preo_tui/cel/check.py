@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .env import Environments, environments_for
@@ -58,7 +58,6 @@ class CheckResult:
     #: the expression's type as the context names it (``bool``, ``int``, ``list(order)``), when
     #: the expression type-checks; None otherwise
     result_type: str | None = None
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -159,6 +158,18 @@ def _suggest(name: str, candidates: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _expected(spec: str) -> str:
+    """ANTLR's ``{']', ','}`` as ``']' or ','``."""
+    spec = spec.strip()
+    if spec.startswith("{") and spec.endswith("}"):
+        items = [i.strip() for i in spec[1:-1].split(",")]
+        items = [i for i in items if i] or [spec]
+        if len(items) > 1:
+            return ", ".join(items[:-1]) + " or " + items[-1]
+        return items[0]
+    return spec
+
+
 def _friendly_syntax(msg: str, at_eof: bool) -> str:
     m = re.match(r"Syntax error: (.*)", msg)
     body = m.group(1) if m else msg
@@ -167,7 +178,7 @@ def _friendly_syntax(msg: str, at_eof: bool) -> str:
         expected = exp.group(1) if exp else ""
         if "IDENTIFIER" in expected or not expected:
             return f"the condition ends too early: {_EXPR_START} is missing"
-        return f"the condition ends too early: expected {expected}"
+        return f"the condition ends too early: expected {_expected(expected)}"
     if m2 := re.match(r"missing '(.*)' at '(.*)'", body):
         where = "at the end" if m2.group(2) == "<EOF>" else f"before {m2.group(2)!r}"
         return f"missing {m2.group(1)!r} {where}"
@@ -179,20 +190,15 @@ def _friendly_syntax(msg: str, at_eof: bool) -> str:
             expected = _EXPR_START
         elif expected == "<EOF>":
             return f"unexpected {m2.group(1)!r}: an operator such as && or == is missing before it"
-        return f"unexpected {m2.group(1)!r}, expected {expected}"
+        return f"unexpected {m2.group(1)!r}, expected {_expected(expected)}"
     if m2 := re.match(r"no viable alternative at input '(.*)'", body):
         bad = m2.group(1)
-        if (
-            bad.startswith(".")
-            and bad[1:] in ("in",)
-            or bad[1:].strip() in ("true", "false", "null")
-        ):
-            return f"{bad[1:]!r} is a reserved word and cannot be used as a field name"
+        word = bad[1:].strip()
+        if bad.startswith(".") and word in ("in", "true", "false", "null"):
+            return f"{word!r} is a reserved word and cannot be used as a field name"
         return f"cannot read the expression at {bad[-20:]!r}"
     if m2 := re.match(r"token recognition error at: '(.*)'", body, re.DOTALL):
         return f"unexpected character {m2.group(1)[:1]!r}"
-    if "reserved" in body:
-        return body
     return body
 
 
@@ -382,7 +388,6 @@ def _check_uncached(text: str, envs: Environments) -> CheckResult:
 
 
 def _from_library_error(src: _Text, envs: Environments, message: str) -> list[Diagnostic]:
-    text = src.text
     located = [(int(ln), int(col), msg.strip()) for ln, col, msg in _ERROR_LINE.findall(message)]
     if "recursion" in message or "max recursion depth" in message:
         return [
@@ -407,8 +412,6 @@ def _from_library_error(src: _Text, envs: Environments, message: str) -> list[Di
         first_line = next((ln for ln in message.splitlines() if ln.strip()), "invalid condition")
         first_line = re.sub(r"^[A-Z_]+: ", "", first_line).replace("[INVALID_ARGUMENT]", "").strip()
         out.append(_whole(src, envs.humanize(first_line) or "invalid condition", "invalid"))
-    if len(text) and not out:
-        out.append(_whole(src, "invalid condition", "invalid"))
     return out
 
 

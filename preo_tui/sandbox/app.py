@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from .errors import install_error_handlers
 from .faults import FaultMiddleware, FaultUpdate
 from .idempotency import IdempotencyMiddleware
+from .schemas import COMMON_ERRORS
 from .settings import SandboxSettings
 from .state import SandboxState, StateDep
 
@@ -124,7 +125,7 @@ def create_app(
     for module in sandbox.modules:
         router: Any = getattr(module, "router", None)
         if router is not None:
-            app.include_router(router)
+            app.include_router(router, responses=COMMON_ERRORS)
     app.include_router(_sandbox_router())
     app.add_middleware(IdempotencyMiddleware, state=sandbox)
     app.add_middleware(FaultMiddleware, state=sandbox)

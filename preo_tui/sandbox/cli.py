@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -58,6 +59,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for uvicorn (``port`` 0 = any free port).
+
+    ``proto=IPPROTO_TCP`` matters: asyncio sets TCP_NODELAY only on accepted sockets whose
+    proto says TCP; without it every small keep-alive response waits ~40 ms (Nagle + delayed
+    ACK).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class FaultLogFilter(logging.Filter):
+    """Turn uvicorn's traceback for an injected dropped connection into one quiet line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and "sandbox fault injection" in str(exc):
+            record.msg, record.args, record.exc_info = "injected fault: %s", (exc,), None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -81,8 +112,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"preo-sandbox: --{field.replace('_', '-')}: {err['msg']}", file=sys.stderr)
         raise SystemExit(2) from None
 
-    import socket
-
     import uvicorn
 
     from .app import create_app
@@ -97,10 +126,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     action = "seeded" if state.seeded_now else "reused"
     log.info("%s database %s in %.1f s", action, settings.db, time.perf_counter() - started)
 
-    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((settings.host, settings.port))
+        sock = listen_socket(settings.host, settings.port)
     except OSError as exc:
         print(
             f"preo-sandbox: cannot listen on {settings.host}:{settings.port}: {exc}",
@@ -122,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f" change at run time: PUT {url}/_sandbox/faults",
     ]
     print("\n".join(lines), flush=True)
+    logging.getLogger("uvicorn.error").addFilter(FaultLogFilter())
     config = uvicorn.Config(app, log_level="info", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     server.run(sockets=[sock])

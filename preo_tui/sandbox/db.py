@@ -136,6 +136,8 @@ class Database:
         self.path = str(path)
         self.lock = threading.RLock()
         self._depth = 0
+        #: list-count memo of :func:`preo_tui.sandbox.paging.cached_count`
+        self.count_cache: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
         if self.path == ":memory:":
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         else:
@@ -247,6 +249,7 @@ class Database:
         """Replace this database's content with ``other``'s (sqlite3 backup API; milliseconds)."""
         with self.lock, other.lock:
             other.conn.backup(self.conn)
+            self.count_cache.clear()
 
     def close(self) -> None:
         with self.lock:

@@ -154,21 +154,39 @@ def envelope(
     return body
 
 
-_COUNT_CACHE: dict[tuple[int, str, tuple[Any, ...]], tuple[int, int]] = {}
-
-
 def cached_count(db: Database, sql: str, params: Sequence[Any]) -> int:
-    """``SELECT COUNT(*)`` memoised until the connection's next write (``total_changes``)."""
-    key = (id(db), sql, tuple(params))
+    """``SELECT COUNT(*)`` memoised per database until its next write (``total_changes``)."""
+    key = (sql, tuple(params))
     changes = db.conn.total_changes
-    hit = _COUNT_CACHE.get(key)
+    hit = db.count_cache.get(key)
     if hit is not None and hit[1] == changes:
         return hit[0]
     count = int(db.scalar(sql, params) or 0)
-    if len(_COUNT_CACHE) > 512:
-        _COUNT_CACHE.clear()
-    _COUNT_CACHE[key] = (count, changes)
+    if len(db.count_cache) > 512:
+        db.count_cache.clear()
+    db.count_cache[key] = (count, changes)
     return count
+
+
+def invert_order(order: str) -> str:
+    """The exact reverse of an ``order_by`` result (every ``ASC`` ↔ ``DESC``)."""
+    parts = []
+    for part in order.split(", "):
+        expr, _, direction = part.rpartition(" ")
+        parts.append(f"{expr} {'ASC' if direction == 'DESC' else 'DESC'}")
+    return ", ".join(parts)
+
+
+def window(count: int, paging: Paging, order: str) -> tuple[str, int, int, bool]:
+    """``(order, limit, offset, reversed)`` to fetch one page cheaply.
+
+    Past the middle of the list the page is read from the other end (a deep page near the
+    end then skips few index entries instead of almost all of them) and reversed in Python.
+    """
+    if paging.offset <= count // 2:
+        return order, paging.page_size, paging.offset, False
+    limit = max(0, min(paging.page_size, count - paging.offset))
+    return invert_order(order), limit, max(0, count - paging.offset - limit), True
 
 
 def paginate(
@@ -200,11 +218,12 @@ def paginate(
         )
         if paging.page > 1 and paging.offset >= count:
             raise ApiError(404, "Invalid page.")
+        inner, limit, offset, _ = window(count, paging, order)
         rows = db.query(
             f"SELECT {columns} FROM {table} {alias} {joins} {select_joins} WHERE {alias}.pk IN ("
             f"SELECT {alias}.pk FROM {table} {alias} {joins} WHERE {cond} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
-            [*where.params, paging.page_size, paging.offset],
+            f"ORDER BY {inner} LIMIT ? OFFSET ?) ORDER BY {order}",  # outer: requested order
+            [*where.params, limit, offset],
         )
     return envelope(request, paging, count, [serialize(r) for r in rows], **dict(extra or {}))
 

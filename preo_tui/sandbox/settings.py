@@ -13,8 +13,15 @@ Scale = Literal["tiny", "demo", "large"]
 
 
 def default_db_path() -> str:
-    """``<user data dir>/preo-sandbox/sandbox.sqlite3`` (platformdirs)."""
-    return str(Path(platformdirs.user_data_dir("preo-tui", appauthor=False)) / "sandbox.sqlite3")
+    """``<user data dir of preo-tui>/sandbox.sqlite3`` (platformdirs; ``PREO_DATA_DIR``
+    overrides), the same file ``preo-tui --sandbox`` uses."""
+    try:
+        from preo_tui.config import sandbox_db_path
+    except ImportError:  # pragma: no cover - config is part of the package
+        return str(
+            Path(platformdirs.user_data_dir("preo-tui", appauthor=False)) / "sandbox.sqlite3"
+        )
+    return str(sandbox_db_path())
 
 
 class SandboxSettings(BaseModel):

@@ -19,6 +19,7 @@ import hashlib
 import inspect
 import logging
 import secrets
+import sqlite3
 import time
 from datetime import UTC
 from types import ModuleType
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("preo_tui.sandbox")
 
 DEMO_ROLES = ("admin", "manager", "staff")
+#: Name prefix of long-lived scheduler tasks that ``idle()`` does not wait for.
+LOOP_PREFIX = "loop:"
 DEMO_PASSWORD = "sandbox"
 
 
@@ -69,8 +72,6 @@ def split_schema(script: str) -> tuple[str, list[str]]:
 
 def sqlite3_statements(script: str) -> list[str]:
     """Split a DDL script into complete statements (comments dropped)."""
-    import sqlite3
-
     out: list[str] = []
     buffer = ""
     for line in script.splitlines():
@@ -230,12 +231,15 @@ class SandboxState:
         """Wait until every background task has finished (tests).
 
         Scheduled webhook *retries* (minutes apart at speed 1) are not waited for unless
-        ``webhook_retries``; first delivery attempts are.
+        ``webhook_retries``; first delivery attempts are. Long-lived periodic tasks spawned
+        with a name starting ``"loop:"`` (e.g. a due-time watcher) are never waited for;
+        ``stop()`` cancels them like every other tracked task.
         """
-        if webhook_retries:
-            await self.scheduler.idle(within)
-        else:
-            await self.scheduler.idle(within, ignore=lambda name: name == RETRY_TASK)
+
+        def ignore(name: str) -> bool:
+            return name.startswith(LOOP_PREFIX) or (not webhook_retries and name == RETRY_TASK)
+
+        await self.scheduler.idle(within, ignore=ignore)
 
     # -- events --------------------------------------------------------------------------------
     def emit_event(

@@ -90,6 +90,7 @@ class TypeRegistry:
     def __init__(self, types: Iterable[type[BaseModel]] = ()) -> None:
         self._names: dict[str, type] = {}
         self._adapters: dict[str, TypeAdapter[Any]] = {}
+        self._typed: dict[Any, TypeAdapter[Any]] = {}
         for tp in types:
             self.register(tp)
 
@@ -172,7 +173,13 @@ class TypeRegistry:
         try:
             data = json.loads(payload)
             if tp is not None:
-                return TypeAdapter(tp).validate_python(data)
+                try:
+                    adapter = self._typed.get(tp)
+                    if adapter is None:
+                        adapter = self._typed[tp] = TypeAdapter(tp)
+                except TypeError:  # an unhashable type expression: no caching
+                    adapter = TypeAdapter(tp)
+                return adapter.validate_python(data)
             return self.adapter(tag).validate_python(data)
         except SerialError:
             raise

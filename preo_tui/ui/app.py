@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -141,14 +142,7 @@ class PreoApp(App[None]):
         if edition == self.ctx.edition:
             return
         self.ctx.edition = edition
-        org = self.ctx.organization
-        store = self.ctx.store
-        if edition is not None and org is not None and store is not None:
-            with contextlib.suppress(Exception):
-                from preo_tui.store import Query
-
-                key = Query("session.edition", _never_called, params={"organization_id": org.id})
-                store.put(key, {"id": edition.id})
+        self._remember_context()
         self.broadcast(lambda: EditionChanged(edition))
 
     # -- start-up -----------------------------------------------------------------------------
@@ -193,7 +187,14 @@ class PreoApp(App[None]):
         self.connection_state = "connecting"
         tokens = self.initial_tokens
         if self.sandbox is not None:
-            info = await self.sandbox.ready()
+            try:
+                info = await self.sandbox.ready()
+            except RuntimeError as exc:
+                self.connection_state = "offline"
+                self.notify(
+                    str(exc), title="The sandbox did not start", severity="error", timeout=30
+                )
+                return
             self.profile = self.profile.with_server(info.base_url)
             self.ctx.base_url = self.profile.server
             self.ctx.profile = self.profile
@@ -228,6 +229,15 @@ class PreoApp(App[None]):
                 self.show_sign_in(message="Your session has expired: sign in again.")
             elif kind == "NetworkError" and self.ctx.store is not None:
                 self.go_offline(str(describe_error(exc).message))
+            elif kind == "NetworkError":
+                self.connection_state = "offline"
+                self.notify(
+                    f"{self.profile.server} cannot be reached and nothing is cached yet. "
+                    "Press r to try again.",
+                    title="Server unreachable",
+                    severity="error",
+                    timeout=15,
+                )
             else:
                 raise
 
@@ -253,6 +263,10 @@ class PreoApp(App[None]):
             return
         refresh = getattr(tokens, "refresh", None)
         self._tokens = Tokens(access=access, refresh=refresh if isinstance(refresh, str) else None)
+        store = self.ctx.store
+        if store is not None:  # new secrets must never reach the disk cache or the journal
+            with contextlib.suppress(Exception):
+                store.set_secrets(self._tokens.secrets)
         if self.credentials is not None and not self.profile.sandbox:
             with contextlib.suppress(Exception):
                 self.credentials.login(self.profile, self._tokens)
@@ -265,15 +279,47 @@ class PreoApp(App[None]):
         subject = tokens.subject
         if subject:
             self.ctx.store = self._open_store(subject, tokens)
-            me = self._peek("session.me")
-            if me is not None:
-                self._adopt_me(me, broadcast=False)
-                org = self.ctx.organization
-                if org is not None:
-                    page = self._peek("editions", **self._editions_params(org.id))
-                    if page is not None:
-                        self._choose_edition(page)
+            if self._restore_context():
                 self.broadcast(lambda: ContextChanged("session"))
+
+    def _remember_context(self) -> None:
+        """Keep who we are and where we were (plain JSON) so the next start can draw the
+        header and the dashboard from the cache before the network answers."""
+        store = self.ctx.store
+        me = self.ctx.me
+        if store is None or me is None:
+            return
+        edition = self.ctx.edition
+        data = {
+            "me": {
+                k: getattr(me, k, None) for k in ("id", "email", "first_name", "last_name", "phone")
+            },
+            "organizations": [[o.id, o.name, o.role] for o in self.ctx.organizations],
+            "organization": self.ctx.organization.id if self.ctx.organization else None,
+            "edition": asdict(edition) if edition else None,
+            "editions": [asdict(e) for e in self._editions],
+        }
+        with contextlib.suppress(Exception):
+            from preo_tui.store import Query
+
+            store.put(Query("session.context", _never_called, params={}), data)
+
+    def _restore_context(self) -> bool:
+        data = self._peek("session.context")
+        if not isinstance(data, dict) or not isinstance(data.get("me"), dict):
+            return False
+        try:
+            orgs = [OrgRef(str(i), str(n), str(r)) for i, n, r in data.get("organizations", [])]
+            self.ctx.me = CachedUser(**data["me"])
+            self.ctx.organizations = orgs
+            org_id = data.get("organization")
+            self.ctx.organization = next((o for o in orgs if o.id == org_id), None)
+            self._editions = [EditionRef(**e) for e in data.get("editions", [])]
+            edition = data.get("edition")
+            self.ctx.edition = EditionRef(**edition) if isinstance(edition, dict) else None
+        except (TypeError, ValueError):
+            return False
+        return True
 
     def _open_store(self, user: str, tokens: Tokens) -> Any:
         if self.ctx.journal is None:
@@ -315,11 +361,7 @@ class PreoApp(App[None]):
         the organization and edition. Raises the client's errors."""
         if client is None:
             client = self._build_client(tokens)
-        store = self.ctx.store
-        if store is not None and tokens.subject:
-            me = await self.load_cached("session.me", client.auth.me, fresh=True)
-        else:
-            me = await client.auth.me()
+        me = await client.auth.me()
         old = self.ctx.client
         if old is not None and old is not client:
             await self._close_client(old)
@@ -336,6 +378,7 @@ class PreoApp(App[None]):
         self.connection_state = "online"
         self._adopt_me(me, broadcast=False)
         await self._load_editions()
+        self._remember_context()
         if (
             self.credentials is not None
             and not self.profile.sandbox
@@ -419,8 +462,12 @@ class PreoApp(App[None]):
         editions = [self._edition_ref(e) for e in results]
         self._editions = editions
         org = self.ctx.organization
-        remembered = self._peek("session.edition", organization_id=org.id) if org else None
-        remembered_id = remembered.get("id") if isinstance(remembered, dict) else None
+        remembered = self._peek("session.context")
+        remembered_id = None
+        if isinstance(remembered, dict) and org is not None:
+            edition = remembered.get("edition")
+            if isinstance(edition, dict) and edition.get("organization_id") in (org.id, ""):
+                remembered_id = edition.get("id")
         current = self.ctx.edition
         wanted = self.profile.edition
         chosen = next((e for e in editions if wanted and wanted in (e.id, e.name)), None)
@@ -615,6 +662,8 @@ class PreoApp(App[None]):
             return self.choose_edition(rest.strip())
         if word in ("profile", "ctx"):
             return self.choose_profile(rest.strip())
+        if word in ("org", "organization"):
+            return self.choose_organization(rest.strip())
         if word in ("quit", "q"):
             self.exit()
             return True
@@ -702,6 +751,48 @@ class PreoApp(App[None]):
         )
         return True
 
+    def choose_organization(self, name: str) -> bool:
+        """Switch the current organization (its editions are loaded, one becomes current)."""
+        orgs = self.ctx.organizations
+        if not orgs:
+            self.notify("Not signed in yet.", severity="warning", timeout=4)
+            return False
+        if name:
+            needle = name.lower()
+            found = [o for o in orgs if needle in (o.id.lower(), o.name.lower())] or [
+                o for o in orgs if needle in o.name.lower()
+            ]
+            if len(found) != 1:
+                self.notify(
+                    f"No single organization matches {name!r}.", severity="warning", timeout=5
+                )
+                return False
+            self.run_worker(self.set_organization(found[0]), group="session", exit_on_error=False)
+            return True
+        from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+
+        def chosen(value: OrgRef | None) -> None:
+            if value is not None:
+                self.run_worker(self.set_organization(value), group="session", exit_on_error=False)
+
+        choices = [Choice(o, f"{o.name}  ({o.role})") for o in orgs]
+        self.push_screen(
+            ChoiceModal("Organization", choices, current=self.ctx.organization), callback=chosen
+        )
+        return True
+
+    async def set_organization(self, organization: OrgRef) -> None:
+        if organization == self.ctx.organization:
+            return
+        self.ctx.organization = organization
+        self.ctx.edition = None
+        try:
+            await self._load_editions()
+        except Exception as exc:
+            self.report_error(exc)
+        self._remember_context()
+        self.broadcast(lambda: ContextChanged("organization"))
+
     def choose_profile(self, name: str) -> bool:
         profiles = self.settings.profiles
         if name:
@@ -742,6 +833,11 @@ class PreoApp(App[None]):
         )
         yield SystemCommand(
             "Switch edition", "Choose the current edition", lambda: self.choose_edition("")
+        )
+        yield SystemCommand(
+            "Switch organization",
+            "Choose the current organization",
+            lambda: self.choose_organization(""),
         )
         yield SystemCommand("Sign out", "Forget this profile's tokens", self._sign_out_command)
         if self.last_copied is not None:
@@ -820,6 +916,17 @@ class PreoApp(App[None]):
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CachedUser:
+    """The signed-in user as remembered in the cache (enough for the header)."""
+
+    id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
 
 
 async def _never_called() -> Any:  # a Query's loader for keys the app only peeks or puts

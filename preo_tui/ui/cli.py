@@ -205,7 +205,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.sandbox or profile.sandbox:
         from preo_tui.ui.sandbox_process import SandboxProcess
 
-        sandbox = SandboxProcess(sandbox_db_path()).start()
+        try:
+            sandbox = SandboxProcess(sandbox_db_path()).start()
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
     app = PreoApp(
         profile,
         settings=settings,

@@ -27,6 +27,17 @@ READY_TIMEOUT = 120.0
 STOP_GRACE = 3.0
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when preo-tui dies, even by SIGKILL (Linux)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -80,8 +91,13 @@ class SandboxProcess:
     def start(self) -> SandboxProcess:
         if self.process is not None:
             return self
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        except OSError as exc:
+            raise RuntimeError(
+                f"Cannot prepare the sandbox data in {self.db_path.parent}: {exc.strerror or exc}"
+            ) from None
         try:
             self.process = subprocess.Popen(
                 self.command(),
@@ -89,6 +105,7 @@ class SandboxProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                preexec_fn=_die_with_parent,
             )
         finally:
             log.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import select
 import signal
 import sys
 import threading
@@ -21,7 +22,14 @@ CHECK_EVERY = 1.0
 
 
 def _tty_alive(fd: int) -> bool:
+    """False once the terminal hung up: the far end of the pty closed (an SSH session
+    dropped) shows as POLLHUP/POLLERR on our side even when no SIGHUP is delivered."""
     try:
+        poller = select.poll()
+        poller.register(fd, 0)  # no events asked: only hang-up and errors are reported
+        for _, revents in poller.poll(0):
+            if revents & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                return False
         import termios
 
         termios.tcgetattr(fd)

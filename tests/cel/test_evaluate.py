@@ -14,6 +14,7 @@ from preo_tui.cel import (
     contract_context,
     field_usage,
     normalize_activation,
+    slim,
     timestamp_value,
     to_cel,
 )
@@ -130,3 +131,39 @@ def test_field_usage(text: str, variables: set[str], fields: set[str]) -> None:
 )
 def test_field_usage_keeps_whole_records_when_objects_are_values(text: str) -> None:
     assert field_usage(text, CTX) is None
+
+
+def test_has_means_set_to_a_non_zero_value_like_the_type_checker() -> None:
+    with_phone = person(user={"phone": "+4512345678"})
+    without = person()  # no phone, no purchases: zero values are filled in
+    cond = compile_condition("has(user.phone)", CTX)
+    assert cond.evaluate(with_phone) is True
+    assert cond.evaluate(without) is False
+    cond = compile_condition("has(user.consents) && !has(user.country_code)", CTX)
+    assert cond.evaluate(without) is True
+    cond = compile_condition("orders.exists(o, has(o.purchases))", CTX)
+    assert cond.evaluate(person(orders=[ORDER])) is True
+    assert cond.evaluate(person(orders=[dict(ORDER, purchases=[])])) is False
+
+
+@pytest.mark.parametrize(
+    "text", [*CONTRACT_EXAMPLES, "has(user.phone) && orders.all(o, o.amount > 1.0)"]
+)
+def test_slim_records_give_the_same_verdicts(text: str) -> None:
+    people = [
+        person(),
+        person(orders=[ORDER]),
+        person(user={"language": "en", "phone": "+46701234567"}, orders=[dict(ORDER, amount=20)]),
+        person(user={"consents": [], "created": NOW - dt.timedelta(days=400)}),
+    ]
+    cond = compile_condition(text, CTX)
+    usage = field_usage(text, CTX)
+    trimmed = [slim(p, usage) for p in people]
+    assert cond.select(trimmed) == cond.select(people)
+    if usage is not None:
+        assert all(set(t) <= usage.variables for t in trimmed)
+
+
+def test_slim_without_usage_keeps_everything() -> None:
+    values = person()
+    assert slim(values, None) == values

@@ -291,6 +291,10 @@ async def test_a_segment_without_recipients_fails_the_campaign(sandbox: Sandbox)
         got = (await c.get(f"/v1/campaigns/{draft['id']}")).json()
         assert got["status"] == "failed" and "no recipients" in got["error_message"]
         assert sandbox.db.state_changes(draft["id"])[-1] == ("calculating", "failed")
+        events = sandbox.db.query(
+            "SELECT event FROM webhook_deliveries WHERE payload LIKE ?", (f"%{draft['id']}%",)
+        )
+        assert [e["event"] for e in events] == ["campaign.failed"]  # the seeded subscriber
         assert (await c.delete(f"/v1/campaigns/{draft['id']}")).status_code == 204
 
 
@@ -426,15 +430,17 @@ async def test_stats_are_consistent_and_deterministic(
 async def test_start_resumes_sends_and_starts_overdue_campaigns(
     sandbox_factory: Callable[..., Sandbox],
 ) -> None:
-    box = sandbox_factory()  # real clock: months after the seed, so scheduled ones are overdue
-    async with box.client() as c:
-        before = {x["id"]: x for x in await campaigns(c)}
-        await box.start()
-        try:
-            await box.idle()
-            after = {x["id"]: x for x in await campaigns(c)}
-        finally:
-            await box.stop()
+    box = sandbox_factory()
+    # a month after the seed: every seeded scheduled campaign is overdue
+    with time_machine.travel(SANDBOX_NOW + timedelta(days=30), tick=True):
+        async with box.client() as c:
+            before = {x["id"]: x for x in await campaigns(c)}
+            await box.start()
+            try:
+                await box.idle()
+                after = {x["id"]: x for x in await campaigns(c)}
+            finally:
+                await box.stop()
     for cid, old in before.items():
         new = after[cid]
         if old["status"] in ("scheduled", "calculating", "sending"):

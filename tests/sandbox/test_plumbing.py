@@ -17,7 +17,9 @@ from tests.fixtures.sandbox import Sandbox
 # -- error bodies --------------------------------------------------------------------------------
 async def test_malformed_json_is_a_contract_400(sandbox: Sandbox) -> None:
     async with sandbox.client() as c:
-        r = await c.post("/v1/consents", content=b'{"name": ', headers={"Content-Type": "application/json"})
+        r = await c.post(
+            "/v1/consents", content=b'{"name": ', headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 400
         assert list(r.json()) == ["non_field_errors"]
         assert "JSON parse error" in r.json()["non_field_errors"][0]
@@ -28,8 +30,10 @@ async def test_malformed_json_is_a_contract_400(sandbox: Sandbox) -> None:
 async def test_wrong_types_missing_fields_and_unknown_enums(sandbox: Sandbox) -> None:
     org = sandbox.organizations[0]
     async with sandbox.client() as c:
-        r = await c.post("/v1/consents", json={"organization_id": org, "channel": "pigeon",
-                                               "is_active": "perhaps"})
+        r = await c.post(
+            "/v1/consents",
+            json={"organization_id": org, "channel": "pigeon", "is_active": "perhaps"},
+        )
         assert r.status_code == 400
         body = r.json()
         assert body["name"] == ["This field is required."]
@@ -89,9 +93,13 @@ async def test_missing_and_bad_tokens(sandbox: Sandbox) -> None:
 
 async def test_password_login_refresh_and_expiry(sandbox: Sandbox) -> None:
     async with sandbox.client(role=None) as c:
-        r = await c.post("/v1/auth/token", json={"email": "admin@sandbox.preo.dev", "password": "nope"})
+        r = await c.post(
+            "/v1/auth/token", json={"email": "admin@sandbox.preo.dev", "password": "nope"}
+        )
         assert r.status_code == 401
-        r = await c.post("/v1/auth/token", json={"email": "ADMIN@sandbox.preo.dev", "password": "sandbox"})
+        r = await c.post(
+            "/v1/auth/token", json={"email": "ADMIN@sandbox.preo.dev", "password": "sandbox"}
+        )
         assert r.status_code == 200
         tokens = r.json()
         assert set(tokens) == {"access", "refresh"}
@@ -160,8 +168,10 @@ async def test_pin_expires_after_ten_minutes(sandbox: Sandbox) -> None:
 
 # -- idempotency -------------------------------------------------------------------------------------
 async def requested_id(sandbox: Sandbox, c: httpx.AsyncClient, index: int = 0) -> str:
-    r = await c.get("/v1/refund-requests", params={"status": "requested",
-                                                   "edition_id": sandbox.editions["current"]})
+    r = await c.get(
+        "/v1/refund-requests",
+        params={"status": "requested", "edition_id": sandbox.editions["current"]},
+    )
     return str(r.json()["results"][index]["id"])
 
 
@@ -174,8 +184,9 @@ async def test_idempotency_key_replays_the_first_response(sandbox: Sandbox) -> N
         assert first.status_code == again.status_code == 200
         assert again.json() == first.json()
         assert again.headers["Idempotent-Replayed"] == "true"
-        third = await c.post(f"/v1/refund-requests/{rid}/approve",
-                             headers={"Idempotency-Key": "another-key"})
+        third = await c.post(
+            f"/v1/refund-requests/{rid}/approve", headers={"Idempotency-Key": "another-key"}
+        )
         assert third.status_code == 409
         await sandbox.idle()
         approvals = [ch for ch in sandbox.db.state_changes(rid) if ch[1] == "ready"]
@@ -194,7 +205,9 @@ async def test_idempotency_on_create_and_expiry_after_24h(sandbox: Sandbox) -> N
         a = await c.post("/v1/consents", json=body, headers=key)
         b = await c.post("/v1/consents", json=body, headers=key)
         assert a.status_code == b.status_code == 201 and a.json()["id"] == b.json()["id"]
-        assert sandbox.db.scalar("SELECT COUNT(*) FROM consents WHERE name = ?", (body["name"],)) == 1
+        assert (
+            sandbox.db.scalar("SELECT COUNT(*) FROM consents WHERE name = ?", (body["name"],)) == 1
+        )
         with time_machine.travel(sandbox_now() + timedelta(hours=24, seconds=1), tick=False):
             d = await c.post("/v1/consents", json=body, headers=key)
             assert d.status_code == 201 and d.json()["id"] != a.json()["id"]
@@ -211,7 +224,8 @@ async def test_concurrent_duplicate_gets_409(sandbox: Sandbox) -> None:
         )
         assert sorted([first.status_code, second.status_code]) in ([200, 200], [200, 409])
         assert [ch for ch in sandbox.db.state_changes(rid) if ch[1] == "ready"] == [
-            ("requested", "ready")]
+            ("requested", "ready")
+        ]
 
 
 # -- faults --------------------------------------------------------------------------------------
@@ -221,8 +235,10 @@ async def test_fault_knobs_at_runtime(sandbox: Sandbox) -> None:
         assert r.json()["error_rate"] == 0.0
         r = await c.put("/_sandbox/faults", json={"error_rate": 2})
         assert r.status_code == 400 and "error_rate" in r.json()
-        r = await c.put("/_sandbox/faults", json={"error_rate": 1.0, "kinds": ["502"],
-                                                  "after_commit_ratio": 0.0})
+        r = await c.put(
+            "/_sandbox/faults",
+            json={"error_rate": 1.0, "kinds": ["502"], "after_commit_ratio": 0.0},
+        )
         assert r.json()["kinds"] == ["502"]
         r = await c.get("/v1/editions")
         assert r.status_code == 502 and r.headers["X-Sandbox-Fault"] == "before-handler"
@@ -238,8 +254,10 @@ async def test_fault_knobs_at_runtime(sandbox: Sandbox) -> None:
 async def test_before_handler_failure_writes_nothing(sandbox: Sandbox) -> None:
     async with sandbox.client() as c:
         rid = await requested_id(sandbox, c)
-        await c.put("/_sandbox/faults", json={"error_rate": 1.0, "kinds": ["503"],
-                                              "after_commit_ratio": 0.0})
+        await c.put(
+            "/_sandbox/faults",
+            json={"error_rate": 1.0, "kinds": ["503"], "after_commit_ratio": 0.0},
+        )
         r = await c.post(f"/v1/refund-requests/{rid}/approve")
         assert r.status_code == 503 and r.headers["Retry-After"] == "1"
         assert sandbox.db.state_changes(rid)[-1][1] == "requested"
@@ -249,8 +267,10 @@ async def test_after_commit_failure_and_idempotent_retry(sandbox: Sandbox) -> No
     async with sandbox.client() as c:
         rid = await requested_id(sandbox, c)
         key = {"Idempotency-Key": "lost-response"}
-        await c.put("/_sandbox/faults", json={"error_rate": 1.0, "kinds": ["500"],
-                                              "after_commit_ratio": 1.0})
+        await c.put(
+            "/_sandbox/faults",
+            json={"error_rate": 1.0, "kinds": ["500"], "after_commit_ratio": 1.0},
+        )
         r = await c.post(f"/v1/refund-requests/{rid}/approve", headers=key)
         assert r.status_code == 500 and r.headers["X-Sandbox-Fault"] == "after-commit"
         assert ("requested", "ready") in sandbox.db.state_changes(rid)  # the write happened
@@ -265,8 +285,10 @@ async def test_after_commit_failure_and_idempotent_retry(sandbox: Sandbox) -> No
 async def test_dropped_connection_is_a_transport_error(sandbox: Sandbox) -> None:
     async with sandbox.client() as c:
         rid = await requested_id(sandbox, c)
-        await c.put("/_sandbox/faults", json={"error_rate": 1.0, "kinds": ["drop"],
-                                              "after_commit_ratio": 1.0})
+        await c.put(
+            "/_sandbox/faults",
+            json={"error_rate": 1.0, "kinds": ["drop"], "after_commit_ratio": 1.0},
+        )
         with pytest.raises(httpx.TransportError):
             await c.post(f"/v1/refund-requests/{rid}/approve", headers={"Idempotency-Key": "k"})
         await c.put("/_sandbox/faults", json={"error_rate": 0.0})
@@ -300,3 +322,32 @@ async def test_request_id_is_echoed(sandbox: Sandbox) -> None:
         assert r.headers["X-Request-ID"] == "abc123"
         r = await c.get("/v1/editions")
         assert len(r.headers["X-Request-ID"]) == 16
+
+
+@pytest.mark.parametrize(
+    "path,params",
+    [
+        ("/v1/orders", {"ordering": "amount"}),
+        ("/v1/orders", {"ordering": "-status"}),
+        ("/v1/orders", {"ordering": "created", "status": "completed"}),
+        ("/v1/users", {"ordering": "-last_name"}),
+        ("/v1/users", {"ordering": "email", "edition": "1"}),
+    ],
+)
+async def test_walking_every_page_matches_one_big_page(
+    sandbox: Sandbox, path: str, params: dict[str, str]
+) -> None:
+    query = dict(params)
+    if query.pop("edition", None) or path == "/v1/orders":
+        query["edition_id"] = sandbox.editions["current"]
+    async with sandbox.client() as c:
+        whole = (await c.get(path, params={**query, "page_size": 500})).json()
+        assert whole["count"] <= 500 and whole["next"] is None
+        walked: list[str] = []
+        url: str | None = str(httpx.URL(path, params={**query, "page_size": 7}))
+        while url:
+            page = (await c.get(url)).json()
+            assert page["count"] == whole["count"]
+            walked += [item["id"] for item in page["results"]]
+            url = page["next"]
+        assert walked == [item["id"] for item in whole["results"]]

@@ -10,7 +10,9 @@ import pytest
 from tests.fixtures.sandbox import Sandbox
 
 
-async def requested(sandbox: Sandbox, client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+async def requested(
+    sandbox: Sandbox, client: httpx.AsyncClient, **params: Any
+) -> list[dict[str, Any]]:
     r = await client.get(
         "/v1/refund-requests",
         params={"status": "requested", "edition_id": sandbox.editions["current"], **params},
@@ -27,8 +29,16 @@ async def test_seed_has_every_status_and_40_requested(sandbox: Sandbox) -> None:
             params={"edition_id": sandbox.editions["current"], "status": "requested"},
         )
         assert r.json()["count"] >= 40
-        for status in ("requested", "ready", "processing", "awaiting_gateway", "processed",
-                       "failed", "rejected", "invalid"):
+        for status in (
+            "requested",
+            "ready",
+            "processing",
+            "awaiting_gateway",
+            "processed",
+            "failed",
+            "rejected",
+            "invalid",
+        ):
             r = await c.get("/v1/refund-requests", params={"status": status})
             assert r.json()["count"] > 0, status
 
@@ -88,8 +98,9 @@ async def test_gateway_outcome(sandbox_factory: Any, rate: float, expected: str)
 async def test_illegal_transitions_are_409(sandbox: Sandbox) -> None:
     async with sandbox.client() as c:
         first, second = (await requested(sandbox, c))[:2]
-        assert (await c.post(f"/v1/refund-requests/{first['id']}/reject",
-                             json={"reason": "Too late"})).status_code == 200
+        assert (
+            await c.post(f"/v1/refund-requests/{first['id']}/reject", json={"reason": "Too late"})
+        ).status_code == 200
         for verb, body in (("approve", {}), ("reject", {"reason": "again"})):
             r = await c.post(f"/v1/refund-requests/{first['id']}/{verb}", json=body)
             assert r.status_code == 409
@@ -130,8 +141,10 @@ async def test_reject_needs_a_reason(sandbox: Sandbox) -> None:
 
 async def test_filters_ordering_and_paging(sandbox: Sandbox) -> None:
     async with sandbox.client() as c:
-        r = await c.get("/v1/refund-requests", params={"status": "processed,failed",
-                                                       "ordering": "-amount", "page_size": 5})
+        r = await c.get(
+            "/v1/refund-requests",
+            params={"status": "processed,failed", "ordering": "-amount", "page_size": 5},
+        )
         body = r.json()
         assert {x["status"] for x in body["results"]} <= {"processed", "failed"}
         amounts = [x["amount"] for x in body["results"]]
@@ -163,10 +176,14 @@ async def test_filters_ordering_and_paging(sandbox: Sandbox) -> None:
 
 async def test_second_org_is_invisible_to_staff(sandbox: Sandbox) -> None:
     async with sandbox.client("staff") as c:
-        r = await c.get("/v1/refund-requests", params={"edition_id": sandbox.editions["second_org"]})
+        r = await c.get(
+            "/v1/refund-requests", params={"edition_id": sandbox.editions["second_org"]}
+        )
         assert r.json()["count"] == 0
     async with sandbox.client("admin") as c:
-        r = await c.get("/v1/refund-requests", params={"edition_id": sandbox.editions["second_org"]})
+        r = await c.get(
+            "/v1/refund-requests", params={"edition_id": sandbox.editions["second_org"]}
+        )
         assert r.json()["count"] > 0
         rid = r.json()["results"][0]["id"]
     async with sandbox.client("staff") as c:
@@ -198,17 +215,21 @@ async def test_create_default_scopes_and_amount_bounds(sandbox: Sandbox) -> None
         assert body["amount"] == purchase["quantity"] * purchase["deposit"]
         assert body["status"] == "requested"
         assert body["requested_by"]["email"] == "staff@sandbox.preo.dev"
-        r = await c.post(f"/v1/purchases/{pid}/refund",
-                         json={"reason": "other", "scope": "purchase_full"})
+        r = await c.post(
+            f"/v1/purchases/{pid}/refund", json={"reason": "other", "scope": "purchase_full"}
+        )
         assert r.status_code == 403
     async with sandbox.client("manager") as c:
         r = await c.post(f"/v1/purchases/{pid}/refund", json={"reason": "compensation"})
         assert r.status_code == 400 and "amount" in r.json()
-        r = await c.post(f"/v1/purchases/{pid}/refund",
-                         json={"reason": "compensation", "amount": 1_000_000})
+        r = await c.post(
+            f"/v1/purchases/{pid}/refund", json={"reason": "compensation", "amount": 1_000_000}
+        )
         assert r.status_code == 400 and "can still be refunded" in r.json()["amount"][0]
-        r = await c.post(f"/v1/purchases/{pid}/refund",
-                         json={"reason": "overcharge", "amount": 10.5, "comment": "sorry"})
+        r = await c.post(
+            f"/v1/purchases/{pid}/refund",
+            json={"reason": "overcharge", "amount": 10.5, "comment": "sorry"},
+        )
         assert r.status_code == 201 and r.json()["scope"] == "purchase_custom"
         assert r.json()["amount"] == 10.5
         r = await c.post(f"/v1/purchases/{pid}/refund", json={"reason": "nonsense"})
@@ -218,8 +239,10 @@ async def test_create_default_scopes_and_amount_bounds(sandbox: Sandbox) -> None
 
 
 async def test_refund_of_cancelled_purchase_is_invalid(sandbox: Sandbox) -> None:
-    row = sandbox.db.one("SELECT p.id FROM purchases p JOIN orders o ON o.id = p.order_id"
-                         " WHERE o.status = 'cancelled' LIMIT 1")
+    row = sandbox.db.one(
+        "SELECT p.id FROM purchases p JOIN orders o ON o.id = p.order_id"
+        " WHERE o.status = 'cancelled' LIMIT 1"
+    )
     assert row is not None
     async with sandbox.client() as c:
         r = await c.post(f"/v1/purchases/{row['id']}/refund", json={"reason": "other"})
@@ -234,14 +257,17 @@ async def test_create_by_transaction_and_by_purchase_id(sandbox: Sandbox) -> Non
     purchase = await _fresh_purchase(sandbox)
     async with sandbox.client() as c:
         order = (await c.get(f"/v1/orders/{purchase['order_id']}")).json()
-        r = await c.post("/v1/refund-requests", json={
-            "transaction_id": order["transaction_id"], "reason": "event_cancelled"})
+        r = await c.post(
+            "/v1/refund-requests",
+            json={"transaction_id": order["transaction_id"], "reason": "event_cancelled"},
+        )
         assert r.status_code == 201, r.text
         assert r.json()["scope"] == "transaction_full"
         assert r.json()["amount"] == pytest.approx(order["amount"])
         assert r.json()["purchase_id"] is None
-        r = await c.post("/v1/refund-requests",
-                         json={"purchase_id": purchase["id"], "reason": "other"})
+        r = await c.post(
+            "/v1/refund-requests", json={"purchase_id": purchase["id"], "reason": "other"}
+        )
         assert r.status_code == 400  # everything is reserved by the open transaction refund
         r = await c.post("/v1/refund-requests", json={"reason": "other"})
         assert r.status_code == 400 and "non_field_errors" in r.json()
@@ -260,3 +286,26 @@ async def test_webhook_events_for_refunds(sandbox: Sandbox) -> None:
     events = [x["event"] for x in received]
     assert "refund_request.approved" in events
     assert {"refund_request.processed", "refund_request.failed"} & set(events)
+
+
+async def test_ours_additions_for_the_queue(sandbox: Sandbox) -> None:
+    async with sandbox.client() as c:
+        body = (await c.get("/v1/refund-requests", params={"status": "requested"})).json()
+        item = body["results"][0]
+        assert item["customer_name"] and " " in item["customer_name"]
+        assert item["product_name"]
+        expected = sandbox.db.scalar(
+            "SELECT ROUND(SUM(amount), 2) FROM refund_requests WHERE status = 'requested'"
+        )
+        assert body["total_amount"] == expected
+        got = (
+            await c.get("/v1/refund-requests", params={"amount_min": 100, "amount_max": 500})
+        ).json()
+        assert got["count"] > 0 and all(100 <= x["amount"] <= 500 for x in got["results"])
+        r = await c.get("/v1/refund-requests", params={"amount_min": "lots"})
+        assert r.status_code == 400 and r.json() == {"amount_min": ["A valid number is required."]}
+        choices = (await c.get(f"/v1/editions/{sandbox.editions['current']}/field-choices")).json()
+        assert [p["label"] for p in choices["pickup_point_id"]] == [
+            "Main Entrance Info Desk",
+            "Camping Service Point",
+        ]

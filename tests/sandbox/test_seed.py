@@ -5,19 +5,30 @@ from __future__ import annotations
 from preo_tui.sandbox.db import Database
 from preo_tui.sandbox.settings import SandboxSettings
 from preo_tui.sandbox.state import SandboxState
-from tests.fixtures.sandbox import SANDBOX_NOW, Sandbox
+from tests.fixtures.sandbox import SANDBOX_NOW, Sandbox, make_sandbox
 
 
 def seeded(seed: int) -> Database:
     db = Database(":memory:")
-    SandboxState(SandboxSettings(db=":memory:", scale="tiny", seed=seed, seed_now=SANDBOX_NOW), db=db)
+    SandboxState(
+        SandboxSettings(db=":memory:", scale="tiny", seed=seed, seed_now=SANDBOX_NOW), db=db
+    )
     return db
 
 
 def snapshot(db: Database) -> list[tuple[object, ...]]:
     rows = []
-    for table in ("organizations", "editions", "users", "orders", "purchases", "refund_requests",
-                  "files", "data_imports", "webhook_endpoints"):
+    for table in (
+        "organizations",
+        "editions",
+        "users",
+        "orders",
+        "purchases",
+        "refund_requests",
+        "files",
+        "data_imports",
+        "webhook_endpoints",
+    ):
         rows += [tuple(r) for r in db.query(f"SELECT * FROM {table} ORDER BY pk")]
     return rows
 
@@ -28,9 +39,7 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
     assert snapshot(a) != snapshot(c)
 
 
-def test_coverage_of_the_seed(sandbox_factory: object) -> None:
-    from tests.fixtures.sandbox import make_sandbox
-
+def test_coverage_of_the_seed() -> None:
     box: Sandbox = make_sandbox()
     db = box.db
     assert db.scalar("SELECT COUNT(*) FROM organizations") == 2
@@ -42,8 +51,13 @@ def test_coverage_of_the_seed(sandbox_factory: object) -> None:
     assert len(stages) == 7
     refunds = {r[0] for r in db.query("SELECT DISTINCT status FROM refund_requests")}
     assert len(refunds) == 8
-    assert db.scalar("SELECT COUNT(*) FROM refund_requests WHERE status = 'requested'"
-                     " AND edition_id = ?", (box.editions["current"],)) >= 40
+    assert (
+        db.scalar(
+            "SELECT COUNT(*) FROM refund_requests WHERE status = 'requested' AND edition_id = ?",
+            (box.editions["current"],),
+        )
+        >= 40
+    )
     assert db.scalar("SELECT COUNT(*) FROM webhook_deliveries") > 10
     zones = {r[0] for r in db.query("SELECT DISTINCT timezone FROM editions")}
     assert zones == {"Europe/Copenhagen", "Europe/Stockholm"}
@@ -54,11 +68,11 @@ def test_coverage_of_the_seed(sandbox_factory: object) -> None:
     box.db.close()
 
 
-def test_requested_refunds_override(sandbox_factory: object) -> None:
-    from tests.fixtures.sandbox import make_sandbox
-
+def test_requested_refunds_override() -> None:
     box = make_sandbox(requested_refunds=250)
-    count = box.db.scalar("SELECT COUNT(*) FROM refund_requests WHERE status = 'requested'"
-                          " AND edition_id = ?", (box.editions["current"],))
+    count = box.db.scalar(
+        "SELECT COUNT(*) FROM refund_requests WHERE status = 'requested' AND edition_id = ?",
+        (box.editions["current"],),
+    )
     assert count == 250
     box.db.close()

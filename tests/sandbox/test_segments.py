@@ -469,6 +469,7 @@ async def test_validate_cel_estimate_is_exact_at_small_scale(sandbox: Sandbox) -
         "orders.map(o, o.amount).exists(a, a > 1000.0)",
         'size(user.consents) > 0 && user.consents[0] == "cns_newsletter"',
         'orders.filter(o, o.type == "online").size() > 0',
+        "has(user.phone) && orders.exists(o, has(o.purchases))",
         'orders.all(o, o.purchases.all(p, p.quantity >= 1)) && user.phone.startsWith("+45")',
     ],
 )
@@ -486,3 +487,89 @@ def test_slim_records_select_the_same_users_as_whole_records(
     whole = module.compute_audience(box.db, edition, condition)
     assert slim.user_ids == whole.user_ids
     assert slim.evaluated == whole.evaluated == slim.population
+
+
+async def test_validate_cel_estimate_can_apply_the_audience_rules(sandbox: Sandbox) -> None:
+    edition = sandbox.editions["current"]
+    async with sandbox.client() as c:
+        r = await c.post(
+            "/v1/segments/validate-cel",
+            json={
+                "condition": "size(orders) >= 1",
+                "edition_id": edition,
+                "communication_channel": "sms",
+                "communication_type": "marketing",
+                "consent_id": "cns_newsletter",
+            },
+        )
+        body = r.json()
+        assert body["estimate_exact"] is True
+        assert body["estimated_user_count"] == reference_count(
+            sandbox, edition, lambda u: True, "sms", "cns_newsletter"
+        )
+        assert body["estimated_user_count"] < body["total_user_count"]
+        r = await c.post(
+            "/v1/segments/validate-cel",
+            json={"condition": "true", "edition_id": edition, "communication_channel": "fax"},
+        )
+        assert r.status_code == 400 and "communication_channel" in r.json()
+
+
+def test_large_editions_are_estimated_from_an_even_sample(
+    sandbox_factory: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preo_tui.sandbox.resources import segments as module
+
+    box = sandbox_factory()
+    edition = box.db.one("SELECT * FROM editions WHERE id = ?", (box.editions["current"],))
+    assert edition is not None
+    full = module.compute_audience(box.db, edition, 'user.language == "da"')
+    sampled = module.compute_audience(box.db, edition, 'user.language == "da"', sample=50)
+    assert sampled.evaluated == 50 and sampled.eligible == full.eligible == full.population
+    assert set(sampled.user_ids) <= set(full.user_ids)
+    estimate = len(sampled.user_ids) * sampled.eligible / sampled.evaluated
+    assert abs(estimate - len(full.user_ids)) < 0.25 * full.population
+
+
+async def test_validate_cel_says_when_the_estimate_is_sampled(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preo_tui.sandbox.resources import segments as module
+
+    monkeypatch.setattr(module, "ESTIMATE_EXACT_LIMIT", 60)
+    edition = sandbox.editions["current"]
+    async with sandbox.client() as c:
+        r = await c.post(
+            "/v1/segments/validate-cel",
+            json={"condition": 'user.language == "da"', "edition_id": edition},
+        )
+        body = r.json()
+    exact = reference_count(sandbox, edition, lambda u: u["language"] == "da")
+    assert body["estimate_exact"] is False
+    assert body["total_user_count"] > 60
+    assert abs(body["estimated_user_count"] - exact) < 0.25 * body["total_user_count"]
+
+
+async def test_audience_rule_changes_also_reset_and_an_empty_edition_counts_zero(
+    sandbox: Sandbox,
+) -> None:
+    async with sandbox.client() as c:
+        seg = await by_name(c, "VIP pass holders")
+        r = await c.patch(f"/v1/segments/{seg['id']}", json={"communication_channel": "sms"})
+        assert r.json()["status"] == "draft"
+        r = await c.post(
+            "/v1/segments",
+            json={
+                "organization_id": sandbox.organizations[0],
+                "edition_id": sandbox.editions["draft"],
+                "name": "Nobody yet",
+                "condition": "true",
+            },
+        )
+        sid = r.json()["id"]
+        await c.post(f"/v1/segments/{sid}/recalculate")
+        await sandbox.idle()
+        got = (await c.get(f"/v1/segments/{sid}")).json()
+        assert (got["status"], got["user_count"]) == ("completed", 0)
+        r = await c.get(f"/v1/segments/{sid}/export-csv")
+        assert r.text.splitlines() == ["id,email,phone,first_name,last_name,language"]

@@ -40,16 +40,24 @@ async def hooked(sandbox_factory: Any) -> Any:
 
 
 async def make_endpoint(c: httpx.AsyncClient, box: Sandbox, **extra: Any) -> dict[str, Any]:
-    r = await c.post("/v1/webhooks", json={
-        "organization_id": box.organizations[0], "name": "Test hook",
-        "url": "https://receiver.test/hook", "events": ["refund_request.approved"], **extra})
+    r = await c.post(
+        "/v1/webhooks",
+        json={
+            "organization_id": box.organizations[0],
+            "name": "Test hook",
+            "url": "https://receiver.test/hook",
+            "events": ["refund_request.approved"],
+            **extra,
+        },
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
 
 async def approve_one(c: httpx.AsyncClient, box: Sandbox) -> str:
-    r = await c.get("/v1/refund-requests", params={"status": "requested",
-                                                   "edition_id": box.editions["current"]})
+    r = await c.get(
+        "/v1/refund-requests", params={"status": "requested", "edition_id": box.editions["current"]}
+    )
     rid = str(r.json()["results"][0]["id"])
     assert (await c.post(f"/v1/refund-requests/{rid}/approve")).status_code == 200
     return rid
@@ -93,8 +101,9 @@ async def test_failed_delivery_retries_then_fails_and_manual_retry(hooked: Any) 
         r = await c.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{d['id']}/retry")
         assert r.status_code == 200
         assert r.json()["status"] == "succeeded" and r.json()["attempt_count"] == 6
-        got = (await c.get(f"/v1/webhooks/{endpoint['id']}/deliveries",
-                           params={"status": "failed"})).json()
+        got = (
+            await c.get(f"/v1/webhooks/{endpoint['id']}/deliveries", params={"status": "failed"})
+        ).json()
         assert got["count"] == 0
 
 
@@ -125,20 +134,38 @@ async def test_inactive_and_edition_scoped_endpoints_hear_nothing(hooked: Any) -
 async def test_crud_validation_roles_and_filters(sandbox: Sandbox) -> None:
     org = sandbox.organizations[0]
     async with sandbox.client() as c:
-        r = await c.post("/v1/webhooks", json={"organization_id": org, "name": "x",
-                                               "url": "ftp://nope", "events": ["order.exploded"]})
+        r = await c.post(
+            "/v1/webhooks",
+            json={
+                "organization_id": org,
+                "name": "x",
+                "url": "ftp://nope",
+                "events": ["order.exploded"],
+            },
+        )
         assert r.status_code == 400
         assert set(r.json()) == {"events"} or {"url", "events"} <= set(r.json())
-        r = await c.post("/v1/webhooks", json={"organization_id": org, "name": "x",
-                                               "url": "ftp://nope", "events": ["order.created"]})
+        r = await c.post(
+            "/v1/webhooks",
+            json={
+                "organization_id": org,
+                "name": "x",
+                "url": "ftp://nope",
+                "events": ["order.created"],
+            },
+        )
         assert r.status_code == 400 and "url" in r.json()
         endpoint = await make_endpoint(c, sandbox)
-        r = await c.patch(f"/v1/webhooks/{endpoint['id']}", json={"is_active": False,
-                                                                   "timeout_seconds": 5})
+        r = await c.patch(
+            f"/v1/webhooks/{endpoint['id']}", json={"is_active": False, "timeout_seconds": 5}
+        )
         assert r.json()["is_active"] is False and r.json()["timeout_seconds"] == 5
         got = (await c.get("/v1/webhooks", params={"is_active": "false"})).json()
         assert endpoint["id"] in [w["id"] for w in got["results"]]
-        names = [w["name"] for w in (await c.get("/v1/webhooks", params={"ordering": "name"})).json()["results"]]
+        names = [
+            w["name"]
+            for w in (await c.get("/v1/webhooks", params={"ordering": "name"})).json()["results"]
+        ]
         assert names == sorted(names)
         seeded = (await c.get("/v1/webhooks", params={"organization_id": org})).json()
         assert any(w["name"].startswith("Legacy CRM") for w in seeded["results"])

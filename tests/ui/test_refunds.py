@@ -47,7 +47,7 @@ def refunds_app(refunds_backend: SandboxBackend, isolated_dirs: Dirs) -> AppFact
 @pytest.fixture(autouse=True)
 def fast_live(monkeypatch: pytest.MonkeyPatch) -> None:
     """Poll quickly while approved requests move (the sandbox runs at 1000x speed)."""
-    monkeypatch.setattr(RefundsScreen, "LIVE_INTERVAL", 0.05)
+    monkeypatch.setattr(RefundsScreen, "LIVE_INTERVAL", 0.2)
     monkeypatch.setattr(RefundsScreen, "DETAIL_DELAY", 0.01)
 
 
@@ -81,7 +81,9 @@ def changes(backend: SandboxBackend, refund_id: str) -> list[tuple[Any, Any]]:
 
 
 def status_of(backend: SandboxBackend, refund_id: str) -> str:
-    return str(db_of(backend).scalar("SELECT status FROM refund_requests WHERE id = ?", (refund_id,)))
+    return str(
+        db_of(backend).scalar("SELECT status FROM refund_requests WHERE id = ?", (refund_id,))
+    )
 
 
 def journal(dirs: Dirs) -> Journal:
@@ -93,6 +95,11 @@ def detail_text(screen: RefundsScreen, item: Any = None) -> str:
     console = Console(width=120, record=True, file=io.StringIO())
     console.print(screen.detail_renderable(item or screen.table.current_item))
     return console.export_text()
+
+
+def assert_no_error_toasts(app: Any) -> None:
+    errors = [(n.title, n.message) for n in app._notifications if n.severity == "error"]
+    assert errors == []
 
 
 async def type_text(pilot: Any, text: str) -> None:
@@ -209,8 +216,13 @@ async def test_approve_one_moves_to_the_next_request_and_is_journalled(
         assert "Approve" in modal.title_text
         await type_text(pilot, "ok")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: screen.outcomes.get(first.id) is not None
-                         and screen.outcomes[first.id].kind == "ok", what="approved")
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.outcomes.get(first.id) is not None and screen.outcomes[first.id].kind == "ok"
+            ),
+            what="approved",
+        )
         assert screen.table.current_item.id == second.id
         assert ("requested", "ready") in changes(refunds_backend, first.id)
         row = db_of(refunds_backend).one(
@@ -219,6 +231,7 @@ async def test_approve_one_moves_to_the_next_request_and_is_journalled(
         assert row["decision_comment"] == "ok"
         entries = [e for e in journal(isolated_dirs).read() if first.id in e.object_ids]
         assert [(e.action, e.outcome) for e in entries] == [("approve", "ok")]
+        assert_no_error_toasts(app)
         assert entries[0].idempotency_key
 
 
@@ -276,11 +289,14 @@ async def test_second_press_cannot_send_a_second_decision(
         await wait_for_screen(pilot, DecisionModal)
         await pilot.press("enter")
         await wait_until(pilot, lambda: screen.outcomes[item.id].kind == "ok")
-        # Back on the decided row, a and x are refused: it is not requested any more.
-        screen.table.move_to_id(item.id)
-        await pilot.press("a")
-        await pilot.pause()
-        assert not isinstance(app.screen, DecisionModal)
+        assert any("already under way" in n.message for n in app._notifications)
+        # The decided request refuses another decision: it is not requested any more.
+        reason = screen.item_block_reason(screen.known[item.id], "approve")
+        assert reason is not None and "only requested" in reason
+        if screen.table.move_to_id(item.id):
+            await pilot.press("a")
+            await pilot.pause()
+            assert not isinstance(app.screen, DecisionModal)
         await wait_for_workers(pilot)
         assert changes(refunds_backend, item.id).count(("requested", "ready")) == 1
 
@@ -310,7 +326,8 @@ async def test_bulk_approve_25_with_typed_count(
             lambda: all(screen.outcomes.get(i) and screen.outcomes[i].kind == "ok" for i in marked),
             what="25 approvals",
         )
-        await wait_for_workers(pilot)
+        await wait_until(pilot, lambda: not screen.bulk_running, what="the bulk run to end")
+        assert_no_error_toasts(app)
         for rid in marked:
             assert changes(refunds_backend, rid).count(("requested", "ready")) == 1
         assert screen.table.marks == set()
@@ -346,7 +363,9 @@ async def test_mark_all_matching_marks_every_page(refunds_app: AppFactory) -> No
     from preo_tui.config import default_settings
 
     settings = default_settings()
-    settings = settings.model_copy(update={"app": settings.app.model_copy(update={"page_size": 20})})
+    settings = settings.model_copy(
+        update={"app": settings.app.model_copy(update={"page_size": 20})}
+    )
     app = refunds_app(settings=settings)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_refunds(pilot)
@@ -444,7 +463,7 @@ async def test_live_progress_to_processed_without_refresh(
         await wait_until(
             pilot,
             lambda: str(screen.tracked[item.id].status) == "processed",
-            timeout=15,
+            within=15,
             what="processed on screen",
         )
         activity = screen.query_one("#refund-activity")
@@ -457,9 +476,7 @@ async def test_live_progress_to_processed_without_refresh(
         ]
 
 
-async def test_failed_processing_raises_a_toast(
-    frozen_clock: Any, isolated_dirs: Dirs
-) -> None:
+async def test_failed_processing_raises_a_toast(frozen_clock: Any, isolated_dirs: Dirs) -> None:
     backend = SandboxBackend(requested_refunds=10, refund_failure_rate=1.0)
     app = AppFactory(backend, isolated_dirs)()
     async with app.run_test(size=(160, 48)) as pilot:
@@ -471,7 +488,7 @@ async def test_failed_processing_raises_a_toast(
         await wait_until(
             pilot,
             lambda: item.id in screen.tracked and str(screen.tracked[item.id].status) == "failed",
-            timeout=15,
+            within=15,
             what="the failure",
         )
         await wait_until(
@@ -510,7 +527,7 @@ async def test_lost_answer_shows_unknown_and_is_resolved_by_rereading(
         await wait_until(
             pilot,
             lambda: screen.outcomes[item.id].kind == "ok",
-            timeout=15,
+            within=15,
             what="resolved by re-reading",
         )
         # Exactly once on the server, and the journal says ok (resolved after the re-read).
@@ -541,13 +558,7 @@ async def test_refund_form_validates_and_creates(
             from preo_tui.ui.widgets.choice import ChoiceModal
 
             if isinstance(app.screen, ChoiceModal):
-                app.screen.dismiss(
-                    next(
-                        c.value
-                        for c in app.screen.choices
-                        if not c.disabled
-                    )
-                )
+                app.screen.dismiss(next(c.value for c in app.screen.choices if not c.disabled))
             return False
 
         await wait_until(pilot, form_up, what="the refund form")

@@ -17,6 +17,7 @@ from preo_tui.ui.widgets.confirm import ConfirmModal
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
+    sandbox_profile,
     wait_for_home,
     wait_for_screen,
     wait_for_workers,
@@ -74,9 +75,12 @@ async def open_new_editor(pilot: Any) -> tuple[SegmentEditorScreen, CelEditor]:
     return editor_screen, editor
 
 
-async def type_condition(pilot: Any, editor: CelEditor, text: str) -> None:
+async def type_condition(
+    pilot: Any, editor: CelEditor, text: str, *, expect: str | None = None
+) -> None:
     await pilot.press(*text)
-    await wait_until(pilot, lambda: editor.text == text, what="the typed text")
+    wanted = text if expect is None else expect
+    await wait_until(pilot, lambda: editor.text == wanted, what="the typed text")
     # a menu opened by typing would swallow the next enter/tab; close it like an operator would
     if editor.menu.is_open:
         await pilot.press("escape")
@@ -145,9 +149,9 @@ async def test_each_kind_of_error_has_its_own_message_and_position(make_app: App
         _, editor = await open_new_editor(pilot)
         messages = set()
         for text, (code, line, column, needle) in cases.items():
-            editor.text = ""
-            await pilot.pause()
-            await type_condition(pilot, editor, text)
+            editor.text = text[:-1]  # the text up to its last character, then one keystroke
+            editor.area.move_cursor(editor.area.document.end)
+            await type_condition(pilot, editor, text[-1], expect=text)
             first = editor.diagnostics[0]
             assert (first.code, first.line, first.column) == (code, line, column), text
             assert needle in first.message, first.message
@@ -291,8 +295,13 @@ async def test_a_server_400_on_condition_is_shown_at_its_position(
         assert "vip" in first.message
         assert "server: " in problems_text(editor)
         assert isinstance(app.screen, SegmentEditorScreen)
-        assert "rejects the condition" in str(editor_screen.query_one("#f-message", Static).render())
-        assert sandbox_backend.state.db.one("SELECT 1 FROM segments WHERE name = 'Disagreement'") is None
+        assert "rejects the condition" in str(
+            editor_screen.query_one("#f-message", Static).render()
+        )
+        assert (
+            sandbox_backend.state.db.one("SELECT 1 FROM segments WHERE name = 'Disagreement'")
+            is None
+        )
 
 
 async def test_editing_a_segment_updates_it(
@@ -317,8 +326,10 @@ async def test_editing_a_segment_updates_it(
         db = sandbox_backend.state.db
         await wait_until(
             pilot,
-            lambda: db.one("SELECT condition FROM segments WHERE id = ?", (item.id,))["condition"]
-            == 'user.language == "da" || user.language == "se"',
+            lambda: (
+                db.one("SELECT condition FROM segments WHERE id = ?", (item.id,))["condition"]
+                == 'user.language == "da" || user.language == "se"'
+            ),
             what="the update",
         )
         row = db.one("SELECT status FROM segments WHERE id = ?", (item.id,))
@@ -362,7 +373,9 @@ async def test_list_filters_and_detail(make_app: AppFactory) -> None:
         screen.set_filter("status", "completed")
         await wait_until(
             pilot,
-            lambda: screen.table.items and {str(s.status) for s in screen.table.items} == {"completed"},
+            lambda: (
+                screen.table.items and {str(s.status) for s in screen.table.items} == {"completed"}
+            ),
             what="the status filter",
         )
         screen.set_filter("type", "marketing")
@@ -525,4 +538,29 @@ async def test_delete_an_unused_segment(
         await wait_until(
             pilot, lambda: all(s.id != item.id for s in screen.table.items), what="gone"
         )
-        assert sandbox_backend.state.db.one("SELECT 1 FROM segments WHERE id = ?", (item.id,)) is None
+        assert (
+            sandbox_backend.state.db.one("SELECT 1 FROM segments WHERE id = ?", (item.id,)) is None
+        )
+
+
+async def test_read_only_profile_blocks_writes(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    app = make_app(profile=sandbox_profile(read_only=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_segments(pilot)
+        item = await select_segment(pilot, screen, "Danish speakers")
+        for key in ("c", "d", "n"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, SegmentsScreen)
+        assert sum("read-only" in n.message for n in app._notifications) == 3
+        assert sandbox_backend.state.db.state_changes(item.id) == []  # nothing was sent
+        row = sandbox_backend.state.db.one("SELECT status FROM segments WHERE id = ?", (item.id,))
+        assert row is not None and row["status"] == "completed"
+        # the editor opens to read, and refuses to save
+        screen.action_edit()
+        editor_screen = await wait_for_screen(pilot, SegmentEditorScreen)
+        await wait_for_workers(pilot)
+        refusal = editor_screen.refusal()
+        assert refusal is not None and "read-only" in refusal[0]

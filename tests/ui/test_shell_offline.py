@@ -94,3 +94,39 @@ async def test_warm_start_while_the_server_is_unreachable(
         assert second.ctx.edition == edition
         assert second.ctx.me is not None
         assert "read-only on cached data" in status_text(second)
+
+
+async def test_warm_start_offline_then_the_server_returns(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    first = make_app()
+    async with first.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+    sandbox_backend.go_offline()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        await wait_until(pilot, lambda: app.ctx.offline, what="offline start")
+        sandbox_backend.go_online()
+        await pilot.press("r")
+        await wait_for_home(pilot)
+        assert not app.ctx.offline
+        assert app.connection_state == "online"
+
+
+async def test_unreachable_server_without_cache_says_so(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    sandbox_backend.go_offline()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        await wait_until(
+            pilot,
+            lambda: any(n.title == "Server unreachable" for n in app._notifications),
+            what="the message",
+        )
+        assert app.connection_state == "offline"
+        sandbox_backend.go_online()
+        await pilot.press("r")
+        await wait_for_home(pilot)

@@ -93,6 +93,12 @@ async def test_next_page_loads_as_cursor_nears_end_and_window_is_bounded() -> No
             await wait_for_workers(pilot)
         assert t.row_count <= 300
         assert t.first_page > 1
+        # One load per page: the edge loads never overlap or repeat.
+        pages = [r.page for r in server.requests]
+        assert len(pages) == len(set(pages))
+        # Fixed widths: the scrollable size is known without measuring any cell.
+        await pilot.pause()
+        assert t.virtual_size.height == t.row_count + 1
         item = t.current_item
         assert item is not None
         first = (t.first_page - 1) * 100 + 1

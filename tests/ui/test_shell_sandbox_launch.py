@@ -41,3 +41,24 @@ async def test_launch_with_sandbox_seeds_then_reuses(isolated_dirs: Dirs) -> Non
         assert not sandbox.running  # stopped with the app
         log = sandbox.log_path.read_text()
         assert f"{run} database" in log
+
+
+async def test_a_sandbox_that_cannot_start_is_reported(isolated_dirs: Dirs) -> None:
+    db = isolated_dirs.data / "not-a-dir" / "x.sqlite3"
+    db.parent.write_text("a file where the sandbox wants a directory")
+    sandbox = SandboxProcess(db, extra_args=("--scale", "tiny"))
+    settings = default_settings()
+    app = PreoApp(
+        settings.profile("sandbox"), settings=settings, sandbox=sandbox, remember_profile=False
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        from tests.fixtures.app import wait_until
+
+        await wait_until(
+            pilot,
+            lambda: any(n.title == "The sandbox did not start" for n in app._notifications),
+            within=60,
+            what="the failure message",
+        )
+        assert app.ctx.client is None

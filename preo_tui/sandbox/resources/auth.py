@@ -16,12 +16,12 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import PrincipalDep
 from ..errors import ApiError, bad_request, too_many
 from ..seeding import SeedContext
 from ..state import DEMO_PASSWORD, StateDep, demo_email
-from ..tokens import hash_password
+from ..tokens import check_password, hash_password
 
 log = logging.getLogger("preo_tui.sandbox")
 
@@ -94,10 +94,8 @@ def normalize_phone(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
 
 
-@router.post("/v1/auth/token", summary="Password login")
+@router.post("/v1/auth/token", response_model=schemas.Tokens, summary="Password login")
 async def password_login(body: TokenIn, state: StateDep) -> JSONResponse:
-    from ..tokens import check_password
-
     row = state.db.one(
         "SELECT id, password_hash FROM accounts WHERE email = ? COLLATE NOCASE",
         (body.email.strip(),),
@@ -107,7 +105,7 @@ async def password_login(body: TokenIn, state: StateDep) -> JSONResponse:
     return JSONResponse(state.tokens.pair(str(row["id"])))
 
 
-@router.post("/v1/auth/token/refresh", summary="Refresh")
+@router.post("/v1/auth/token/refresh", response_model=schemas.AccessToken, summary="Refresh")
 async def refresh(body: RefreshIn, state: StateDep) -> JSONResponse:
     claims = state.tokens.decode(body.refresh.strip(), "refresh")
     if state.db.one("SELECT 1 FROM accounts WHERE id = ?", (claims.account_id,)) is None:
@@ -137,7 +135,7 @@ async def request_pin(body: PinIn, state: StateDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/v1/auth/pin/verify", summary="PIN login, step 2")
+@router.post("/v1/auth/pin/verify", response_model=schemas.Tokens, summary="PIN login, step 2")
 async def verify_pin(body: PinVerifyIn, state: StateDep) -> JSONResponse:
     phone = normalize_phone(body.phone)
     db = state.db
@@ -160,7 +158,7 @@ async def verify_pin(body: PinVerifyIn, state: StateDep) -> JSONResponse:
     return JSONResponse(state.tokens.pair(str(row["account_id"])))
 
 
-@router.get("/v1/auth/me", summary="Get user info")
+@router.get("/v1/auth/me", response_model=schemas.Me, summary="Get user info")
 async def me(state: StateDep, principal: PrincipalDep) -> JSONResponse:
     orgs = state.db.query(
         "SELECT o.id, o.name, m.role FROM memberships m JOIN organizations o"

@@ -44,15 +44,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from .. import clock
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, new_id
-from ..errors import FieldErrors, bad_request, conflict, not_found
+from ..errors import ApiError, FieldErrors, bad_request, conflict, not_found
 from ..paging import PagingDep, Where, check_choice, like_pattern, order_by, paginate
 from ..seeding import SeedContext
-from ..state import SandboxState, StateDep
+from ..state import LOOP_PREFIX, SandboxState, StateDep
 from .email_messages import raise_unless_campaign_message
 from .segments import Audience, AudienceError, compute_audience, reachable
 
@@ -181,7 +181,7 @@ class CampaignUpdate(BaseModel):
 
 
 class ScheduleIn(BaseModel):
-    scheduled_at: AwareDatetime | datetime
+    scheduled_at: datetime = Field(description="UTC or with an offset; naive means UTC.")
 
 
 def _check_segment(db: Database, errors: FieldErrors, segment_id: str, edition_id: str) -> None:
@@ -195,9 +195,8 @@ def _check_segment(db: Database, errors: FieldErrors, segment_id: str, edition_i
 def _check_message(db: Database, errors: FieldErrors, message_id: str, org: str) -> None:
     try:
         raise_unless_campaign_message(db, message_id, org)
-    except Exception as exc:
-        fields = getattr(exc, "fields", {}) or {}
-        for msg in fields.get("email_message_id", ["Unknown email message."]):
+    except ApiError as exc:
+        for msg in exc.fields.get("email_message_id", ["Unknown email message."]):
             errors.add("email_message_id", msg)
 
 
@@ -683,9 +682,8 @@ async def run_send(state: SandboxState, cid: str, generation: int) -> None:
 
 
 # -- the due-time scheduler -------------------------------------------------------------------------
-# The watcher is deliberately *not* a tracked scheduler task: it lives as long as the sandbox
-# runs, and ``state.idle()`` (tests waiting for state machines) must not wait for it. It stops
-# by itself once ``state.started`` is false; the sends it starts are tracked tasks as usual.
+# The watcher is a scheduler task named ``loop:...``: ``state.stop()`` cancels it, and
+# ``state.idle()`` (tests waiting for state machines) does not wait for it.
 _loops: dict[int, asyncio.Task[Any]] = {}
 
 
@@ -723,8 +721,7 @@ def ensure_scheduler(state: SandboxState) -> None:
     task = _loops.get(id(state))
     if task is not None and not task.done():
         return
-    loop = asyncio.get_running_loop()
-    _loops[id(state)] = loop.create_task(_due_loop(state), name="loop:campaign-scheduler")
+    _loops[id(state)] = state.scheduler.spawn(_due_loop(state), name=f"{LOOP_PREFIX}campaigns")
 
 
 async def start(state: SandboxState) -> None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import PrincipalDep
 from ..db import Database, Row, new_id
 from ..errors import bad_request, conflict, not_found
@@ -161,7 +161,7 @@ def _check_edition(db: Database, org: str, edition_id: str | None) -> None:
         raise bad_request("edition_id", "Unknown edition for this organization.")
 
 
-@router.get("/v1/consents", summary="List consents")
+@router.get("/v1/consents", response_model=schemas.Page[schemas.Consent], summary="List consents")
 async def list_consents(
     request: Request,
     state: StateDep,
@@ -204,7 +204,9 @@ async def list_consents(
     )
 
 
-@router.post("/v1/consents", status_code=201, summary="Create consent")
+@router.post(
+    "/v1/consents", response_model=schemas.Consent, status_code=201, summary="Create consent"
+)
 async def create_consent(
     body: ConsentCreate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -232,12 +234,12 @@ async def create_consent(
     return JSONResponse(consent_out(_get(db, principal, cid), db), status_code=201)
 
 
-@router.get("/v1/consents/{id}", summary="Retrieve consent")
+@router.get("/v1/consents/{id}", response_model=schemas.Consent, summary="Retrieve consent")
 async def get_consent(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(consent_out(_get(state.db, principal, id), state.db))
 
 
-@router.patch("/v1/consents/{id}", summary="Update consent")
+@router.patch("/v1/consents/{id}", response_model=schemas.Consent, summary="Update consent")
 async def update_consent(
     id: str, body: ConsentUpdate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import ApiError, FieldErrors, bad_request, conflict, not_found
@@ -35,7 +35,7 @@ from ..seeding import SeedContext
 from ..state import StateDep
 from .editions import CountryCode
 from .orders import money, order_search
-from .users import country_of, search_text
+from .users import country_of, make_person, search_text
 
 if TYPE_CHECKING:
     from ..state import SandboxState
@@ -403,7 +403,8 @@ def normalize_phone(phone: str, default_code: str) -> str:
     return digits
 
 
-def create_imported_order(db: Database, imp: Row, order: dict[str, Any]) -> None:
+def create_imported_order(db: Database, imp: Row, order: dict[str, Any]) -> dict[str, Any]:
+    """Insert one imported order (and its customer when new); returns its webhook payload."""
     edition = db.one(
         "SELECT organization_id, currency FROM editions WHERE id = ?", (imp["edition_id"],)
     )
@@ -490,17 +491,32 @@ def create_imported_order(db: Database, imp: Row, order: dict[str, Any]) -> None
                 now,
             ),
         )
+    return {
+        "id": oid,
+        "order_number": order["order_number"],
+        "edition_id": imp["edition_id"],
+        "organization_id": org,
+        "customer_id": uid,
+        "status": "completed",
+        "type": "imported",
+        "amount": order["amount"],
+        "currency": edition["currency"],
+        "transaction_id": trx,
+        "created": created,
+    }
 
 
 async def run_import(state: SandboxState, import_id: str) -> None:
     """Import the orders in chunks; stops when the import is cancelled meanwhile."""
     db = state.db
     await state.scheduler.sleep(0.5)
+    orders: list[dict[str, Any]] | None = None  # built once: mappings are frozen while importing
     while True:
         imp = db.one("SELECT * FROM data_imports WHERE id = ?", (import_id,))
         if imp is None or imp["stage"] != "importing":
             return
-        orders = build_orders(imp, db)
+        if orders is None:
+            orders = build_orders(imp, db)
         start = int(imp["next_row"])
         chunk = orders[start : start + CHUNK]
         event = None
@@ -511,8 +527,11 @@ async def run_import(state: SandboxState, import_id: str) -> None:
                     failed += len(order.get("rows") or [1])
                     continue
                 try:
-                    create_imported_order(db, imp, order)
+                    payload = create_imported_order(db, imp, order)
                     imported += 1
+                    state.emit_event(
+                        "order.created", payload, payload["organization_id"], payload["edition_id"]
+                    )
                 except Exception as exc:  # a bad external order must not stop the import
                     failed += len(order.get("rows") or [1])
                     db.execute(
@@ -568,7 +587,9 @@ async def start(state: SandboxState) -> None:
 
 
 # -- operations ------------------------------------------------------------------------------------
-@router.get("/v1/data-imports", summary="List data imports")
+@router.get(
+    "/v1/data-imports", response_model=schemas.Page[schemas.DataImport], summary="List data imports"
+)
 async def list_imports(
     request: Request,
     state: StateDep,
@@ -641,7 +662,12 @@ def edition_for_write(db: Database, principal: Principal, edition_id: str) -> Ro
     return row
 
 
-@router.post("/v1/data-imports", status_code=201, summary="Create data import")
+@router.post(
+    "/v1/data-imports",
+    response_model=schemas.DataImport,
+    status_code=201,
+    summary="Create data import",
+)
 async def create_import(
     body: ImportCreate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -708,7 +734,12 @@ class ExternalOrders(BaseModel):
     orders: list[ExternalOrder] = Field(min_length=1, max_length=10_000)
 
 
-@router.post("/v1/data-imports/external-orders", status_code=201, summary="Import external orders")
+@router.post(
+    "/v1/data-imports/external-orders",
+    response_model=schemas.DataImport,
+    status_code=201,
+    summary="Import external orders",
+)
 async def external_orders(
     body: ExternalOrders, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -797,7 +828,9 @@ async def external_orders(
     return JSONResponse(import_out(load_import(db, principal, iid)), status_code=201)
 
 
-@router.get("/v1/data-imports/{id}", summary="Retrieve data import")
+@router.get(
+    "/v1/data-imports/{id}", response_model=schemas.DataImport, summary="Retrieve data import"
+)
 async def get_import(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(import_out(load_import(state.db, principal, id)))
 
@@ -808,7 +841,9 @@ class ImportUpdate(BaseModel):
     default_country_code: CountryCode | None = None
 
 
-@router.patch("/v1/data-imports/{id}", summary="Update data import")
+@router.patch(
+    "/v1/data-imports/{id}", response_model=schemas.DataImport, summary="Update data import"
+)
 async def update_import(
     id: str, body: ImportUpdate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -827,7 +862,9 @@ async def update_import(
     return JSONResponse(import_out(load_import(db, principal, id)))
 
 
-@router.post("/v1/data-imports/{id}/cancel", summary="Cancel data import")
+@router.post(
+    "/v1/data-imports/{id}/cancel", response_model=schemas.DataImport, summary="Cancel data import"
+)
 async def cancel_import(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     db = state.db
     row = load_import(db, principal, id)
@@ -854,12 +891,20 @@ def column_mappings_out(row: Row) -> list[dict[str, Any]]:
     return list(loads(row["column_mappings"]))
 
 
-@router.get("/v1/data-imports/{id}/column-mappings", summary="Get column mappings")
+@router.get(
+    "/v1/data-imports/{id}/column-mappings",
+    response_model=list[schemas.ColumnMapping],
+    summary="Get column mappings",
+)
 async def get_column_mappings(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(column_mappings_out(load_import(state.db, principal, id)))
 
 
-@router.patch("/v1/data-imports/{id}/column-mappings", summary="Update column mappings")
+@router.patch(
+    "/v1/data-imports/{id}/column-mappings",
+    response_model=list[schemas.ColumnMapping],
+    summary="Update column mappings",
+)
 async def patch_column_mappings(
     id: str,
     state: StateDep,
@@ -887,7 +932,11 @@ async def patch_column_mappings(
     return JSONResponse(current)
 
 
-@router.post("/v1/data-imports/{id}/validate-column-mappings", summary="Validate column mappings")
+@router.post(
+    "/v1/data-imports/{id}/validate-column-mappings",
+    response_model=schemas.MappingCheck,
+    summary="Validate column mappings",
+)
 async def validate_column_mappings(
     id: str, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -896,7 +945,11 @@ async def validate_column_mappings(
     return JSONResponse({"valid": not errors, "errors": errors})
 
 
-@router.post("/v1/data-imports/{id}/process-column-mappings", summary="Process column mappings")
+@router.post(
+    "/v1/data-imports/{id}/process-column-mappings",
+    response_model=schemas.DataImport,
+    summary="Process column mappings",
+)
 async def process_column_mappings(
     id: str, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -935,12 +988,20 @@ class ProductMapping(BaseModel):
     product_id: str | None = None
 
 
-@router.get("/v1/data-imports/{id}/product-mappings", summary="Get product mappings")
+@router.get(
+    "/v1/data-imports/{id}/product-mappings",
+    response_model=list[schemas.ProductMapping],
+    summary="Get product mappings",
+)
 async def get_product_mappings(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(loads(load_import(state.db, principal, id)["product_mappings"]))
 
 
-@router.patch("/v1/data-imports/{id}/product-mappings", summary="Update product mappings")
+@router.patch(
+    "/v1/data-imports/{id}/product-mappings",
+    response_model=list[schemas.ProductMapping],
+    summary="Update product mappings",
+)
 async def patch_product_mappings(
     id: str,
     state: StateDep,
@@ -974,7 +1035,11 @@ async def patch_product_mappings(
     return JSONResponse(current)
 
 
-@router.get("/v1/data-imports/{id}/preview-orders", summary="Preview orders")
+@router.get(
+    "/v1/data-imports/{id}/preview-orders",
+    response_model=schemas.Page[schemas.PreviewOrder],
+    summary="Preview orders",
+)
 async def preview_orders(
     id: str, request: Request, state: StateDep, principal: PrincipalDep, paging: PagingDep
 ) -> JSONResponse:
@@ -1006,7 +1071,12 @@ async def preview_orders(
     return JSONResponse(envelope(request, paging, len(orders), results))
 
 
-@router.post("/v1/data-imports/{id}/start", status_code=202, summary="Start data import")
+@router.post(
+    "/v1/data-imports/{id}/start",
+    response_model=schemas.DataImport,
+    status_code=202,
+    summary="Start data import",
+)
 async def start_import(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     db = state.db
     row = load_import(db, principal, id)
@@ -1037,8 +1107,6 @@ SEED_SERVICES = ["file", "file", "file", "eventbrite", "file", "ticketmaster", "
 def sample_csv(
     rng: Any, n: int, products: list[str], first: int
 ) -> tuple[list[str], list[list[str]]]:
-    from .users import make_person
-
     header = [
         "Order",
         "E-mail",

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import FieldErrors, bad_request, not_found
@@ -483,7 +483,7 @@ ORDERINGS = {
 }
 
 
-@router.get("/v1/editions", summary="List editions")
+@router.get("/v1/editions", response_model=schemas.Page[schemas.Edition], summary="List editions")
 async def list_editions(
     request: Request,
     state: StateDep,
@@ -523,7 +523,9 @@ async def list_editions(
     return JSONResponse(body)
 
 
-@router.post("/v1/editions", status_code=201, summary="Create edition")
+@router.post(
+    "/v1/editions", response_model=schemas.Edition, status_code=201, summary="Create edition"
+)
 async def create_edition(
     body: EditionCreate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -583,12 +585,12 @@ async def create_edition(
     return JSONResponse(edition_out(row), status_code=201)
 
 
-@router.get("/v1/editions/{id}", summary="Get edition details")
+@router.get("/v1/editions/{id}", response_model=schemas.Edition, summary="Get edition details")
 async def get_edition_details(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(edition_out(get_edition(state.db, principal, id)))
 
 
-@router.patch("/v1/editions/{id}", summary="Update edition")
+@router.patch("/v1/editions/{id}", response_model=schemas.Edition, summary="Update edition")
 async def update_edition(
     id: str, body: EditionUpdate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -645,7 +647,12 @@ async def update_edition(
     return JSONResponse(edition_out(updated))
 
 
-@router.post("/v1/editions/{id}/duplicate", status_code=201, summary="Duplicate edition")
+@router.post(
+    "/v1/editions/{id}/duplicate",
+    response_model=schemas.Edition,
+    status_code=201,
+    summary="Duplicate edition",
+)
 async def duplicate_edition(
     id: str, state: StateDep, principal: PrincipalDep, body: EditionDuplicate | None = None
 ) -> JSONResponse:
@@ -706,9 +713,18 @@ async def duplicate_edition(
     return JSONResponse(edition_out(new), status_code=201)
 
 
-@router.get("/v1/editions/{id}/field-choices", summary="Get edition field choices")
+@router.get(
+    "/v1/editions/{id}/field-choices",
+    response_model=schemas.FieldChoices,
+    summary="Get edition field choices",
+)
 async def field_choices(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
+    """The contract's five fields, plus [ours] ``pickup_point_id`` (the edition's pickup
+    points, for refund forms)."""
     get_edition(state.db, principal, id)
+    pickups = state.db.query(
+        "SELECT id, name FROM pickup_points WHERE edition_id = ? ORDER BY pk", (id,)
+    )
     languages = [{"value": k, "label": v} for k, v in LANGUAGES.items()]
     return JSONResponse(
         {
@@ -719,11 +735,16 @@ async def field_choices(id: str, state: StateDep, principal: PrincipalDep) -> JS
                 {"value": k, "label": f"{k} {v}"} for k, v in COUNTRY_CODES.items()
             ],
             "tax_type": [{"value": k, "label": v} for k, v in TAX_TYPES.items()],
+            "pickup_point_id": [{"value": r["id"], "label": r["name"]} for r in pickups],
         }
     )
 
 
-@router.get("/v1/editions/{id}/healthcheck", summary="Run edition healthcheck")
+@router.get(
+    "/v1/editions/{id}/healthcheck",
+    response_model=schemas.Healthcheck,
+    summary="Run edition healthcheck",
+)
 async def healthcheck(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     db = state.db
     row = get_edition(db, principal, id)

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import ApiError, FieldErrors, bad_request, conflict, not_found, validation_body
@@ -119,7 +119,7 @@ def clean_tags(value: Any, errors: FieldErrors) -> list[str]:
     return tags
 
 
-@router.get("/v1/files", summary="List files")
+@router.get("/v1/files", response_model=schemas.FilePage, summary="List files")
 async def list_files(
     request: Request,
     state: StateDep,
@@ -213,7 +213,13 @@ UPLOAD_DOC = {
 }
 
 
-@router.post("/v1/files", status_code=201, summary="Upload file", openapi_extra=UPLOAD_DOC)
+@router.post(
+    "/v1/files",
+    response_model=schemas.File,
+    status_code=201,
+    summary="Upload file",
+    openapi_extra=UPLOAD_DOC,
+)
 async def upload_file(request: Request, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     db = state.db
     errors = FieldErrors()
@@ -290,7 +296,7 @@ async def upload_file(request: Request, state: StateDep, principal: PrincipalDep
     return JSONResponse(file_out(row, db, str(request.base_url)), status_code=201)
 
 
-@router.get("/v1/files/{id}", summary="Retrieve file")
+@router.get("/v1/files/{id}", response_model=schemas.File, summary="Retrieve file")
 async def get_file(
     id: str, request: Request, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -307,7 +313,7 @@ class FileUpdate(BaseModel):
     tags: list[str] | None = None
 
 
-@router.patch("/v1/files/{id}", summary="Update file")
+@router.patch("/v1/files/{id}", response_model=schemas.File, summary="Update file")
 async def update_file(
     id: str, body: FileUpdate, request: Request, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:

@@ -31,7 +31,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import ApiError, FieldErrors, bad_request, conflict, forbidden, not_found
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS refund_requests (
     order_id TEXT NOT NULL,
     order_number TEXT NOT NULL,
     customer_email TEXT NOT NULL,
+    customer_name TEXT NOT NULL DEFAULT '',
+    product_name TEXT,
     reason TEXT NOT NULL,
     scope TEXT NOT NULL,
     amount REAL NOT NULL,
@@ -173,6 +175,8 @@ def refund_out(row: Row, principal: Principal | None) -> dict[str, Any]:
         "order_id": row["order_id"],
         "order_number": row["order_number"],
         "customer_email": row["customer_email"],
+        "customer_name": row["customer_name"],
+        "product_name": row["product_name"],
         "decided_by": loads(row["decided_by"]),
         "decided_at": row["decided_at"],
         "decision_comment": row["decision_comment"],
@@ -351,12 +355,22 @@ def create_refund(
     account = db.one(
         "SELECT id, email, first_name, last_name FROM accounts WHERE id = ?", (principal.id,)
     )
-    email = str(db.scalar("SELECT email FROM users WHERE id = ?", (order["customer_id"],)) or "")
+    customer = db.one(
+        "SELECT email, first_name, last_name FROM users WHERE id = ?", (order["customer_id"],)
+    )
+    email = str(customer["email"]) if customer else ""
+    customer_name = f"{customer['first_name']} {customer['last_name']}".strip() if customer else ""
+    product_name = (
+        purchase["product_name"]
+        if purchase is not None and not scope.startswith("transaction")
+        else None
+    )
     with db.transaction():
         db.execute(
             "INSERT INTO refund_requests (id, organization_id, edition_id, purchase_id, order_id,"
-            " order_number, customer_email, reason, scope, amount, comment, status, pickup_point,"
-            " requested_by, search, created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " order_number, customer_email, customer_name, product_name, reason, scope, amount,"
+            " comment, status, pickup_point, requested_by, search, created, modified)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 rid,
                 org,
@@ -365,6 +379,8 @@ def create_refund(
                 order["id"],
                 order["order_number"],
                 email,
+                customer_name,
+                product_name,
                 reason,
                 scope,
                 money(amount),
@@ -386,6 +402,7 @@ def create_refund(
 
 @router.post(
     "/v1/purchases/{id}/refund",
+    response_model=schemas.RefundRequest,
     status_code=201,
     tags=["orders"],
     summary="Create refund request for purchase",
@@ -401,7 +418,12 @@ async def refund_purchase(
     return JSONResponse(refund_out(row, principal), status_code=201)
 
 
-@router.post("/v1/refund-requests", status_code=201, summary="Create refund request")
+@router.post(
+    "/v1/refund-requests",
+    response_model=schemas.RefundRequest,
+    status_code=201,
+    summary="Create refund request",
+)
 async def create_refund_request(
     body: RefundCreate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -435,7 +457,9 @@ def load_refund(db: Database, principal: Principal, refund_id: str) -> Row:
     return row
 
 
-@router.get("/v1/refund-requests", summary="List refund requests")
+@router.get(
+    "/v1/refund-requests", response_model=schemas.RefundPage, summary="List refund requests"
+)
 async def list_refunds(
     request: Request,
     state: StateDep,
@@ -448,10 +472,18 @@ async def list_refunds(
     search: str | None = Query(None, description="order number or customer email"),
     created_after: str | None = Query(None, description="ISO 8601"),
     created_before: str | None = Query(None, description="ISO 8601"),
+    amount_min: float | None = Query(None, description="[ours] amount >= this"),
+    amount_max: float | None = Query(None, description="[ours] amount <= this"),
     ordering: str | None = Query(None, description="created, amount, status (- for descending)"),
 ) -> JSONResponse:
+    """[ours] additions: ``amount_min``/``amount_max`` filters, and ``total_amount`` (sum of
+    ``amount`` over every matching request) in the envelope beside ``count``."""
     db = state.db
     where = Where()
+    if amount_min is not None:
+        where.add("t.amount >= ?", amount_min)
+    if amount_max is not None:
+        where.add("t.amount <= ?", amount_max)
     if edition_id is not None:
         org = db.scalar("SELECT organization_id FROM editions WHERE id = ?", (edition_id,))
         where.add_in("t.edition_id", [edition_id] if principal.role_in(org) else [])
@@ -489,6 +521,15 @@ async def list_refunds(
     order = order_by(
         ordering, {"created": "t.created", "amount": "t.amount", "status": "t.status"}, "-created"
     )
+    total = money(
+        float(
+            db.scalar(
+                f"SELECT COALESCE(SUM(t.amount), 0) FROM refund_requests t WHERE {where.sql()}",
+                where.params,
+            )
+            or 0.0
+        )
+    )
     return JSONResponse(
         paginate(
             request,
@@ -498,11 +539,16 @@ async def list_refunds(
             order=order,
             paging=paging,
             serialize=lambda r: refund_out(r, principal),
+            extra={"total_amount": total},
         )
     )
 
 
-@router.get("/v1/refund-requests/{id}", summary="Retrieve refund request details")
+@router.get(
+    "/v1/refund-requests/{id}",
+    response_model=schemas.RefundRequest,
+    summary="Retrieve refund request details",
+)
 async def get_refund(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(refund_out(load_refund(state.db, principal, id), principal))
 
@@ -519,7 +565,11 @@ def _decide(state: SandboxState, principal: Principal, refund_id: str, verb: str
     return row
 
 
-@router.post("/v1/refund-requests/{id}/approve", summary="Approve refund request")
+@router.post(
+    "/v1/refund-requests/{id}/approve",
+    response_model=schemas.RefundRequest,
+    summary="Approve refund request",
+)
 async def approve_refund(
     id: str, state: StateDep, principal: PrincipalDep, body: ApproveBody | None = None
 ) -> JSONResponse:
@@ -549,7 +599,11 @@ async def approve_refund(
     return JSONResponse(refund_out(updated, principal))
 
 
-@router.post("/v1/refund-requests/{id}/reject", summary="Reject refund request")
+@router.post(
+    "/v1/refund-requests/{id}/reject",
+    response_model=schemas.RefundRequest,
+    summary="Reject refund request",
+)
 async def reject_refund(
     id: str, body: RejectBody, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -655,6 +709,19 @@ def advance(state: SandboxState, refund_id: str) -> None:
                 )
                 apply_refund_to_purchases(db, row)
                 event = "refund_request.processed"
+                order = db.one(
+                    "SELECT id, order_number, edition_id, organization_id, customer_id, status,"
+                    " type, amount, currency, transaction_id, created FROM orders WHERE id = ?",
+                    (row["order_id"],),
+                )
+                if order is not None:
+                    db.execute(
+                        "UPDATE orders SET modified = ? WHERE id = ?", (now, row["order_id"])
+                    )
+                    payload = {**dict(order), "modified": now, "refunded": row["amount"]}
+                    state.emit_event(
+                        "order.updated", payload, row["organization_id"], row["edition_id"]
+                    )
             delay = None
         else:
             delay = STEPS[target][1]
@@ -847,6 +914,8 @@ def seed(ctx: SeedContext) -> None:
                     f"{p['order_number']} {p['email']}".lower(),
                     created,
                     decided_at or created,
+                    f"{p['first_name']} {p['last_name']}",
+                    p["product_name"],
                 )
             )
             changes.append(
@@ -874,7 +943,8 @@ def seed(ctx: SeedContext) -> None:
         "INSERT INTO refund_requests (id, organization_id, edition_id, purchase_id, order_id,"
         " order_number, customer_email, reason, scope, amount, comment, status, service_response,"
         " refund_date, pickup_point, requested_by, decided_by, decided_at, rejection_reason,"
-        " search, created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " search, created, modified, customer_name, product_name)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     db.executemany(

@@ -25,10 +25,12 @@ still running is then discarded). Changing the condition, channel, type or conse
 segment back to ``draft`` (the stored count no longer describes it); delete is 409 while a
 campaign that is not finished (draft, scheduled, calculating, sending) uses the segment.
 
-``validate-cel`` estimates the audience of the condition alone (no channel or consent rules,
-which the request does not carry) over the edition's users. The count is exact up to
-:data:`ESTIMATE_EXACT_LIMIT` users; above that it evaluates an evenly spread, deterministic
-sample of that many users and scales the result (``estimate_exact: false`` says so).
+``validate-cel`` estimates the audience over the edition's users: of the condition alone, or,
+when the request also carries the optional [ours] fields ``communication_channel``,
+``communication_type`` and ``consent_id``, with the segment's audience rules applied as above.
+The count is exact up to :data:`ESTIMATE_EXACT_LIMIT` users; above that it evaluates an evenly
+spread, deterministic sample of that many users and scales the result (``estimate_exact:
+false`` says so).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import io
 import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -208,15 +210,37 @@ PURCHASE_FIELDS = frozenset(PURCHASE_COLUMNS)
 EDITION_FIELDS = frozenset(("id", "name", "start_date", "end_date"))
 
 
-def _convert(name: str, value: Any) -> Any:
-    """A stored value as the CEL context types it (zero values for NULLs)."""
-    if name in ("created", "start_date", "end_date"):
-        return _ts(value)
-    if name == "amount":
-        return float(value or 0.0)
-    if name == "quantity":
-        return int(value or 0)
+def _text(value: Any) -> Any:
     return value or ""
+
+
+def _number(value: Any) -> float:
+    return float(value or 0.0)
+
+
+def _integer(value: Any) -> int:
+    return int(value or 0)
+
+
+def _converter(name: str) -> Callable[[Any], Any]:
+    """How a stored column becomes the CEL context's type (zero values for NULLs)."""
+    if name in ("created", "start_date", "end_date"):
+        return _ts
+    if name == "amount":
+        return _number
+    if name == "quantity":
+        return _integer
+    return _text
+
+
+def _convert(name: str, value: Any) -> Any:
+    return _converter(name)(value)
+
+
+def _columns(
+    names: Sequence[str], fields: frozenset[str]
+) -> list[tuple[int, str, Callable[[Any], Any]]]:
+    return [(i, n, _converter(n)) for i, n in enumerate(names) if n in fields]
 
 
 @dataclass
@@ -246,6 +270,7 @@ class People:
 
 _people_cache: dict[str, People] = {}
 _people_lock = threading.Lock()
+_load_gates: dict[str, threading.Lock] = {}
 _gc_lock = threading.Lock()
 _gc_holders = 0
 _gc_was_enabled = True
@@ -300,11 +325,11 @@ def records_for(people: People, usage: FieldUsage | None) -> list[dict[str, Any]
         fields: frozenset[str] = USER_FIELDS | ORDER_FIELDS | PURCHASE_FIELDS | EDITION_FIELDS
     else:
         variables, fields = usage.variables, usage.fields
-    user_cols = [(i, n) for i, n in enumerate(USER_COLUMNS) if n in fields]
+    user_cols = _columns(USER_COLUMNS, fields)
     with_consents = "consents" in fields
-    order_cols = [(i, n) for i, n in enumerate(ORDER_COLUMNS) if n in fields]
+    order_cols = _columns(ORDER_COLUMNS, fields)
     with_purchases = "purchases" in fields
-    purchase_cols = [(i, n) for i, n in enumerate(PURCHASE_COLUMNS) if n in fields]
+    purchase_cols = _columns(PURCHASE_COLUMNS, fields)
     edition = {
         n: _convert(n, v)
         for n, v in zip(("id", "name", "start_date", "end_date"), people.edition, strict=True)
@@ -315,17 +340,18 @@ def records_for(people: People, usage: FieldUsage | None) -> list[dict[str, Any]
         for p in people.persons:
             record: dict[str, Any] = {}
             if "user" in variables:
-                user = {n: _convert(n, p.row[i]) for i, n in user_cols}
+                row = p.row
+                user = {n: conv(row[i]) for i, n, conv in user_cols}
                 if with_consents:
                     user["consents"] = sorted(p.consents)
                 record["user"] = user
             if "orders" in variables:
                 orders = []
                 for o, purchases in p.orders:
-                    slim = {n: _convert(n, o[i]) for i, n in order_cols}
+                    slim = {n: conv(o[i]) for i, n, conv in order_cols}
                     if with_purchases:
                         slim["purchases"] = [
-                            {n: _convert(n, x[i]) for i, n in purchase_cols} for x in purchases
+                            {n: conv(x[i]) for i, n, conv in purchase_cols} for x in purchases
                         ]
                     orders.append(slim)
                 record["orders"] = orders
@@ -379,8 +405,18 @@ def _rows(db: Database, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]
 
 
 def load_people(db: Database, edition: Row) -> People:
-    """Every user with ≥1 order in the edition, in a stable order (user pk), with their data."""
+    """Every user with ≥1 order in the edition, in a stable order (user pk), with their data.
+
+    Concurrent callers for one edition share a single load (the others wait for it).
+    """
     eid = str(edition["id"])
+    with _people_lock:
+        gate = _load_gates.setdefault(eid, threading.Lock())
+    with gate:
+        return _load_people(db, edition, eid)
+
+
+def _load_people(db: Database, edition: Row, eid: str) -> People:
     with db.lock:
         fingerprint = _fingerprint(db, edition)
         cached = _people_cache.get(eid)
@@ -480,7 +516,8 @@ class AudienceError(Exception):
 class Audience:
     user_ids: list[str]
     population: int  # users of the edition
-    evaluated: int
+    eligible: int  # of those, the ones the channel and consent rules let through
+    evaluated: int  # of those, the ones evaluated (all, or a sample)
     errors: int
     first_error: str | None
 
@@ -507,6 +544,7 @@ def compute_audience(
     indexes = [
         i for i, p in enumerate(people.persons) if eligible(p, channel, consent_id, marketing)
     ]
+    eligible_count = len(indexes)
     if sample is not None and len(indexes) > sample:
         step = len(indexes) / sample
         indexes = [indexes[int(i * step)] for i in range(sample)]
@@ -524,6 +562,7 @@ def compute_audience(
     return Audience(
         user_ids=[persons[indexes[i]].id for i in chosen],
         population=len(people.persons),
+        eligible=eligible_count,
         evaluated=stats.evaluated,
         errors=stats.errors,
         first_error=stats.first_error,
@@ -634,6 +673,10 @@ class SegmentUpdate(BaseModel):
 class ValidateIn(BaseModel):
     condition: str = Field(max_length=100_000)
     edition_id: str | None = Field(None, max_length=64)
+    # [ours] optional: estimate with the segment's audience rules as the editor has them
+    communication_channel: Channel | None = None
+    communication_type: CommType | None = None
+    consent_id: str | None = Field(None, max_length=64)
 
 
 # -- endpoints -------------------------------------------------------------------------------------
@@ -712,21 +755,27 @@ async def validate_cel(body: ValidateIn, state: StateDep, principal: PrincipalDe
         return JSONResponse({"valid": True, "estimated_user_count": None, "total_user_count": None})
     try:
         audience = await asyncio.to_thread(
-            compute_audience, db, edition, body.condition, sample=ESTIMATE_EXACT_LIMIT
+            compute_audience,
+            db,
+            edition,
+            body.condition,
+            channel=body.communication_channel or "any",
+            consent_id=body.consent_id,
+            marketing=body.communication_type == "marketing",
+            sample=ESTIMATE_EXACT_LIMIT,
         )
     except AudienceError as exc:
         return JSONResponse(
             {"valid": False, "errors": [{"message": str(exc), "line": 1, "column": 1}]}
         )
-    population = audience.population
-    exact = audience.evaluated >= population
+    exact = audience.evaluated >= audience.eligible
     matched = len(audience.user_ids)
-    estimate = matched if exact else round(matched * population / max(1, audience.evaluated))
+    estimate = matched if exact else round(matched * audience.eligible / max(1, audience.evaluated))
     return JSONResponse(
         {
             "valid": True,
             "estimated_user_count": estimate,
-            "total_user_count": population,
+            "total_user_count": audience.population,
             "estimate_exact": exact,
             "runtime_errors": audience.errors,
         }
@@ -990,6 +1039,35 @@ async def run_calculation(state: SandboxState, segment_id: str, generation: int)
             _move(db, segment_id, generation, "processing", "failed", error_message=error)
 
 
+# -- start-up ------------------------------------------------------------------------------------
+#: Editions with at least this many orders get their evaluation data loaded at start-up.
+WARM_UP_ORDERS = 20_000
+
+
+def _warm_up(db: Database, edition_ids: list[str]) -> None:
+    for eid in edition_ids:
+        try:
+            edition = db.one("SELECT * FROM editions WHERE id = ?", (eid,))
+            if edition is not None:
+                load_people(db, edition)
+        except Exception:  # a closed database at shutdown, say: warming is optional
+            log.debug("segment warm-up of %s skipped", eid, exc_info=True)
+
+
+async def start(state: SandboxState) -> None:
+    """Load the evaluation data of big editions in the background (first estimate is fast).
+
+    Not a tracked task: ``state.idle()`` must not wait for an optional cache warm-up.
+    """
+    rows = state.db.query(
+        "SELECT edition_id FROM orders GROUP BY edition_id HAVING COUNT(*) >= ?",
+        (WARM_UP_ORDERS,),
+    )
+    if rows:
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(None, _warm_up, state.db, [str(r[0]) for r in rows])
+
+
 # -- seed ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SeedSegment:
@@ -1007,124 +1085,124 @@ class SeedSegment:
 
 SEED_SEGMENTS: tuple[SeedSegment, ...] = (
     SeedSegment(
-        "danish",
-        "current",
-        "Danish speakers",
-        "Everyone who reads Danish.",
-        'user.language == "da"',
-        "transactional",
-        "email",
-        None,
-        "completed",
-        40,
+        key="danish",
+        edition="current",
+        name="Danish speakers",
+        description="Everyone who reads Danish.",
+        condition='user.language == "da"',
+        comm_type="transactional",
+        channel="email",
+        consent=None,
+        status="completed",
+        age_days=40,
     ),
     SeedSegment(
-        "big_spenders",
-        "current",
-        "Big spenders",
-        "A completed order of 500 or more.",
-        'orders.exists(o, o.status == "completed" && o.amount >= 500.0)',
-        "marketing",
-        "email",
-        "cns_newsletter",
-        "completed",
-        35,
+        key="big_spenders",
+        edition="current",
+        name="Big spenders",
+        description="A completed order of 500 or more.",
+        condition='orders.exists(o, o.status == "completed" && o.amount >= 500.0)',
+        comm_type="marketing",
+        channel="email",
+        consent="cns_newsletter",
+        status="completed",
+        age_days=35,
     ),
     SeedSegment(
-        "vip",
-        "current",
-        "VIP pass holders",
-        "Active VIP Weekend Pass holders.",
-        'orders.exists(o, o.purchases.exists(p, p.product_id == "prd_vip" && p.status == "active"))',
-        "transactional",
-        "pass_push",
-        None,
-        "completed",
-        30,
+        key="vip",
+        edition="current",
+        name="VIP pass holders",
+        description="Active VIP Weekend Pass holders.",
+        condition='orders.exists(o, o.purchases.exists(p, p.product_id == "prd_vip" && p.status == "active"))',
+        comm_type="transactional",
+        channel="pass_push",
+        consent=None,
+        status="completed",
+        age_days=30,
     ),
     SeedSegment(
-        "newsletter_no_orders",
-        "current",
-        "Newsletter, no orders",
-        "Newsletter subscribers without an order (draft: refine before use).",
-        'size(orders) == 0 && "cns_newsletter" in user.consents',
-        "marketing",
-        "email",
-        "cns_newsletter",
-        "draft",
-        20,
+        key="newsletter_no_orders",
+        edition="current",
+        name="Newsletter, no orders",
+        description="Newsletter subscribers without an order (draft: refine before use).",
+        condition='size(orders) == 0 && "cns_newsletter" in user.consents',
+        comm_type="marketing",
+        channel="email",
+        consent="cns_newsletter",
+        status="draft",
+        age_days=20,
     ),
     SeedSegment(
-        "new_customers",
-        "current",
-        "New customers (30 days)",
-        "Signed up in the last 30 days.",
-        'user.created > now - duration("720h")',
-        "marketing",
-        "sms",
-        "cns_sms_offers",
-        "pending",
-        3,
+        key="new_customers",
+        edition="current",
+        name="New customers (30 days)",
+        description="Signed up in the last 30 days.",
+        condition='user.created > now - duration("720h")',
+        comm_type="marketing",
+        channel="sms",
+        consent="cns_sms_offers",
+        status="pending",
+        age_days=3,
     ),
     SeedSegment(
-        "swedes_sms",
-        "current",
-        "Swedish speakers with a phone",
-        "For the Swedish SMS push.",
-        'user.language == "se" && user.phone.startsWith("+46")',
-        "transactional",
-        "sms",
-        None,
-        "processing",
-        2,
+        key="swedes_sms",
+        edition="current",
+        name="Swedish speakers with a phone",
+        description="For the Swedish SMS push.",
+        condition='user.language == "se" && user.phone.startsWith("+46")',
+        comm_type="transactional",
+        channel="sms",
+        consent=None,
+        status="processing",
+        age_days=2,
     ),
     SeedSegment(
-        "broken_regex",
-        "current",
-        "Corporate addresses",
-        "Imported from an old tool.",
-        'user.email.matches("[a-z")',
-        "transactional",
-        "email",
-        None,
-        "failed",
-        12,
+        key="broken_regex",
+        edition="current",
+        name="Corporate addresses",
+        description="Imported from an old tool.",
+        condition='user.email.matches("[a-z")',
+        comm_type="transactional",
+        channel="email",
+        consent=None,
+        status="failed",
+        age_days=12,
     ),
     SeedSegment(
-        "returning",
-        "past",
-        "Came last year",
-        "Completed an order at the past edition.",
-        'orders.exists(o, o.status == "completed")',
-        "transactional",
-        "any",
-        None,
-        "completed",
-        200,
+        key="returning",
+        edition="past",
+        name="Came last year",
+        description="Completed an order at the past edition.",
+        condition='orders.exists(o, o.status == "completed")',
+        comm_type="transactional",
+        channel="any",
+        consent=None,
+        status="completed",
+        age_days=200,
     ),
     SeedSegment(
-        "early_birds",
-        "upcoming",
-        "Early birds",
-        "Bought for next year already.",
-        "size(orders) >= 1",
-        "transactional",
-        "email",
-        None,
-        "completed",
-        10,
+        key="early_birds",
+        edition="upcoming",
+        name="Early birds",
+        description="Bought for next year already.",
+        condition="size(orders) >= 1",
+        comm_type="transactional",
+        channel="email",
+        consent=None,
+        status="completed",
+        age_days=10,
     ),
     SeedSegment(
-        "second_org_all",
-        "second_org",
-        "Alla kunder",
-        "Everyone with an order.",
-        "size(orders) > 0",
-        "transactional",
-        "email",
-        None,
-        "completed",
-        50,
+        key="second_org_all",
+        edition="second_org",
+        name="Alla kunder",
+        description="Everyone with an order.",
+        condition="size(orders) > 0",
+        comm_type="transactional",
+        channel="email",
+        consent=None,
+        status="completed",
+        age_days=50,
     ),
 )
 

@@ -17,14 +17,25 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row
-from ..errors import FieldErrors, not_found
-from ..paging import PagingDep, Where, like_pattern, order_by, paginate
+from ..errors import ApiError, FieldErrors, not_found
+from ..paging import (
+    Paging,
+    PagingDep,
+    Where,
+    cached_count,
+    envelope,
+    like_pattern,
+    order_by,
+    paginate,
+    window,
+)
 from ..seeding import SeedContext
 from ..state import StateDep
 from .editions import COUNTRY_CODES
+from .orders import refresh_order_search
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -45,8 +56,40 @@ CREATE INDEX IF NOT EXISTS users_org_created ON users (organization_id, created)
 CREATE INDEX IF NOT EXISTS users_org_email ON users (organization_id, email);
 CREATE INDEX IF NOT EXISTS users_org_last_name ON users (organization_id, last_name);
 CREATE INDEX IF NOT EXISTS users_email ON users (email);
+-- for callers in several organizations (organization_id IN (...)): ordered, covering scans
+CREATE INDEX IF NOT EXISTS users_created_org ON users (created, organization_id);
+CREATE INDEX IF NOT EXISTS users_email_org ON users (email, organization_id);
+CREATE INDEX IF NOT EXISTS users_last_name_org ON users (last_name, organization_id);
 CREATE INDEX IF NOT EXISTS users_phone ON users (phone);
+CREATE VIRTUAL TABLE IF NOT EXISTS users_search USING fts5(
+    search, content='users', content_rowid='pk', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS users_search_insert AFTER INSERT ON users BEGIN
+    INSERT INTO users_search (rowid, search) VALUES (new.pk, new.search);
+END;
+CREATE TRIGGER IF NOT EXISTS users_search_delete AFTER DELETE ON users BEGIN
+    INSERT INTO users_search (users_search, rowid, search) VALUES ('delete', old.pk, old.search);
+END;
+CREATE TRIGGER IF NOT EXISTS users_search_update AFTER UPDATE OF search ON users BEGIN
+    INSERT INTO users_search (users_search, rowid, search) VALUES ('delete', old.pk, old.search);
+    INSERT INTO users_search (rowid, search) VALUES (new.pk, new.search);
+END;
 """
+
+
+def search_clause(text: str, pk: str = "t.pk") -> tuple[str, str]:
+    """``(sql, param)`` for a users "contains" search: trigram index for 3+ characters."""
+    term = text.strip().lower()
+    if len(term) >= 3:
+        return (
+            f"{pk} IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)",
+            '"' + term.replace('"', '""') + '"',
+        )
+    return (
+        f"{pk} IN (SELECT pk FROM users WHERE search LIKE ? ESCAPE '\\')",
+        like_pattern(term),
+    )
+
 
 router = APIRouter(tags=["users"])
 
@@ -292,6 +335,7 @@ def seed(ctx: SeedContext) -> None:
     ctx.db.executemany(
         "INSERT INTO user_consents (user_id, consent_id, created) VALUES (?,?,?)", grants
     )
+    ctx.db.execute("INSERT INTO users_search (users_search) VALUES ('rebuild')")
     ctx.shared["users"] = users
 
 
@@ -329,17 +373,27 @@ def get_user(db: Database, principal: Principal, user_id: str) -> dict[str, Any]
     return user_out(row)
 
 
-@router.get("/v1/users", summary="List users")
+USER_ORDERINGS = {"created": "created", "email": "email", "last_name": "last_name"}
+
+
+@router.get("/v1/users", response_model=schemas.Page[schemas.User], summary="List users")
 async def list_users(
     request: Request,
     state: StateDep,
     principal: PrincipalDep,
     paging: PagingDep,
-    edition_id: str | None = None,
+    edition_id: str | None = Query(None, description="users with at least one order in it"),
     organization_id: str | None = None,
-    search: str | None = None,
+    search: str | None = Query(None, description="email, phone or name (contains)"),
     ordering: str | None = Query(None, description="created, email, last_name (- for descending)"),
 ) -> JSONResponse:
+    db = state.db
+    if edition_id is not None:
+        return JSONResponse(
+            list_edition_users(
+                request, db, principal, paging, edition_id, organization_id, search, ordering
+            )
+        )
     where = Where()
     if organization_id is not None:
         where.add_in(
@@ -347,19 +401,15 @@ async def list_users(
         )
     else:
         where.add_in("t.organization_id", principal.org_ids)
-    if edition_id is not None:
-        where.add("t.id IN (SELECT o.customer_id FROM orders o WHERE o.edition_id = ?)", edition_id)
-    if search:
-        where.add("t.search LIKE ? ESCAPE '\\'", like_pattern(search.strip().lower()))
-    order = order_by(
-        ordering,
-        {"created": "t.created", "email": "t.email", "last_name": "t.last_name"},
-        "-created",
-    )
+    if search and search.strip():
+        clause, param = search_clause(search)
+        where.add(clause, param)
+    columns = {k: f"t.{v}" for k, v in USER_ORDERINGS.items()}
+    order = order_by(ordering, columns, "-created")
     return JSONResponse(
         paginate(
             request,
-            state.db,
+            db,
             table="users",
             where=where,
             order=order,
@@ -370,7 +420,46 @@ async def list_users(
     )
 
 
-@router.get("/v1/users/{id}", summary="Retrieve user")
+def list_edition_users(
+    request: Request,
+    db: Database,
+    principal: Principal,
+    paging: Paging,
+    edition_id: str,
+    organization_id: str | None,
+    search: str | None,
+    ordering: str | None,
+) -> dict[str, Any]:
+    """Members of an edition, paged from ``edition_users`` (kept by the orders module)."""
+    org = db.scalar("SELECT organization_id FROM editions WHERE id = ?", (edition_id,))
+    order_m = order_by(
+        ordering, {k: f"m.{v}" for k, v in USER_ORDERINGS.items()}, "-created", tiebreak="m.user_pk"
+    )
+    order_t = order_by(ordering, {k: f"t.{v}" for k, v in USER_ORDERINGS.items()}, "-created")
+    visible = principal.role_in(org) is not None and organization_id in (None, org)
+    where = Where()
+    where.add("m.edition_id = ?", edition_id)
+    if not visible:
+        where.add("0")
+    if search and search.strip():
+        clause, param = search_clause(search, "m.user_pk")
+        where.add(clause, param)
+    with db.lock:
+        count = cached_count(
+            db, f"SELECT COUNT(*) FROM edition_users m WHERE {where.sql()}", where.params
+        )
+        if paging.page > 1 and paging.offset >= count:
+            raise ApiError(404, "Invalid page.")
+        inner, limit, offset, _ = window(count, paging, order_m)
+        rows = db.query(
+            f"SELECT {COLUMNS} FROM users t WHERE t.pk IN (SELECT m.user_pk FROM edition_users m"
+            f" WHERE {where.sql()} ORDER BY {inner} LIMIT ? OFFSET ?) ORDER BY {order_t}",
+            [*where.params, limit, offset],
+        )
+    return envelope(request, paging, count, [user_out(r) for r in rows])
+
+
+@router.get("/v1/users/{id}", response_model=schemas.User, summary="Retrieve user")
 async def retrieve_user(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(get_user(state.db, principal, id))
 
@@ -384,7 +473,7 @@ class UserUpdate(BaseModel):
     language: Literal["en", "da", "se", "nl", "pl"] | None = None
 
 
-@router.patch("/v1/users/{id}", summary="Partially update user")
+@router.patch("/v1/users/{id}", response_model=schemas.User, summary="Partially update user")
 async def update_user(
     id: str, body: UserUpdate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -426,7 +515,5 @@ async def update_user(
                 (*changes.values(), clock.now_iso(), id),
             )
             if "email" in changes or "phone" in changes:
-                from .orders import refresh_order_search
-
                 refresh_order_search(db, id)
     return JSONResponse(get_user(db, principal, id))

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .. import clock
+from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import FieldErrors, bad_request, not_found
@@ -159,7 +159,11 @@ def _check_edition(db: Database, org: str, edition_id: str | None, errors: Field
         errors.add("edition_id", "Unknown edition for this organization.")
 
 
-@router.get("/v1/webhooks", summary="List webhook endpoints")
+@router.get(
+    "/v1/webhooks",
+    response_model=schemas.Page[schemas.WebhookEndpoint],
+    summary="List webhook endpoints",
+)
 async def list_endpoints(
     request: Request,
     state: StateDep,
@@ -195,7 +199,12 @@ async def list_endpoints(
     )
 
 
-@router.post("/v1/webhooks", status_code=201, summary="Create webhook endpoint")
+@router.post(
+    "/v1/webhooks",
+    response_model=schemas.WebhookEndpoint,
+    status_code=201,
+    summary="Create webhook endpoint",
+)
 async def create_endpoint(
     body: EndpointCreate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -230,12 +239,16 @@ async def create_endpoint(
     return JSONResponse(endpoint_out(load_endpoint(db, principal, wid)), status_code=201)
 
 
-@router.get("/v1/webhooks/{id}", summary="Retrieve webhook endpoint")
+@router.get(
+    "/v1/webhooks/{id}", response_model=schemas.WebhookEndpoint, summary="Retrieve webhook endpoint"
+)
 async def get_endpoint(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(endpoint_out(load_endpoint(state.db, principal, id)))
 
 
-@router.patch("/v1/webhooks/{id}", summary="Update webhook endpoint")
+@router.patch(
+    "/v1/webhooks/{id}", response_model=schemas.WebhookEndpoint, summary="Update webhook endpoint"
+)
 async def update_endpoint(
     id: str, body: EndpointUpdate, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -280,7 +293,11 @@ async def delete_endpoint(id: str, state: StateDep, principal: PrincipalDep) -> 
     return Response(status_code=204)
 
 
-@router.post("/v1/webhooks/{id}/rotate-secret", summary="Rotate webhook secret")
+@router.post(
+    "/v1/webhooks/{id}/rotate-secret",
+    response_model=schemas.Secret,
+    summary="Rotate webhook secret",
+)
 async def rotate_secret(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     db = state.db
     row = load_endpoint(db, principal, id)
@@ -294,7 +311,11 @@ async def rotate_secret(id: str, state: StateDep, principal: PrincipalDep) -> JS
     return JSONResponse({"secret": secret})
 
 
-@router.get("/v1/webhooks/{id}/deliveries", summary="List webhook deliveries")
+@router.get(
+    "/v1/webhooks/{id}/deliveries",
+    response_model=schemas.Page[schemas.WebhookDelivery],
+    summary="List webhook deliveries",
+)
 async def list_deliveries(
     id: str,
     request: Request,
@@ -342,14 +363,22 @@ def load_delivery(db: Database, principal: Principal, endpoint_id: str, delivery
     return row
 
 
-@router.get("/v1/webhooks/{id}/deliveries/{delivery_id}", summary="Retrieve webhook delivery")
+@router.get(
+    "/v1/webhooks/{id}/deliveries/{delivery_id}",
+    response_model=schemas.WebhookDelivery,
+    summary="Retrieve webhook delivery",
+)
 async def get_delivery(
     id: str, delivery_id: str, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
     return JSONResponse(delivery_out(load_delivery(state.db, principal, id, delivery_id)))
 
 
-@router.post("/v1/webhooks/{id}/deliveries/{delivery_id}/retry", summary="Retry webhook delivery")
+@router.post(
+    "/v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+    response_model=schemas.WebhookDelivery,
+    summary="Retry webhook delivery",
+)
 async def retry_delivery(
     id: str, delivery_id: str, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:

@@ -412,8 +412,10 @@ class ListDetailScreen(PreoScreen, Generic[T]):
         return int(size) if isinstance(size, int) else self.PAGE_SIZE
 
     async def _load_page(self, request: PageRequest) -> PageLike[T]:
+        before = self.data_as_of
         page = await self.load_page(request)
-        self.mark_fresh(self.page_as_of(page))
+        if self.data_as_of is before:  # load_data() already recorded the cached age
+            self.mark_fresh(self.page_as_of(page))
         return page
 
     def page_as_of(self, page: PageLike[T]) -> datetime | None:

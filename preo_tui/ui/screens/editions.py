@@ -325,9 +325,14 @@ class EditionsScreen(ListDetailScreen[Edition]):
             organization_id=(base.organization_id if base else None) or (org.id if org else ""),
             event_id=(base.event_id or "") if base else "",
         )
-        result = await self.app.push_screen_wait(form)
-        if isinstance(result, Edition):
-            self._saved(result, "Created" if mode == "create" else "Saved")
+        verb = "Created" if mode == "create" else "Saved"
+
+        def done(result: Edition | None) -> None:
+            if isinstance(result, Edition):
+                self._saved(result, verb)
+
+        # Pushed, not awaited: the job ends here and the form lives on its own.
+        self.app.push_screen(form, callback=done)
 
     def action_duplicate(self) -> None:
         item = self.table.current_item

@@ -38,8 +38,8 @@ def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str, str, bool]]:
         keys = app.get_key_display(binding)
         if marker in rows:
             old = rows[marker]
-            if keys not in old[1].split(" / "):
-                rows[marker] = (old[0], f"{old[1]} / {keys}", old[2], old[3], old[4])
+            merged_keys = old[1] if keys in old[1].split(" / ") else f"{old[1]} / {keys}"
+            rows[marker] = (old[0], merged_keys, old[2], old[3] or binding.id or "", old[4])
             continue
         rows[marker] = (group, keys, description, binding.id or "", active.enabled)
     order = {"This screen": 0, "Everywhere": 2}
@@ -100,7 +100,7 @@ class HelpScreen(ModalScreen[None]):
     def _jumps(self) -> Text:
         names = "  ".join(f":{n}" for n in REGISTRY.names())
         text = Text("\nJump with : to  ", style="bold")
-        text.append(names + "  :edition <name>  :profile <name>", style="")
+        text.append(names + "  :edition <name>  :org <name>  :profile <name>", style="")
         return text
 
     def action_close(self) -> None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.events import Resize
 from textual.widgets import Static
 
@@ -239,10 +239,15 @@ class HomeScreen(PreoScreen):
     HomeScreen #home { padding: 0 1; height: 1fr; }
     HomeScreen #home-edition { height: auto; text-style: bold; margin-top: 1; }
     HomeScreen #home-state { height: auto; color: $text-muted; }
-    HomeScreen #cards { grid-size: 2; grid-gutter: 0 1; height: auto; margin-top: 1; }
+    HomeScreen #cards { grid-size: 2; grid-rows: 7; grid-gutter: 0 1; height: auto; margin-top: 1; }
     HomeScreen.-wide #cards { grid-size: 4; }
     HomeScreen #home-notes { color: $warning; height: auto; }
     HomeScreen #home-hint { color: $text-muted; height: auto; margin-top: 1; }
+    HomeScreen #home-extra { height: auto; margin-top: 1; display: none; }
+    HomeScreen.-tall #home-extra { display: block; }
+    HomeScreen #home-screens, HomeScreen #home-journal {
+        width: 1fr; height: auto; border: round $panel-lighten-2; padding: 0 1;
+    }
     """
 
     def __init__(self) -> None:
@@ -260,6 +265,9 @@ class HomeScreen(PreoScreen):
                 yield DashCard(3, "segments", "Segments", id="card-segments")
                 yield DashCard(4, "orders", "Today's orders", id="card-orders")
             yield Static("", id="home-notes", markup=False)
+            with Horizontal(id="home-extra"):
+                yield Static("", id="home-screens")
+                yield Static("", id="home-journal")
             yield Static(
                 "1-4 open a card · : jump · e edition · ? keys · ctrl+p commands",
                 id="home-hint",
@@ -273,6 +281,7 @@ class HomeScreen(PreoScreen):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= 120, "-wide")
+        self.set_class(event.size.height >= 30, "-tall")
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -321,6 +330,14 @@ class HomeScreen(PreoScreen):
 
     async def poll(self) -> None:
         await self._load()
+
+    def action_refresh(self) -> None:
+        """Refresh the figures; before a session exists, try to sign in again."""
+        app = self.preo_app
+        if self.ctx.client is None and app.connection_state == "offline":
+            app.start_session()
+            return
+        super().action_refresh()
 
     def context_changed(self) -> None:
         if self.summary is not None and (
@@ -386,9 +403,39 @@ class HomeScreen(PreoScreen):
         capped = "≥ " if s.orders_capped else ""
         orders.show(
             f"{capped}{_count(s.orders_today)} orders",
-            [f"revenue {_money(s.revenue_today, s.currency)}", "since midnight (edition time)"],
+            [f"revenue {_money(s.revenue_today, s.currency)}", "since 00:00 edition time"],
         )
         self.query_one("#home-notes", Static).update("\n".join(s.notes))
+        self._render_extra()
+
+    def _render_extra(self) -> None:
+        screens = Text()
+        for entry in REGISTRY:
+            if entry.name == "home":
+                continue
+            screens.append(f":{entry.name:<10}", style="bold")
+            screens.append(f" {entry.title}\n")
+        screens.rstrip()
+        self.query_one("#home-screens", Static).update(screens)
+        self.query_one("#home-screens", Static).border_title = "Go to"
+        journal = self.ctx.journal
+        lines = Text()
+        entries: list[Any] = []
+        if journal is not None:
+            with contextlib.suppress(Exception):
+                entries = list(journal.read(limit=6, profile=self.ctx.profile_name))
+        entries.sort(key=lambda e: e.time, reverse=True)
+        for entry in entries[:6]:
+            style = {"ok": "green", "failed": "red", "unknown": "yellow"}.get(entry.outcome, "")
+            lines.append(f"{entry.time[11:16]} ")
+            lines.append(f"{entry.outcome:<8}", style=style)
+            lines.append(f" {entry.summary or entry.resource + '.' + entry.action}\n")
+        if not entries:
+            lines.append("No writes from this machine yet (:journal keeps them all).", style="dim")
+        lines.rstrip()
+        widget = self.query_one("#home-journal", Static)
+        widget.update(lines)
+        widget.border_title = "Your recent writes"
 
     # -- actions ------------------------------------------------------------------------------
 

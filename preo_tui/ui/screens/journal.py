@@ -118,8 +118,12 @@ class JournalScreen(PreoScreen):
             + (f" → {e.finished}" if e.finished else ""),
             f"objects: {', '.join(e.object_ids) or '—'} · profile {e.profile} · {e.server}",
         ]
+        attempts = getattr(e, "attempts", 1) or 1
         if e.idempotency_key:
-            lines.append(f"idempotency key: {e.idempotency_key}")
+            lines.append(
+                f"idempotency key: {e.idempotency_key}"
+                + (f" · {attempts} attempts" if attempts > 1 else "")
+            )
         if e.error:
             lines.append(f"error: {e.error}")
         detail.update("\n".join(lines))

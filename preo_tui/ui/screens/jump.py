@@ -28,6 +28,9 @@ def jump_candidates(app: Any) -> list[tuple[str, str]]:
             out.append((name, KNOWN_JUMP_NAMES.get(name, "") + " — not available yet"))
     for edition in getattr(app, "editions", []):
         out.append((f"edition {edition.name}", "switch edition"))
+    ctx = getattr(app, "ctx", None)
+    for org in getattr(ctx, "organizations", []):
+        out.append((f"org {org.name}", "switch organization"))
     settings = getattr(app, "settings", None)
     for profile in sorted(getattr(settings, "profiles", {})):
         out.append((f"profile {profile}", "switch profile"))

@@ -46,7 +46,8 @@ from preo_tui.ui.widgets.order_export import (
 from preo_tui.ui.widgets.order_filters import OrderFilterModal, OrderFilters
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
 
-#: Seconds the cursor must rest on an order before its details are fetched.
+#: Seconds the cursor must rest on an order before the detail pane follows it (scrolling
+#: through the list repaints only the list; the detail is drawn and fetched once it rests).
 DETAIL_DELAY = 0.12
 
 
@@ -77,6 +78,9 @@ class OrdersScreen(ListDetailScreen[Order]):
     ]
     DEFAULT_ORDERING = "-created"
     MARKABLE = False
+    #: Orders change rarely under an operator's eyes and the window may hold 20 pages: re-read
+    #: it once a minute (``r`` refreshes at once) rather than at every refresh interval.
+    ORDERS_POLL_SECONDS: ClassVar[float] = 60.0
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "filters", "Filters", id="orders.filters"),
@@ -101,6 +105,10 @@ class OrdersScreen(ListDetailScreen[Order]):
         self._detail_for: str | None = None
         #: order id -> (order with purchases, purchases with their refund requests)
         self.details: dict[str, tuple[Order, list[Purchase]]] = {}
+
+    def poll_interval(self) -> float | None:
+        base = super().poll_interval()
+        return None if base is None else max(base, self.ORDERS_POLL_SECONDS)
 
     # -- composition --------------------------------------------------------------------------
 
@@ -150,16 +158,19 @@ class OrdersScreen(ListDetailScreen[Order]):
         return page
 
     def row_cells(self, item: Order) -> Sequence[Any]:
+        # Text cells: the table renders them as they are (a str cell would be parsed as markup
+        # on every render, and a customer's name could contain brackets).
         tz = self.timezone
+        count = item.purchase_count
         return (
-            item.order_number or item.id,
-            fmt_when(item.created, tz),
-            customer_label(item),
+            Text(item.order_number or item.id),
+            Text(fmt_when(item.created, tz)),
+            Text(customer_label(item)),
             Text(fmt_money(item.amount), justify="right"),
             status_text(item.status),
-            enum_text(item.type),
-            str(item.purchase_count) if item.purchase_count is not None else "",
-            fmt_when(item.modified, tz),
+            Text(enum_text(item.type)),
+            Text(str(count) if count is not None else "", justify="right"),
+            Text(fmt_when(item.modified, tz)),
         )
 
     def context_changed(self) -> None:
@@ -178,11 +189,19 @@ class OrdersScreen(ListDetailScreen[Order]):
         if self._detail_timer is not None:
             self._detail_timer.stop()
             self._detail_timer = None
-        detail = self.detail
         if item is None:
             self._detail_for = None
-            detail.show_order(None, self.timezone, loading=False)
+            self.detail.show_order(None, self.timezone, loading=False)
             return
+        if self._detail_for is None:
+            self._show_detail_now(item)  # the first order shows at once
+            return
+        # While the cursor moves, only the list repaints; the detail follows once it rests.
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._show_detail_now(item))
+
+    def _show_detail_now(self, item: Order) -> None:
+        self._detail_timer = None
+        detail = self.detail
         cached = self.details.get(item.id)
         if cached is not None:
             order, purchases = cached
@@ -190,11 +209,9 @@ class OrdersScreen(ListDetailScreen[Order]):
         else:
             detail.show_order(item, self.timezone, loading=True)
         self._detail_for = item.id
-        # Fetch once the cursor rests: scrolling never queues a request per row.
-        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._fetch_detail(item.id))
+        self._fetch_detail(item.id)
 
     def _fetch_detail(self, order_id: str) -> None:
-        self._detail_timer = None
         self.run_job(self.load_detail(order_id), group="order-detail", exclusive=True)
 
     async def load_detail(self, order_id: str) -> None:
@@ -279,15 +296,17 @@ class OrdersScreen(ListDetailScreen[Order]):
         if purchase is None or self._detail_for != order.id or order.id not in self.details:
             self.notify("The order's purchases are still loading.", severity="warning", timeout=3)
             return
-        form_class = refund_form_class()
-        if form_class is None:
+        opener = refund_form_opener()
+        if opener is None:
             self.notify("The refund form is not available in this version.", severity="warning")
             return
         full_order = self.details[order.id][0]
-        self.run_job(self._refund(form_class, purchase, full_order), group="refund-form")
+        self.run_job(self._refund(opener, purchase, full_order), group="refund-form")
 
-    async def _refund(self, form_class: Any, purchase: Purchase, order: Order) -> None:
-        result = await self.app.push_screen_wait(form_class(purchase, order=order))
+    async def _refund(self, opener: Any, purchase: Purchase, order: Order) -> None:
+        """The refunds screen's form (it writes through the store and journals); afterwards
+        the order is re-read so the new request shows."""
+        result = await opener(self, purchase, order=order)
         if isinstance(result, RefundRequest):
             self.notify(
                 f"Refund request {result.id} created ({enum_text(result.status)}).", timeout=4
@@ -354,20 +373,11 @@ def _refunds_of(purchases: Sequence[Purchase]) -> list[RefundRequest]:
     return sorted(refunds, key=lambda r: r.created or never, reverse=True)
 
 
-#: Where the refunds screen's form may live, and the class names it may have.
-REFUND_FORM_MODULES = ("preo_tui.ui.widgets.refund_form",)
-REFUND_FORM_CLASSES = ("RefundFormModal", "RefundForm")
-
-
-def refund_form_class() -> Any:
-    """The refund form of the refunds screen (None while that screen is not installed)."""
-    for module_name in REFUND_FORM_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for name in REFUND_FORM_CLASSES:
-            cls = getattr(module, name, None)
-            if cls is not None:
-                return cls
-    return None
+def refund_form_opener() -> Any:
+    """``open_refund_form(screen, purchase, order=)`` of the refunds screen's widgets (None
+    while that screen is not installed)."""
+    try:
+        module = importlib.import_module("preo_tui.ui.widgets.refund_form")
+    except ImportError:
+        return None
+    return getattr(module, "open_refund_form", None)

@@ -178,10 +178,11 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
     RefundsScreen #refund-summary { height: 1; padding: 0 1; background: $panel; }
     RefundsScreen #refund-blocked { height: auto; padding: 0 1; color: $warning; display: none; }
     RefundsScreen #refund-blocked.-visible { display: block; }
-    RefundsScreen #refund-activity { height: auto; max-height: 8; display: none;
+    RefundsScreen #refund-activity { height: 5; display: none;
         border-top: solid $panel-lighten-2; }
     RefundsScreen #refund-activity.-visible { display: block; }
     RefundsScreen.-wide #detail-pane { width: 58; }
+    RefundsScreen.-wide #refund-activity { height: 8; }
     RefundsScreen.-wide #list-pane { width: 1fr; }
     RefundsScreen #refund-detail { width: 100%; }
     """
@@ -207,7 +208,11 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         self.bulk_running = False
         self.amount_filter_ignored = False
         self._detail_timer: Timer | None = None
+        #: What the filter bar and the "disabled" line show (updated only when they change).
+        self.summary_text = ""
+        self.blocked_text = ""
         self._shown_id: str | None = None
+        self._detail_height = -1
         self._context_key: tuple[str | None, str | None] | None = None
 
     # -- composition --------------------------------------------------------------------------
@@ -286,8 +291,10 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         ):
             # The server ignored amount_min/amount_max ([ours] parameters): say so.
             self.amount_filter_ignored = True
-        extras = getattr(page, "extra_fields", None) or {}
-        reported = extras.get("total_amount") if isinstance(extras, dict) else None
+        reported = getattr(page, "total_amount", None)
+        if reported is None:
+            extras = getattr(page, "extra_fields", None) or {}
+            reported = extras.get("total_amount") if isinstance(extras, dict) else None
         if reported is not None:
             try:
                 self.total_amount = Decimal(str(reported))
@@ -308,16 +315,17 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
             product = purchase.product_name if purchase is not None else None
         if product is None and value_of(item.scope).startswith("transaction"):
             product = "whole order"
+        # Text cells: no markup parsing on every render (and a "[" in a name stays a "[").
         return (
-            age(item.created),
-            item.order_number or "—",
-            customer_label(item),
-            money(item.amount),
+            Text(age(item.created)),
+            Text(item.order_number or "—"),
+            Text(customer_label(item)),
+            Text(money(item.amount), justify="right"),
             self.status_cell(item),
-            words(item.reason),
-            SCOPE_SHORT.get(value_of(item.scope), words(item.scope)),
-            product or "—",
-            person_name(item.requested_by),
+            Text(words(item.reason)),
+            Text(SCOPE_SHORT.get(value_of(item.scope), words(item.scope))),
+            Text(str(product or "—")),
+            Text(person_name(item.requested_by)),
         )
 
     def status_cell(self, item: RefundRequest) -> Text:
@@ -358,13 +366,19 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         parts.append(self.filters.describe())
         if self.amount_filter_ignored:
             parts.append("server ignores the amount filter")
-        with contextlib.suppress(Exception):
-            self.query_one("#refund-summary", Static).update(" · ".join(parts))
+        summary = " · ".join(parts)
+        if summary != self.summary_text:
+            self.summary_text = summary
+            with contextlib.suppress(Exception):
+                self.query_one("#refund-summary", Static).update(summary, layout=False)
         blocked = self.global_block_reason()
-        with contextlib.suppress(Exception):
-            widget = self.query_one("#refund-blocked", Static)
-            widget.update(f"Approve/reject disabled: {blocked}" if blocked else "")
-            widget.set_class(bool(blocked), "-visible")
+        text = f"Approve/reject disabled: {blocked}" if blocked else ""
+        if text != self.blocked_text:
+            self.blocked_text = text
+            with contextlib.suppress(Exception):
+                widget = self.query_one("#refund-blocked", Static)
+                widget.update(text)
+                widget.set_class(bool(blocked), "-visible")
 
     @on(PagedTable.MarksChanged, "#list-table")
     @on(PagedTable.WindowChanged, "#list-table")
@@ -510,9 +524,24 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
             self._render_detail(self.known.get(item.id, item))
 
     def _render_detail(self, item: RefundRequest | None) -> None:
-        with contextlib.suppress(Exception):
+        try:
             widget = self.query_one("#refund-detail", Static)
-            widget.update(self.detail_renderable(item))
+        except Exception:
+            return
+        renderable = self.detail_renderable(item)
+        # A new layout only when the pane's content changes height: moving through the queue
+        # then repaints the pane alone instead of laying out the whole screen.
+        width = widget.content_region.width
+        height = -1
+        if width > 0:
+            console = self.app.console
+            with contextlib.suppress(Exception):
+                lines = console.render_lines(
+                    renderable, console.options.update_width(width), pad=False
+                )
+                height = len(lines)
+        widget.update(renderable, layout=height < 0 or height != self._detail_height)
+        self._detail_height = height
 
     def detail_renderable(self, item: RefundRequest | None) -> RenderableType:
         if item is None:
@@ -542,13 +571,15 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
             facts.add_row("Pickup point", item.pickup_point.name or item.pickup_point.id or "—")
         if item.decided_by is not None:
             facts.add_row(
-                "Decided by", f"{person_name(item.decided_by)}, {self._when(item.decided_at)}"
+                "Decided by",
+                f"{person_name(item.decided_by)}, {self._when(extra(item, 'decided_at'))}",
             )
         decision_comment = extra(item, "decision_comment")
         if decision_comment:
             facts.add_row("Decision note", str(decision_comment))
-        if item.rejection_reason:
-            facts.add_row("Rejected for", item.rejection_reason)
+        rejection = extra(item, "rejection_reason")
+        if rejection:
+            facts.add_row("Rejected for", str(rejection))
         if item.refund_date:
             facts.add_row("Refunded", self._when(item.refund_date))
         parts.append(facts)
@@ -662,11 +693,18 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         return str(value)
 
     @staticmethod
-    def _when(value: datetime | None, *, date_only: bool = False) -> str:
+    def _when(value: Any, *, date_only: bool = False) -> str:
         if value is None:
             return "—"
-        value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+        if isinstance(value, str):  # an extra field the model does not parse
+            try:
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return str(value)
+        if not isinstance(value, datetime):
+            return str(value)
+        moment: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
 
     # -- filters ------------------------------------------------------------------------------
 
@@ -868,6 +906,9 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
                 return await self.send_decision(item, action, text)
 
         results = await asyncio.gather(*(one(i) for i in eligible), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("bulk decision failed unexpectedly", exc_info=result)
         done = [i.id for i, r in zip(eligible, results, strict=True) if r == "ok"]
         unknown = sum(1 for r in results if r == "unknown")
         failed = len(results) - len(done) - unknown
@@ -907,6 +948,22 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
                 return client.refunds.approve(rid, comment=text, idempotency_key=k)  # type: ignore[no-any-return]
             return client.refunds.reject(rid, reason=text or "", idempotency_key=k)  # type: ignore[no-any-return]
 
+        if store is not None and getattr(store, "offline", False):
+            # The connection dropped during a run: re-read the request first. A successful
+            # read brings the connection back (and shows whether an earlier attempt applied).
+            fresh = await self._reread(rid)
+            if fresh is None:
+                self.busy.discard(rid)
+                self.set_outcome(rid, RowOutcome("failed", "not sent: offline", action))
+                return "failed"
+            if value_of(fresh.status) != "requested":
+                return self._resolve(PendingCheck(item, action, key), fresh)
+            for _ in range(5):
+                if not store.offline:
+                    break
+                await asyncio.sleep(0)
+            if store.offline:
+                store.handle_connection_event("online")  # the read just succeeded
         summary = (
             f"{action} refund {rid} · order {item.order_number or '?'} · "
             f"{money(item.amount, self.currency)}"
@@ -941,8 +998,8 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         report = describe_error(exc)
         name = type(exc).__name__
         if name in ("OfflineError", "ReadOnlyError", "JournalError"):
-            # Refused before anything was sent.
-            self.decision_keys.pop((rid, action), None)
+            # Refused before anything was sent (the key stays for the retry: an earlier
+            # attempt of this decision may have used it).
             self.busy.discard(rid)
             self.set_outcome(rid, RowOutcome("failed", f"not sent: {report.message}", action))
             return "failed"
@@ -1079,8 +1136,8 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
             note = outcome.text
         cells = (
             datetime.now(UTC).strftime("%H:%M")
-            if item.decided_at is None
-            else self._when(item.decided_at)[-5:],
+            if extra(item, "decided_at") is None
+            else self._when(extra(item, "decided_at"))[-5:],
             item.order_number or "—",
             Text(money(item.amount), justify="right"),
             "approve" if action == "approve" else "reject",
@@ -1138,6 +1195,8 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
                 first_error = first_error or result
                 continue
             old = self.tracked.get(rid)
+            if old is not None and old.status == result.status and old.modified == result.modified:
+                continue  # unchanged: no redraw
             self.tracked[rid] = result
             self._adopt(result)
             if value_of(result.status) == "failed" and (

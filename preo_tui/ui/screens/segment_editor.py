@@ -30,8 +30,11 @@ from preo_tui.ui.screens.base import PreoScreen
 from preo_tui.ui.widgets.cel_editor import (
     CelEditor,
     ServerVerdict,
+    estimate_text,
+    highlight_cel,
     parse_server_condition_errors,
     server_verdict_from,
+    variable_names,
 )
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.confirm import ConfirmModal
@@ -51,13 +54,25 @@ def _value(v: Any) -> str:
     return "" if v is None else str(getattr(v, "value", v))
 
 
+def _accepts_audience(target: Any) -> bool:
+    """Whether the client's ``validate_cel`` takes the audience rules (newer clients do)."""
+    import inspect
+
+    validate = getattr(target, "validate_cel", target)
+    try:
+        parameters = inspect.signature(validate).parameters
+    except (TypeError, ValueError):
+        return False
+    return "communication_channel" in parameters
+
+
 class SegmentEditorScreen(PreoScreen):
     """Create a segment (``segment=None``) or edit one."""
 
     WIDE_AT: ClassVar[int] = 120
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", id="segment_editor.save", priority=True),
+        Binding("ctrl+s,f2", "save", "Save", id="segment_editor.save", priority=True),
         Binding("ctrl+n", "complete", "Complete", id="segment_editor.complete"),
         Binding("ctrl+o", "snippets", "Examples", id="segment_editor.snippets"),
         Binding("escape", "back", "Close", id="segment_editor.close"),
@@ -83,7 +98,8 @@ class SegmentEditorScreen(PreoScreen):
     SegmentEditorScreen #f-message { height: auto; color: $text-error; }
     SegmentEditorScreen .side-title { text-style: bold; color: $text-accent; height: 1; }
     SegmentEditorScreen #snippets { height: auto; max-height: 12; margin-bottom: 1; }
-    SegmentEditorScreen #variables { height: auto; }
+    SegmentEditorScreen #variables { height: auto; margin-bottom: 1; }
+    SegmentEditorScreen #estimates { height: auto; color: $text-muted; }
     """
 
     def __init__(
@@ -187,6 +203,8 @@ class SegmentEditorScreen(PreoScreen):
                 )
                 yield Label("Variables", classes="side-title")
                 yield Static("", id="variables", markup=False)
+                yield Label("Recent estimates", classes="side-title")
+                yield Static("none yet", id="estimates", markup=False)
 
     @staticmethod
     def _extra_option(value: str, known: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -269,7 +287,17 @@ class SegmentEditorScreen(PreoScreen):
         client = self.ctx.client
         if client is None:
             raise RuntimeError("not signed in")
-        model = await client.segments.validate_cel(text, self.edition_id)
+        validate = client.segments.validate_cel
+        kwargs: dict[str, Any] = {}
+        if _accepts_audience(validate):
+            # [ours] the audience rules of the form, so the estimate matches a recalculation
+            values = self.form_values()
+            kwargs = {
+                "communication_type": values["communication_type"],
+                "communication_channel": values["communication_channel"],
+                "consent_id": values["consent_id"] or None,
+            }
+        model = await validate(text, self.edition_id, **kwargs)
         return server_verdict_from(model, text)
 
     # -- form -----------------------------------------------------------------------------------
@@ -294,6 +322,24 @@ class SegmentEditorScreen(PreoScreen):
         marketing = event.value == "marketing"
         self.query_one("#row-consent").set_class(not marketing, "-hidden")
         self._message("")
+
+    @on(Select.Changed)
+    def _audience_changed(self, event: Select.Changed) -> None:
+        # type, channel and consent change who the condition reaches: estimate again
+        if self.is_mounted and _accepts_audience(getattr(self.ctx.client, "segments", None)):
+            self.editor.revalidate()
+
+    @on(CelEditor.Verdict, "#f-condition")
+    def _verdict(self, event: CelEditor.Verdict) -> None:
+        # Each estimate is listed with the exact condition it was computed for.
+        out = Text()
+        for i, (text, verdict) in enumerate(event.editor.history):
+            if i:
+                out.append("\n")
+            out.append(estimate_text(verdict), style="bold")
+            out.append("\n  ")
+            out.append_text(highlight_cel(" ".join(text.split()), variable_names(self.cel_context)))
+        self.query_one("#estimates", Static).update(out if out.plain else "none yet")
 
     @on(CelEditor.Checked, "#f-condition")
     def _condition_checked(self) -> None:
@@ -420,7 +466,9 @@ class SegmentEditorScreen(PreoScreen):
                 return client.segments.update(seg_id, idempotency_key=key, **changes)
 
             call, action, ids = update, "update", [seg_id]
-            summary = f"update segment {values['name']} ({seg_id}): {', '.join(changes) or 'no change'}"
+            summary = (
+                f"update segment {values['name']} ({seg_id}): {', '.join(changes) or 'no change'}"
+            )
         if store is None:
             result: Segment = await call(None)
             return result

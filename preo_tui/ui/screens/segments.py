@@ -13,7 +13,11 @@ campaign uses the segment, and its reason is shown). Destructive actions confirm
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -199,6 +203,7 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         self.last_export_rows: int | None = None
         self.last_export_segment: str | None = None
         self.current: Segment | None = None
+        self.consent_names: dict[str, str] = {}
         self._following: set[str] = set()
 
     # -- data -----------------------------------------------------------------------------------
@@ -250,7 +255,26 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         else:
             self.campaigns = list(page.results)
             self.campaigns_error = ""
+        await self._load_consent_names()
         self.show_detail(self.current)
+
+    async def _load_consent_names(self) -> None:
+        """Consent names for the list and the detail (ids are shown until they arrive)."""
+        client = self.ctx.client
+        org = self.ctx.organization
+        if client is None or org is None:
+            return
+        params: dict[str, Any] = {"organization_id": org.id, "page_size": 500}
+        query = self.data_query("consents", lambda: client.consents.list(**params), **params)
+        try:
+            page = await self.load_data(query, fresh=False)
+        except Exception:  # names are a nicety: the ids stay on screen
+            return
+        names = {c.id: c.name for c in page.results if c.name}
+        if names != self.consent_names:
+            self.consent_names = names
+            for item in self.table.items:
+                self.table.update_item(item)
 
     async def poll(self) -> None:
         await super().poll()
@@ -265,11 +289,14 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         return (
             item.name or item.id,
             comm_text(item),
-            item.consent_id or "—",
+            self.consent_label(item.consent_id) if item.consent_id else "—",
             status_text(item.status),
             "—" if item.user_count is None else f"{item.user_count:,}",
             self._local(last).strftime("%Y-%m-%d") if last else "never",
         )
+
+    def consent_label(self, consent_id: str) -> str:
+        return self.consent_names.get(consent_id, consent_id)
 
     def _local(self, moment: datetime) -> datetime:
         edition = self.ctx.edition
@@ -311,7 +338,9 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             return
         title = self.query_one("#seg-title", Static)
         if item is None:
-            title.update("Nothing selected" if self.table.total else "No segments here yet: n creates one")
+            title.update(
+                "Nothing selected" if self.table.total else "No segments here yet: n creates one"
+            )
             for wid in ("#seg-error", "#seg-fields", "#seg-description", "#seg-condition",
                         "#seg-campaigns", "#seg-export"):  # fmt: skip
                 self.query_one(wid, Static).update("")
@@ -329,7 +358,12 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             ("id", item.id),
             ("type", _value(item.communication_type) or "—"),
             ("channel", _value(item.communication_channel) or "—"),
-            ("consent", item.consent_id or "—"),
+            (
+                "consent",
+                f"{self.consent_label(item.consent_id)} ({item.consent_id})"
+                if item.consent_id and item.consent_id in self.consent_names
+                else item.consent_id or "—",
+            ),
             ("users", "—" if item.user_count is None else f"{item.user_count:,}"),
             ("calculated", self._when(item.last_calculated)),
             ("created", self._when(item.created)),
@@ -624,7 +658,9 @@ class SegmentsScreen(ListDetailScreen[Segment]):
     def handle_error(self, report: ErrorReport, error: BaseException) -> bool:
         if report.kind == "Conflict":
             # The server's reason (a campaign uses the segment, it is not completed, ...).
-            self.notify(report.message, title="Refused by the server", severity="warning", timeout=10)
+            self.notify(
+                report.message, title="Refused by the server", severity="warning", timeout=10
+            )
             return True
         return False
 
@@ -663,33 +699,75 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             self.notify(problem, title="Export", severity="error", timeout=6)
             return None
         path = resolve_export_path(path_text)
+        replace = False
         if path.exists():
-            replace = await self.app.push_screen_wait(
+            replace = await self._confirm_replace(path, item)
+            if not replace:
+                return None
+        client = self.ctx.client
+        assert client is not None
+        # Download beside the target first; then move it in without replacing a file that
+        # appeared meanwhile unless the operator said so.
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.download")
+        try:
+            await client.segments.export_csv(item.id, tmp)
+            placed = await asyncio.to_thread(_place, tmp, path, replace)
+            if not placed:
+                if not await self._confirm_replace(path, item):
+                    return None
+                await asyncio.to_thread(_place, tmp, path, True)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        rows = await asyncio.to_thread(_count_csv_rows, path)
+        self.last_export = path
+        self.last_export_rows = rows
+        self.last_export_segment = item.id
+        self.show_detail(self.current)
+        self.notify(
+            f"{rows:,} users written to {path}  (y copies the path)", title="Exported", timeout=8
+        )
+        return path
+
+    async def _confirm_replace(self, path: Path, item: Segment) -> bool:
+        ok = bool(
+            await self.app.push_screen_wait(
                 ConfirmModal(
                     "Replace the existing file?",
                     f"{path} already exists. Replace it with the export of {item.name}?",
                     confirm_label="Replace",
                 )
             )
-            if not replace:
-                self.notify("Export cancelled; the file was left as it was.", timeout=4)
-                return None
-        client = self.ctx.client
-        assert client is not None
-        written = await client.segments.export_csv(item.id, path)
-        rows = await asyncio.to_thread(_count_csv_rows, Path(written))
-        self.last_export = Path(written)
-        self.last_export_rows = rows
-        self.last_export_segment = item.id
-        self.show_detail(self.current)
-        self.notify(f"{rows:,} users written to {written}  (y copies the path)", title="Exported", timeout=8)
-        return Path(written)
+        )
+        if not ok:
+            self.notify("Export cancelled; the file was left as it was.", timeout=4)
+        return ok
 
     def action_copy_export_path(self) -> None:
         if self.last_export is None:
             self.notify("Nothing exported yet (x exports the selected segment).", timeout=4)
             return
         self.preo_app.copy_text(str(self.last_export), what="path")
+
+
+def _place(tmp: Path, path: Path, replace: bool) -> bool:
+    """Move the downloaded ``tmp`` to ``path``; without ``replace`` never clobber an existing
+    file (False when one is there)."""
+    if replace:
+        os.replace(tmp, path)
+        return True
+    try:
+        os.link(tmp, path)  # atomic: fails when the name exists
+    except FileExistsError:
+        return False
+    except OSError:
+        # no hard links on this file system: exclusive create and copy
+        try:
+            with path.open("xb") as out, tmp.open("rb") as src:
+                shutil.copyfileobj(src, out)
+        except FileExistsError:
+            return False
+    return True
 
 
 def _count_csv_rows(path: Path) -> int:

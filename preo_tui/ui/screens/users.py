@@ -44,8 +44,8 @@ DETAIL_DELAY = 0.12
 class UsersScreen(ListDetailScreen[User]):
     SCREEN_TITLE = "Customers"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 18, ordering="last_name"),
-        ColumnSpec("email", "Email", 26, ordering="email"),
+        ColumnSpec("name", "Name", 17, ordering="last_name"),
+        ColumnSpec("email", "Email", 24, ordering="email"),
         ColumnSpec("phone", "Phone", 13),
         ColumnSpec("language", "Lang", 4),
         ColumnSpec("orders", "Orders", 6, justify="right"),
@@ -133,6 +133,8 @@ class UsersScreen(ListDetailScreen[User]):
 
     def context_changed(self) -> None:
         self.user_orders.clear()
+        self.consents = None
+        self.edition_names = {}
         if self.is_attached:
             self.query_one("#filter-bar", Static).update(self.scope_text())
         super().context_changed()
@@ -262,11 +264,14 @@ class UsersScreen(ListDetailScreen[User]):
 
     async def _edit(self, user: User) -> None:
         choices = await self._choices()
-        result = await self.app.push_screen_wait(UserFormModal(self.ctx, user, choices=choices))
-        if isinstance(result, User):
-            self.table.update_item(result)
-            self.notify(f"Saved {result.email or result.id}", timeout=3)
-            self.user_orders.pop(result.id, None)
+
+        def done(result: User | None) -> None:
+            if isinstance(result, User):
+                self.table.update_item(result)
+                self.notify(f"Saved {result.email or result.id}", timeout=3)
+                self.user_orders.pop(result.id, None)
+
+        self.app.push_screen(UserFormModal(self.ctx, user, choices=choices), callback=done)
 
     def action_copy_email(self) -> None:
         user = self.table.current_item

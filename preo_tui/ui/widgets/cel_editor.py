@@ -35,6 +35,7 @@ from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from preo_tui.cel import (
+    MAX_CONDITION_LENGTH,
     CelContext,
     CheckResult,
     Completion,
@@ -160,6 +161,8 @@ class CelTextArea(TextArea):
         self._notes: dict[int, str] = {}
         #: called with a key name before the TextArea handles it; True = consumed
         self.key_hook: Callable[[str], bool] | None = None
+        #: called synchronously after every edit
+        self.edit_hook: Callable[[], None] | None = None
         super().__init__(
             text,
             id=id,
@@ -178,7 +181,13 @@ class CelTextArea(TextArea):
         # Called by TextArea after every edit and on load: recompute the token spans (and let
         # the base class clear its line cache).
         super()._build_highlight_map()
-        self._token_marks = _token_marks(self.document.text, getattr(self, "_variables", ()))
+        text = self.document.text
+        if len(text) > MAX_CONDITION_LENGTH:
+            # Far beyond any real condition (a stray paste): the check says so; don't spend
+            # the frame on colouring it.
+            self._token_marks = _LineMarks()
+            return
+        self._token_marks = _token_marks(text, getattr(self, "_variables", ()))
 
     def set_diagnostics(self, diagnostics: Sequence[Diagnostic], *, server: bool = False) -> None:
         marks = _LineMarks()
@@ -214,6 +223,15 @@ class CelTextArea(TextArea):
             # The message beside the line it is about (cropped by the widget's width).
             line.append(f"  ◀ {note}", NOTE_STYLE)
         return line
+
+    def edit(self, edit: Any) -> Any:
+        # Check right after the edit, in the same turn of the event loop, so the diagnostic is
+        # drawn in the very frame that shows the keystroke (the Changed message comes later).
+        result = super().edit(edit)
+        hook = self.edit_hook
+        if hook is not None:
+            hook()
+        return result
 
     @property
     def cursor_offset(self) -> int:
@@ -388,6 +406,8 @@ class CelEditor(Vertical):
         self.verdict: ServerVerdict | None = None
         self.server_diagnostics: tuple[Diagnostic, ...] = ()
         self._timer: Timer | None = None
+        #: the last server estimates, newest first, each with the exact text it is for
+        self.history: list[tuple[str, ServerVerdict]] = []
         self._generation = 0
         self._checked_text: str | None = None
 
@@ -396,6 +416,7 @@ class CelEditor(Vertical):
     def compose(self) -> ComposeResult:
         area = CelTextArea(self._initial, id="cel-input")
         area.key_hook = self._key_hook
+        area.edit_hook = self._edited
         yield area
         yield CompletionMenu(id="cel-completion")
         yield Static("", id="cel-problems", markup=False)
@@ -445,6 +466,9 @@ class CelEditor(Vertical):
 
     # -- checking -------------------------------------------------------------------------------
 
+    def _edited(self) -> None:
+        self._text_changed(self.area.text, typed=True)
+
     @on(TextArea.Changed, "#cel-input")
     def _on_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -479,6 +503,12 @@ class CelEditor(Vertical):
             self._update_completion(auto=True)
         self.post_message(self.Checked(self, text, result))
 
+    def revalidate(self) -> None:
+        """Ask the server again about the current text (the audience rules changed)."""
+        text = self.area.text
+        self._checked_text = None
+        self._text_changed(text, typed=False)
+
     def _ask_server(self, generation: int, text: str) -> None:
         self._timer = None
         if generation != self._generation:
@@ -508,6 +538,7 @@ class CelEditor(Vertical):
             return  # a stale answer: the text changed since
         self.verdict = verdict
         if verdict.valid:
+            self.history = [(text, verdict)] + [h for h in self.history if h[0] != text][:4]
             self._set_server_state("ok")
         else:
             self.server_diagnostics = verdict.errors
@@ -618,12 +649,22 @@ class CelEditor(Vertical):
         menu = self.menu
         text = area.text
         cursor = area.cursor_offset
-        if auto and not menu.is_open and not _worth_opening(text, cursor):
+        if len(text) > MAX_CONDITION_LENGTH or (
+            auto and not menu.is_open and not _worth_opening(text, cursor)
+        ):
+            menu.close()
             return
         completions = complete(text, cursor, self.context)
         items = completions.items
-        if not items or (
-            auto and len(items) == 1 and items[0].text == text[completions.start : completions.end]
+        typed = text[completions.start : completions.end]
+        if (
+            not items
+            # while typing, a bare position (after "(", an operator...) offers nothing: the
+            # menu follows a word, a "." or a quote
+            or (
+                auto and not completions.prefix and completions.situation not in ("member", "value")
+            )
+            or (auto and len(items) == 1 and items[0].text == typed)
         ):
             menu.close()
             return
@@ -660,6 +701,13 @@ class CelEditor(Vertical):
         self._text_changed(area.text, typed=False)
         if item.text.endswith("."):
             self._update_completion(auto=False)
+
+    @on(OptionList.OptionSelected, "#cel-completion")
+    def _menu_clicked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.menu.highlighted = event.option_index
+        self.accept_completion()
+        self.area.focus()
 
     @on(TextArea.SelectionChanged, "#cel-input")
     def _selection_changed(self, event: TextArea.SelectionChanged) -> None:
@@ -724,9 +772,10 @@ def _span_diagnostic(text: str, line: int, column: int, message: str) -> Diagnos
 def server_verdict_from(model: Any, text: str) -> ServerVerdict:
     """Build a :class:`ServerVerdict` from the client's ``CelValidation`` model."""
     valid = bool(getattr(model, "valid", False))
+    # [ours] extras of the sandbox's answer: the population and whether the count is exact.
     extra: dict[str, Any] = dict(getattr(model, "model_extra", None) or {})
-    total = extra.get("total_user_count")
-    exact = extra.get("estimate_exact")
+    total = getattr(model, "total_user_count", extra.get("total_user_count"))
+    exact = getattr(model, "estimate_exact", extra.get("estimate_exact"))
     errors = []
     for err in getattr(model, "errors", []) or []:
         line = getattr(err, "line", None) or 1
@@ -754,4 +803,5 @@ __all__ = [
     "highlight_cel",
     "parse_server_condition_errors",
     "server_verdict_from",
+    "variable_names",
 ]

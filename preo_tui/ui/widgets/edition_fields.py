@@ -63,7 +63,7 @@ CONTRACT_TAX_TYPES: dict[str, str] = {"none": "No tax", "vat": "VAT", "sales": "
 #: The edition slug pattern [doc].
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 
-DATE_HINT = "YYYY-MM-DD, YYYY-MM-DD HH:MM or ISO 8601 with an offset"
+DATE_HINT = "YYYY-MM-DD or YYYY-MM-DD HH:MM"
 
 
 class FieldError(ValueError):
@@ -98,7 +98,7 @@ def parse_when(text: str, tz: str | None = None, *, end_of_day: bool = False) ->
             return moment.replace(tzinfo=zone(tz))
         parsed = datetime.fromisoformat(candidate)
     except ValueError:
-        raise FieldError(f"Not a date: {value!r} (use {DATE_HINT})") from None
+        raise FieldError(f"Not a date: {value!r} (use {DATE_HINT}, or ISO 8601)") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone(tz))
     return parsed
@@ -383,12 +383,12 @@ class FormModal(ModalScreen[R | None], Generic[R]):
     def error_text(self, name: str) -> str:
         """The error shown under ``name`` ('' when none) — for tests and screen readers."""
         widget = self.query_one(f"#err-{name}", Static)
-        return str(widget.render()).strip() if not widget.has_class("-empty") else ""
+        return str(widget.content).strip() if not widget.has_class("-empty") else ""
 
     @property
     def general_error(self) -> str:
         widget = self.query_one("#form-general", Static)
-        return "" if widget.has_class("-empty") else str(widget.render()).strip()
+        return "" if widget.has_class("-empty") else str(widget.content).strip()
 
     # -- actions ------------------------------------------------------------------------------
 

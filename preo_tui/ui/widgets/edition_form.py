@@ -85,6 +85,7 @@ class EditionFormModal(FormModal[Edition]):
         self.mode: Mode = mode
         self.edition = edition
         self.field_choices = choices or {}
+        self.initial_texts: dict[str, str] = {}
         self.organization_id = organization_id or (
             (edition.organization_id or "") if edition else ""
         )
@@ -109,6 +110,7 @@ class EditionFormModal(FormModal[Edition]):
         )
         start = fmt_input_when(e.start_date, tz) if e else ""
         end = fmt_input_when(e.end_date, tz) if e else ""
+        self.initial_texts = {"start_date": start, "end_date": end}
         yield from self.field_row(
             "start_date", "Start", Input(start, id="f-start_date", placeholder=DATE_HINT)
         )
@@ -250,6 +252,10 @@ class EditionFormModal(FormModal[Edition]):
         assert e is not None
         changes: dict[str, Any] = {}
         for key, value in values.items():
+            if key in ("start_date", "end_date") and (
+                self.text(key).strip() == self.initial_texts.get(key, "")
+            ):
+                continue  # not touched: the shown text is rounded to the minute
             old = getattr(e, key, None)
             if key == "enabled_languages":
                 old = [enum_text(x) for x in (old or [])]

@@ -50,6 +50,8 @@ class PreoHeader(Horizontal):
     PreoHeader #header-where { width: 1fr; padding: 0 1; color: $text; text-style: bold; }
     PreoHeader #header-title { width: auto; padding: 0 1; color: $text-muted; }
     PreoHeader.-readonly #header-who { color: $warning; }
+    PreoHeader.-production { background: #5c0000; }
+    PreoHeader.-production #header-where { color: #ffffff; }
     """
 
     def __init__(self, title: str = "") -> None:
@@ -82,6 +84,7 @@ class PreoHeader(Horizontal):
         if ctx.read_only:
             who += " · read-only"
         self.set_class(ctx.read_only, "-readonly")
+        self.set_class(ctx.is_production, "-production")
         self.query_one("#header-who", Static).update(who)
 
     def set_title(self, title: str) -> None:
@@ -141,6 +144,11 @@ class StatusLine(Static):
 
     @staticmethod
     def _writes_in_flight(ctx: AppContext | None) -> int:
-        client = ctx.client if ctx is not None else None
-        value = getattr(client, "writes_in_flight", 0) if client is not None else 0
-        return value if isinstance(value, int) else 0
+        """Writes under way: the store counts logical writes, the client HTTP writes."""
+        if ctx is None:
+            return 0
+        counts = [
+            getattr(ctx.client, "writes_in_flight", 0),
+            getattr(ctx.store, "writes_in_flight", 0),
+        ]
+        return max((c for c in counts if isinstance(c, int)), default=0)

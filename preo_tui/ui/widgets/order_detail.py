@@ -104,24 +104,25 @@ def transaction_block(order: Order, purchases: Sequence[Purchase]) -> Table:
     return grid
 
 
-def refunds_table(refunds: Sequence[RefundRequest], tz: str | None, currency: str | None) -> Table:
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    for name, justify in (
-        ("Requested", "left"),
-        ("Purchase", "left"),
-        ("Reason", "left"),
-        ("Amount", "right"),
-        ("Status", "left"),
-    ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+def refunds_table(
+    refunds: Sequence[RefundRequest],
+    tz: str | None,
+    currency: str | None,
+    products: dict[str, str] | None = None,
+) -> Table:
+    """Two lines per request (it fits a narrow pane): status, amount and reason, then when,
+    which purchase and the request's id."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
     for r in refunds:
-        table.add_row(
-            fmt_when(r.created, tz),
-            r.purchase_id or "—",
-            enum_text(r.reason),
-            fmt_money(r.amount),
-            status_text(r.status),
-        )
+        product = (products or {}).get(r.purchase_id or "", r.purchase_id or "transaction")
+        first = Text.assemble(
+            status_text(r.status), "  ", (fmt_money(r.amount, currency), "bold"), "  ",
+            enum_text(r.reason), ("  " + enum_text(r.scope), "dim"),
+        )  # fmt: skip
+        second = Text(f"  {fmt_when(r.created, tz)} · {product} · {r.id}", style="dim")
+        table.add_row(first)
+        table.add_row(second)
     return table
 
 
@@ -221,7 +222,8 @@ class OrderDetail(Vertical):
             table.move_cursor(row=row)
         box = self.query_one("#order-refunds", Static)
         if refunds:
-            box.update(refunds_table(refunds, tz, cur))
+            names = {p.id: p.product_name or p.id for p in purchases}
+            box.update(refunds_table(refunds, tz, cur, names))
         else:
             box.update(Text("none", style="dim"))
 

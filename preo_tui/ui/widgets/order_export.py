@@ -192,8 +192,10 @@ class ExportProgressModal(ModalScreen[int | None]):
         *,
         total: int | None,
         copy: Callable[[str], None] | None = None,
+        page_size: int = EXPORT_PAGE_SIZE,
     ) -> None:
         super().__init__()
+        self.page_size = page_size
         self.path = path
         self.part = path.with_name(path.name + ".part")
         self.fetch = fetch
@@ -228,7 +230,7 @@ class ExportProgressModal(ModalScreen[int | None]):
                 writer.writerow(CSV_COLUMNS)
                 page_no = 1
                 while True:
-                    page = await self.fetch(page_no, EXPORT_PAGE_SIZE)
+                    page = await self.fetch(page_no, self.page_size)
                     if self.total is None or page.count != self.total:
                         self.total = page.count
                         bar.update(total=max(page.count, 1))
@@ -238,7 +240,7 @@ class ExportProgressModal(ModalScreen[int | None]):
                     self.written += len(fresh)
                     bar.update(progress=self.written)
                     result.update(f"{self.written:,} of {self.total:,} orders written")
-                    if not page.results or page_no * EXPORT_PAGE_SIZE >= page.count:
+                    if not page.results or page_no * self.page_size >= page.count:
                         break
                     page_no += 1
             os.replace(self.part, self.path)

@@ -33,6 +33,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
@@ -181,7 +182,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         self.marks: set[str] = set()
         self._generation = 0
         self._lock = asyncio.Lock()
-        self._pending_edge: str | None = None
+        self._edges_in_flight: set[str] = set()
         self._last_cursor_id: str | None = None
 
     def on_worker_state_changed(self, event: Any) -> None:
@@ -306,6 +307,29 @@ class PagedTable(DataTable[Any], Generic[T]):
         self.move_cursor(row=index)
         return True
 
+    # -- DataTable measuring: skipped, every column has a fixed width --------------------------
+
+    def _all_fixed_width(self) -> bool:
+        return all(not column.auto_width for column in self.columns.values())
+
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        """With fixed column widths and one-line rows there is nothing to measure: only the
+        virtual size changes (Textual would measure every cell of every new row)."""
+        if not self._all_fixed_width():
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width, self._total_row_height + header
+        )
+
+    def _update_column_widths(self, updated_cells: set[Any]) -> None:
+        if not self._all_fixed_width():
+            super()._update_column_widths(updated_cells)
+            return
+        self._require_update_dimensions = True
+
     # -- DataTable setup ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -382,65 +406,94 @@ class PagedTable(DataTable[Any], Generic[T]):
             self._set_rows(list(result.results), keep_id=keep_id, fallback_row=0)
 
     async def _load_edge(self, generation: int, edge: str) -> None:
-        async with self._lock:
-            if generation != self._generation:
-                return
-            page = self.last_page + 1 if edge == "next" else self.first_page - 1
-            if page < 1 or page > self.total_pages:
-                return
-            result = await self._fetch(page)
-            if generation != self._generation:
-                return
-            self.total = result.count
-            items = list(result.results)
-            keep_id = self._last_cursor_id
-            if edge == "next":
-                new_items = self._items + items
-                self.last_page = page
-                dropped = 0
-                while len(new_items) > self.max_rows and self.last_page - self.first_page > 0:
-                    new_items = new_items[self.page_size :]
-                    self.first_page += 1
-                    dropped += 1
-                if dropped == 0:
-                    self._append_rows(items)
+        try:
+            async with self._lock:
+                if generation != self._generation:
+                    return
+                page = self.last_page + 1 if edge == "next" else self.first_page - 1
+                if page < 1 or page > self.total_pages:
+                    return
+                result = await self._fetch(page)
+                if generation != self._generation:
+                    return
+                self.total = result.count
+                items = list(result.results)
+                if edge == "next":
+                    self.last_page = page
+                    if len(self._items) + len(items) <= self.max_rows:
+                        self._append_rows(items)  # cheap: no rebuild
+                    else:
+                        self._set_rows(
+                            self._trim(self._items + items, keep="end"),
+                            keep_id=self._last_cursor_id,
+                        )
                 else:
-                    self._set_rows(new_items, keep_id=keep_id)
-            else:
-                new_items = items + self._items
-                self.first_page = page
-                while len(new_items) > self.max_rows and self.last_page - self.first_page > 0:
-                    new_items = (
-                        new_items[: -self.page_size]
-                        if len(new_items) > self.page_size
-                        else new_items
+                    self.first_page = page
+                    self._set_rows(
+                        self._trim(items + self._items, keep="start"), keep_id=self._last_cursor_id
                     )
-                    self.last_page -= 1
-                self._set_rows(new_items, keep_id=keep_id)
+        finally:
+            self._edges_in_flight.discard(edge)
+            if generation == self._generation:
+                self.call_later(self._check_edges)
+
+    def _trim(self, items: list[T], *, keep: str) -> list[T]:
+        """Over ``max_rows``: drop whole pages from the far end down to about half of it in
+        one go (hysteresis), so the next rebuild is several pages away."""
+        if len(items) <= self.max_rows:
+            return items
+        target = max(self.max_rows // 2, self.page_size * 2)
+        while len(items) > target and self.last_page > self.first_page:
+            if keep == "end":
+                items = items[self.page_size :]
+                self.first_page += 1
+            else:
+                last_len = len(items) - (self.last_page - self.first_page) * self.page_size
+                items = items[: len(items) - max(last_len, 0)]
+                self.last_page -= 1
+        return items
 
     async def _refresh_window(self, generation: int) -> None:
+        """Re-read the pages around the cursor (not the whole window): rows whose item
+        changed are rewritten in place; if ids moved, the window is rebuilt on the cursor's id."""
         async with self._lock:
             if generation != self._generation:
                 return
-            fresh: list[T] = []
+            row = max(self.cursor_row, 0)
+            cursor_page = self.first_page + row // self.page_size
+            pages = [
+                p
+                for p in (cursor_page - 1, cursor_page, cursor_page + 1)
+                if self.first_page <= p <= self.last_page
+            ]
+            if not pages:
+                pages = [self.first_page]
             total = self.total
-            for page in range(self.first_page, self.last_page + 1):
+            rebuilt = list(self._items)
+            moved = False
+            for page in pages:
                 result = await self._fetch(page)
                 if generation != self._generation:
                     return
                 total = result.count
-                fresh.extend(result.results)
+                fresh = list(result.results)
+                start = (page - self.first_page) * self.page_size
+                held = rebuilt[start : start + self.page_size]
+                if [self.row_id(i) for i in fresh] == [self.row_id(i) for i in held]:
+                    for index, (item, old) in enumerate(zip(fresh, held, strict=True)):
+                        if item != old:  # only changed rows are redrawn
+                            rebuilt[start + index] = item
+                            self._items[start + index] = item
+                            self._write_row_cells(self.row_id(item), item)
+                else:
+                    rebuilt[start : start + len(held)] = fresh
+                    moved = True
             self.total = total
-            fresh_ids = [self.row_id(item) for item in fresh]
-            if fresh_ids == self._ids:
-                for key, item in zip(fresh_ids, fresh, strict=True):
-                    self._write_row_cells(key, item)
-                self._items = fresh
-                current = self.current_item
-                self.post_message(self.CursorMoved(self, current))
-                self._post_window()
+            if moved:
+                self._set_rows(rebuilt, keep_id=self._last_cursor_id)
             else:
-                self._set_rows(fresh, keep_id=self._last_cursor_id)
+                self.post_message(self.CursorMoved(self, self.current_item))
+                self._post_window()
 
     def _dedupe(self, items: list[T]) -> tuple[list[T], list[str]]:
         seen: set[str] = set()
@@ -513,21 +566,27 @@ class PagedTable(DataTable[Any], Generic[T]):
         self._check_edges()
 
     def _check_edges(self) -> None:
+        """Load the next (previous) page when the cursor is within a couple of screens of
+        the window's end (start); one load per direction at a time."""
         if self.total is None or not self._items:
             return
         row = self.cursor_row
-        if row >= len(self._items) - self.prefetch and self.last_page < self.total_pages:
-            self.run_worker(
-                self._load_edge(self._generation, "next"),
-                group="paged-table-edge",
-                exit_on_error=False,
-            )
-        elif row < self.prefetch and self.first_page > 1:
-            self.run_worker(
-                self._load_edge(self._generation, "previous"),
-                group="paged-table-edge",
-                exit_on_error=False,
-            )
+        visible = max(self.scrollable_content_region.height, 1)
+        threshold = max(self.prefetch, 2 * visible)
+        if row >= len(self._items) - threshold and self.last_page < self.total_pages:
+            self._start_edge("next")
+        elif row < threshold and self.first_page > 1:
+            self._start_edge("previous")
+
+    def _start_edge(self, edge: str) -> None:
+        if edge in self._edges_in_flight:
+            return
+        self._edges_in_flight.add(edge)
+        self.run_worker(
+            self._load_edge(self._generation, edge),
+            group=f"paged-table-edge-{edge}",
+            exit_on_error=False,
+        )
 
     def action_first(self) -> None:
         if self.first_page == 1:

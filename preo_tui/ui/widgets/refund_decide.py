@@ -84,20 +84,23 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
                 yield Static(self.body_text, classes="decision-body", markup=False)
             if self.action == "approve":
                 yield Label("Comment (optional)", classes="decision-label")
-                yield Input(placeholder="comment for the record", id="decision-text")
+                yield Input(placeholder="comment for the record", id="decision-text", compact=True)
             else:
                 yield Label("Reason (required; the customer may see it)", classes="decision-label")
-                yield Input(placeholder="why this refund is rejected", id="decision-text")
+                yield Input(
+                    placeholder="why this refund is rejected", id="decision-text", compact=True
+                )
             if self.typed:
                 yield Label(f"Production: type {self.typed} to confirm", classes="decision-label")
-                yield Input(placeholder=self.typed, id="decision-typed")
+                yield Input(placeholder=self.typed, id="decision-typed", compact=True)
             yield Label("", classes="decision-error", id="decision-error")
             with Horizontal(classes="decision-buttons"):
-                yield Button("Cancel [esc]", id="cancel")
+                yield Button("Cancel (esc)", id="cancel", compact=True)
                 yield Button(
-                    f"{self.confirm_label} [enter]",
+                    f"{self.confirm_label} (enter)",
                     id="confirm",
                     variant="error" if self.action == "reject" else "warning",
+                    compact=True,
                 )
 
     def on_mount(self) -> None:

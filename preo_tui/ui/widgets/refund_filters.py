@@ -119,7 +119,7 @@ class RefundFilterModal(ModalScreen[RefundFilters | None]):
     RefundFilterModal .filter-title { text-style: bold; margin-bottom: 1; }
     RefundFilterModal SelectionList { height: auto; max-height: 10; }
     RefundFilterModal .filter-row { height: auto; }
-    RefundFilterModal .filter-row Input { width: 1fr; }
+    RefundFilterModal .filter-row Input { width: 1fr; margin-right: 1; }
     RefundFilterModal .filter-label { color: $text-muted; width: 100%; }
     RefundFilterModal #filter-error { color: $error; height: auto; width: 100%; }
     RefundFilterModal .filter-buttons { height: auto; align-horizontal: right; }
@@ -143,6 +143,7 @@ class RefundFilterModal(ModalScreen[RefundFilters | None]):
             yield SelectionList[str](
                 *[Selection(words(s), s, s in f.statuses) for s in STATUSES],
                 id="filter-statuses",
+                compact=True,
             )
             yield Label("Reason", classes="filter-label")
             yield Select[str](
@@ -150,6 +151,7 @@ class RefundFilterModal(ModalScreen[RefundFilters | None]):
                 value=f.reason if f.reason else Select.NULL,
                 prompt="any reason",
                 id="filter-reason",
+                compact=True,
             )
             yield Label("Amount from – to", classes="filter-label")
             with Horizontal(classes="filter-row"):
@@ -157,11 +159,13 @@ class RefundFilterModal(ModalScreen[RefundFilters | None]):
                     str(f.amount_min) if f.amount_min is not None else "",
                     placeholder="min",
                     id="filter-amount-min",
+                    compact=True,
                 )
                 yield Input(
                     str(f.amount_max) if f.amount_max is not None else "",
                     placeholder="max",
                     id="filter-amount-max",
+                    compact=True,
                 )
             yield Label("Created from – to (YYYY-MM-DD)", classes="filter-label")
             with Horizontal(classes="filter-row"):
@@ -169,18 +173,22 @@ class RefundFilterModal(ModalScreen[RefundFilters | None]):
                     f.created_from.isoformat() if f.created_from else "",
                     placeholder="from",
                     id="filter-from",
+                    compact=True,
                 )
                 yield Input(
                     f.created_to.isoformat() if f.created_to else "",
                     placeholder="to",
                     id="filter-to",
+                    compact=True,
                 )
-            yield Checkbox("All editions of the organization", f.all_editions, id="filter-all")
+            yield Checkbox(
+                "All editions of the organization", f.all_editions, id="filter-all", compact=True
+            )
             yield Label("", id="filter-error")
             with Horizontal(classes="filter-buttons"):
-                yield Button("Reset [ctrl+r]", id="reset")
-                yield Button("Cancel [esc]", id="cancel")
-                yield Button("Apply [enter]", id="apply", variant="primary")
+                yield Button("Reset (ctrl+r)", id="reset", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield Button("Apply (enter)", id="apply", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#filter-statuses", SelectionList).focus()

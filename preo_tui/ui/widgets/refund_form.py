@@ -97,6 +97,8 @@ class RefundForm(ModalScreen[RefundRequest | None]):
     RefundForm .form-label { color: $text-muted; width: 100%; }
     RefundForm .form-hint { color: $accent; width: 100%; height: auto; }
     RefundForm .form-field-error { color: $error; width: 100%; height: auto; }
+    RefundForm .form-field-error { display: none; }
+    RefundForm .form-field-error.-shown { display: block; }
     RefundForm #form-error { color: $error; width: 100%; height: auto; }
     RefundForm .form-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     RefundForm Button { margin-left: 1; }
@@ -146,7 +148,10 @@ class RefundForm(ModalScreen[RefundRequest | None]):
             with VerticalScroll():
                 yield Label("Reason", classes="form-label")
                 yield Select[str](
-                    [(words(r), r) for r in REASONS], prompt="choose a reason", id="form-reason"
+                    [(words(r), r) for r in REASONS],
+                    prompt="choose a reason",
+                    id="form-reason",
+                    compact=True,
                 )
                 yield Label("", classes="form-hint", id="form-implied")
                 yield Label("", classes="form-field-error", id="form-reason-error")
@@ -157,13 +162,19 @@ class RefundForm(ModalScreen[RefundRequest | None]):
                     allow_blank=False,
                     id="form-scope",
                     disabled=not self.allow_scope_override,
+                    compact=True,
                 )
                 yield Label("", classes="form-field-error", id="form-scope-error")
                 yield Label("Amount", classes="form-label", id="form-amount-label")
-                yield Input(placeholder="only for custom scopes", id="form-amount", disabled=True)
+                yield Input(
+                    placeholder="only for custom scopes",
+                    id="form-amount",
+                    disabled=True,
+                    compact=True,
+                )
                 yield Label("", classes="form-field-error", id="form-amount-error")
                 yield Label("Comment", classes="form-label")
-                yield Input(placeholder="optional", id="form-comment")
+                yield Input(placeholder="optional", id="form-comment", compact=True)
                 yield Label("", classes="form-field-error", id="form-comment-error")
                 yield Label("Pickup point", classes="form-label")
                 if self.pickup_points:
@@ -171,18 +182,32 @@ class RefundForm(ModalScreen[RefundRequest | None]):
                         [(label, value) for value, label in self.pickup_points],
                         prompt="none",
                         id="form-pickup",
+                        compact=True,
                     )
                 else:
-                    yield Input(placeholder="optional pickup point id (pkp_…)", id="form-pickup")
+                    yield Input(
+                        placeholder="optional pickup point id (pkp_…)",
+                        id="form-pickup",
+                        compact=True,
+                    )
                 yield Label("", classes="form-field-error", id="form-pickup_point_id-error")
             yield Label("", id="form-error")
             with Horizontal(classes="form-buttons"):
-                yield Button("Cancel [esc]", id="cancel")
-                yield Button("Create [enter]", id="create", variant="primary")
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield Button("Create (enter)", id="create", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#form-reason", Select).focus()
         self._update_implied()
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Keep the buttons on screen on short terminals: the fields scroll instead."""
+        scroll = self.query_one(VerticalScroll)
+        scroll.styles.max_height = max(4, self.app.size.height - 10)
 
     # -- live hints ---------------------------------------------------------------------------
 
@@ -244,6 +269,7 @@ class RefundForm(ModalScreen[RefundRequest | None]):
         for widget in self.query(".form-field-error"):
             if isinstance(widget, Label):
                 widget.update("")
+                widget.remove_class("-shown")
         self.query_one("#form-error", Label).update("")
 
     # -- validation ---------------------------------------------------------------------------
@@ -283,7 +309,9 @@ class RefundForm(ModalScreen[RefundRequest | None]):
 
     def show_field_error(self, field: str, message: str) -> None:
         try:
-            self.query_one(f"#form-{field}-error", Label).update(message)
+            label = self.query_one(f"#form-{field}-error", Label)
+            label.update(message)
+            label.add_class("-shown")
         except Exception:
             self.query_one("#form-error", Label).update(f"{field}: {message}")
 

@@ -16,7 +16,7 @@ from textual.widgets import Label, Static
 from preo_tui.api.consents import Consent
 from preo_tui.api.orders import Order
 from preo_tui.api.users import User
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_money, fmt_when
+from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day, fmt_money, fmt_when
 from preo_tui.ui.widgets.order_detail import status_text
 
 
@@ -83,17 +83,17 @@ def orders_table(orders: Sequence[Order], editions: Mapping[str, str], tz: str |
     if not orders:
         return Text("no orders", style="dim")
     table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("Edition", no_wrap=True, max_width=16)
-    table.add_column("Order", no_wrap=True)
-    table.add_column("Created", no_wrap=True)
-    table.add_column("Amount", justify="right", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
+    table.add_column("Order", no_wrap=True, min_width=11)
+    table.add_column("Edition", no_wrap=True, max_width=14, overflow="ellipsis")
+    table.add_column("Date", no_wrap=True, min_width=10)
+    table.add_column("Amount", justify="right", no_wrap=True, min_width=9)
+    table.add_column("Status", no_wrap=True, min_width=9)
     for order in orders:
         table.add_row(
-            editions.get(order.edition_id or "", order.edition_id or "—"),
             order.order_number or order.id,
-            fmt_when(order.created, tz),
-            fmt_money(order.amount, order.currency),
+            editions.get(order.edition_id or "", order.edition_id or "—"),
+            fmt_day(order.created, tz),
+            fmt_money(order.amount),
             status_text(order.status),
         )
     return table

@@ -1,0 +1,89 @@
+"""Snapshots of ``:editions`` at 80x24 and 160x48: the list with its detail pane (settings and
+the healthcheck checklist), and the new / edit / duplicate forms (the last with field errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+from preo_tui.ui.screens.editions import EditionsScreen
+from preo_tui.ui.widgets.edition_form import DuplicateEditionModal, EditionFormModal
+from tests.fixtures.app import (
+    SIZES,
+    AppFactory,
+    no_blink,
+    wait_for_home,
+    wait_for_screen,
+    wait_for_workers,
+    wait_until,
+)
+
+SIZE_IDS = list(SIZES)
+
+
+async def editions_with_detail(pilot: Any, name: str = "Winter 2027") -> EditionsScreen:
+    await wait_for_home(pilot)
+    pilot.app.jump("editions")
+    screen: EditionsScreen = await wait_for_screen(pilot, EditionsScreen)
+    await wait_until(pilot, lambda: screen.table.total is not None, what="editions")
+    await wait_for_workers(pilot)
+    target = next(e for e in screen.table.items if e.name == name)
+    screen.table.move_to_id(target.id)
+    await wait_until(pilot, lambda: target.id in screen.health, what="healthcheck")
+    await wait_for_workers(pilot)
+    return screen
+
+
+@pytest.mark.parametrize("size", SIZE_IDS)
+def test_editions_list_and_detail(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+    async def before(pilot: Any) -> None:
+        await editions_with_detail(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZE_IDS)
+def test_new_edition_form(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+    async def before(pilot: Any) -> None:
+        await editions_with_detail(pilot, "2026")
+        await pilot.press("n")
+        form = await wait_for_screen(pilot, EditionFormModal)
+        form.query_one("#f-name", Input).value = "2028"
+        form.query_one("#f-slug", Input).value = "nordlys 2028"
+        form.query_one("#f-start_date", Input).value = "2028-07-04"
+        form.query_one("#f-end_date", Input).value = "2028-07-01"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: form.error_text("slug") != "", what="errors")
+        await wait_for_workers(pilot)
+        no_blink(pilot.app)
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZE_IDS)
+def test_edit_edition_form(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+    async def before(pilot: Any) -> None:
+        await editions_with_detail(pilot, "2026")
+        await pilot.press("e")
+        await wait_for_screen(pilot, EditionFormModal)
+        await wait_for_workers(pilot)
+        no_blink(pilot.app)
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZE_IDS)
+def test_duplicate_edition_form(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+    async def before(pilot: Any) -> None:
+        await editions_with_detail(pilot, "2026")
+        await pilot.press("c")
+        form = await wait_for_screen(pilot, DuplicateEditionModal)
+        form.query_one("#f-name", Input).value = "2026 rerun"
+        form.query_one("#f-start_date", Input).value = "2026-02-30"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: form.error_text("start_date") != "", what="errors")
+        no_blink(pilot.app)
+
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)

@@ -1,0 +1,51 @@
+"""The journal viewer (``:journal`` and the palette): every write made from this machine with its
+outcome, newest first, for this profile or all profiles."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from preo_tui.ui.screens.journal import JournalScreen
+from tests.fixtures.app import AppFactory, wait_for_home, wait_for_screen, wait_until
+
+
+async def test_journal_lists_writes_with_outcomes(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        journal = app.ctx.journal
+        ok = journal.begin(
+            resource="refunds",
+            action="approve",
+            object_ids=["rfr_1"],
+            summary="approve rfr_1",
+            idempotency_key="k1",
+        )
+        journal.finish(ok.action_id, "ok")
+        bad = journal.begin(
+            resource="campaigns",
+            action="send_now",
+            object_ids=["cmp_9"],
+            summary="send cmp_9",
+            idempotency_key="k2",
+        )
+        journal.finish(bad.action_id, "failed", "Conflict: already sent")
+        other = type(journal)(
+            path=journal.path, profile="production", server="https://api.preo.cloud"
+        )
+        other.begin(
+            resource="segments", action="delete", object_ids=["seg_3"], summary="delete seg_3"
+        )
+        app.jump("journal")
+        screen = await wait_for_screen(pilot, JournalScreen)
+        table = screen.query_one("#journal-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 2, what="this profile's writes")
+        summaries = [str(table.get_row_at(i)[4]) for i in range(2)]
+        assert set(summaries) == {"approve rfr_1", "send cmp_9"}
+        table.move_cursor(row=summaries.index("send cmp_9"))
+        await pilot.pause()
+        detail = str(screen.query_one("#journal-detail", Static).render())
+        assert "failed" in detail and "Conflict: already sent" in detail and "cmp_9" in detail
+        await pilot.press("a")
+        await wait_until(pilot, lambda: table.row_count == 3, what="all profiles")
+        assert "delete seg_3" in [str(table.get_row_at(i)[4]) for i in range(3)]
