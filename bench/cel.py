@@ -234,10 +234,133 @@ def evaluate(n: int = 100_000) -> Figures:
     return Figures(f"evaluation pass over {n:,} users", samples, 2000.0, percentile=100)
 
 
+def editor_keystroke_app(rounds: int = 2) -> Figures:
+    """The same measurement in the whole app: the segment editor screen of a ``PreoApp``
+    signed in to an in-process sandbox (tiny seed, over ASGI, no sockets) at 160x48, with the
+    frame, the side panel and the debounced server check live."""
+    import asyncio
+    import os
+    import tempfile
+
+    import httpx
+    from textual.widgets import Static
+
+    from preo_tui.api import PreoClient
+    from preo_tui.config import default_settings
+    from preo_tui.credentials import Tokens
+    from preo_tui.sandbox.app import create_app
+    from preo_tui.sandbox.settings import SandboxSettings
+    from preo_tui.sandbox.state import SandboxState
+    from preo_tui.ui.app import PreoApp
+    from preo_tui.ui.screens.segment_editor import SegmentEditorScreen
+    from preo_tui.ui.screens.segments import SegmentsScreen
+
+    tmp = tempfile.mkdtemp(prefix="preo-bench-")
+    for name in ("CONFIG", "DATA", "CACHE"):
+        os.environ[f"PREO_{name}_DIR"] = os.path.join(tmp, name.lower())
+        os.makedirs(os.environ[f"PREO_{name}_DIR"], exist_ok=True)
+    os.environ["PREO_KEYRING"] = "off"
+    state = SandboxState(SandboxSettings(db=":memory:", scale="tiny", speed=1000.0))
+    asgi = create_app(state=state)
+
+    class Transport(httpx.AsyncBaseTransport):
+        started = False
+
+        def __init__(self) -> None:
+            self.inner = httpx.ASGITransport(app=asgi)
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if not Transport.started:
+                Transport.started = True
+                await state.start()
+            return await self.inner.handle_async_request(request)
+
+    def factory(spec: object) -> PreoClient:
+        return PreoClient(
+            base_url=spec.base_url,  # type: ignore[attr-defined]
+            token=spec.token,  # type: ignore[attr-defined]
+            transport=Transport(),
+        )
+
+    settings = default_settings()
+    profile = settings.profile("sandbox").with_server("http://sandbox.bench")
+    app = PreoApp(
+        profile,
+        settings=settings,
+        tokens=Tokens(access=state.static_tokens["admin"]),
+        client_factory=factory,
+        remember_profile=False,
+    )
+    frames: list[tuple[float, str | None]] = []
+    display = app._display
+
+    def timed_display(screen: object, renderable: object) -> None:
+        if renderable is not None:
+            editor = getattr(app.screen, "editor", None) if app.screen.is_attached else None
+            frames.append((time.perf_counter(), getattr(editor, "_checked_text", None)))
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = timed_display  # type: ignore[method-assign]
+    longest = max(CONTRACT_EXAMPLES, key=len)
+    samples: list[float] = []
+
+    async def until(pilot: object, predicate: Callable[[], object], what: str) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if predicate():
+                    return
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"timed out waiting for {what}")
+            await pilot.pause(0.01)  # type: ignore[attr-defined]
+
+    async def run() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: app.ctx.edition is not None, "sign-in")
+            app.jump("segments")
+            await until(pilot, lambda: isinstance(app.screen, SegmentsScreen), "segments")
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, SegmentEditorScreen), "editor")
+            screen = app.screen
+            assert isinstance(screen, SegmentEditorScreen)
+            await until(pilot, lambda: screen.context_source == "edition", "the CEL context")
+            editor = screen.editor
+            editor.area.cursor_blink = False
+            editor.focus_input()
+            problems = editor.query_one("#cel-problems", Static)
+            for _ in range(rounds):
+                editor.text = ""
+                await pilot.pause()
+                for i, ch in enumerate(longest):
+                    t0 = time.perf_counter()
+                    await pilot.press(ch)
+                    want = longest[: i + 1]
+                    drawn = [t for t, checked in frames if t > t0 and checked == want]
+                    if not drawn:
+                        raise AssertionError(f"no frame drawn for {want!r}")
+                    samples.append((drawn[0] - t0) * 1000)
+                    first = editor.result.first
+                    if first is not None and f"column {first.column}:" not in str(
+                        problems.render()
+                    ):
+                        raise AssertionError(f"diagnostic not drawn after {want!r}")
+
+    asyncio.run(run())
+    return Figures(
+        f"editor keystroke -> diagnostic drawn, whole app 160x48 ({len(longest)} chars x {rounds})",
+        samples,
+        16.0,
+        percentile=50,
+    )
+
+
 #: name -> benchmark; the editor-latency measurement registers itself here.
 BENCHMARKS: dict[str, Callable[[], Figures]] = {
     "local-check": local_check,
     "editor-keystroke": editor_keystroke,
+    "editor-keystroke-app": editor_keystroke_app,
     "evaluate": evaluate,
 }
 

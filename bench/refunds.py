@@ -63,9 +63,7 @@ def start_sandbox(port: int, speed: float, log: Path) -> subprocess.Popen[bytes]
         "--speed",
         str(speed),
     ]
-    proc = subprocess.Popen(
-        argv, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(ROOT)
-    )
+    proc = subprocess.Popen(argv, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=str(ROOT))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -195,7 +193,10 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         await wait_for(pilot, lambda: screen.table.row_count > 0, "the queue")
         await wait_for(pilot, lambda: bool(screen.details), "the first detail")
         rows = screen.table.row_count
-        print(f"  queue: {rows} rows of {screen.table.total} requested", file=sys.stderr)
+        print(
+            f"  queue: {rows} rows of {screen.table.total} requested; focus {app.focused!r} screen {app.screen!r}",
+            file=sys.stderr,
+        )
 
         async def moves(count: int) -> list[float]:
             latencies: list[float] = []

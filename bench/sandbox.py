@@ -7,7 +7,8 @@ in process through the ASGI transport (server work + HTTP framing, no network; `
 measures over real HTTP to uvicorn on 127.0.0.1 instead):
 
 - p50/p95 of ``GET /v1/orders?edition_id=…&page_size=100`` — first page, a deep page (the
-  last one) and a filtered search (``search=`` on a customer e-mail fragment, plus a status
+  last one; pages past the middle are read from the other end of the index, so the middle
+  page is the worst case and is measured too) and a filtered search (``search=`` on a customer e-mail fragment, plus a status
   filter);
 - the time to recalculate a segment over the edition's users (``POST .../recalculate`` until
   ``completed``), when the segments resource is present.
@@ -112,6 +113,7 @@ async def main() -> None:
             ("first page, count uncached", base, 10.0, uncached),
             (f"deep page ({last})", f"{base}&page={last}", 20.0, None),
             ("deep page, count uncached", f"{base}&page={last}", 20.0, uncached),
+            (f"middle page ({last // 2}, worst case)", f"{base}&page={last // 2}", 20.0, uncached),
             ("search e-mail + status", f"{base}&search=hansen&status=completed", None, None),
             ("search, count uncached", f"{base}&search=hansen&status=completed", None, uncached),
             ("search, no match", f"{base}&search=zz-no-such-customer", None, uncached),

@@ -50,9 +50,13 @@ def imported_names(path: Path, root: Path = ROOT) -> set[str]:
                 mod = node.module or ""
             names.add(mod)
             names.update(f"{mod}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
-            if node.args and isinstance(node.args[0], ast.Constant):
-                names.add(str(node.args[0].value))
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == "__import__"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(str(node.args[0].value))
     return names
 
 
@@ -73,7 +77,9 @@ def test_layer_imports(target: str) -> None:
     assert violations(target) == []
 
 
-@pytest.mark.parametrize("module", ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config"])
+@pytest.mark.parametrize(
+    "module", ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config"]
+)
 def test_textual_free_at_runtime(module: str) -> None:
     code = (
         "import importlib, pkgutil, sys\n"
@@ -95,13 +101,17 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
         (root / pkg / "deep").mkdir(parents=True)
         (root / pkg / "__init__.py").write_text("")
         (root / pkg / "deep" / "__init__.py").write_text("")
-    (root / "api" / "deep" / "m.py").write_text("def f():\n    from textual.widgets import Static\n")
+    (root / "api" / "deep" / "m.py").write_text(
+        "def f():\n    from textual.widgets import Static\n"
+    )
     (root / "store" / "m.py").write_text("import textual\n")
     (root / "cel" / "m.py").write_text("from ..ui import app\n")
     (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.screens import refunds\n")
     (root / "config.py").write_text("__import__('textual')\n")
-    assert violations("api", root) == ["preo_tui/api/deep/m.py imports textual.widgets",
-                                       "preo_tui/api/deep/m.py imports textual.widgets.Static"]
+    assert violations("api", root) == [
+        "preo_tui/api/deep/m.py imports textual.widgets",
+        "preo_tui/api/deep/m.py imports textual.widgets.Static",
+    ]
     assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
     assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
     assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.screens" in violations("sandbox", root)

@@ -11,7 +11,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import AsyncIterator, Sequence
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any, overload
 
@@ -248,13 +248,34 @@ class Segments(Resource):
         return result
 
     async def validate_cel(
-        self, condition: str, edition_id: str, *, idempotency_key: str | None = None
+        self,
+        condition: str,
+        edition_id: str,
+        *,
+        communication_channel: CommunicationChannel | str | None = None,
+        communication_type: CommunicationType | str | None = None,
+        consent_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> CelValidation:
-        """``valid`` with ``estimated_user_count``, or ``errors`` with 1-based positions."""
+        """``valid`` with ``estimated_user_count``, or ``errors`` with 1-based positions.
+
+        The audience rules (``communication_channel``, ``communication_type``,
+        ``consent_id``) are optional [ours]: when given, the estimate applies them as a
+        recalculation would; a server that ignores them estimates the condition alone.
+        """
+        body: dict[str, Any] = {"condition": condition, "edition_id": edition_id}
+        extras = {
+            "communication_channel": communication_channel,
+            "communication_type": communication_type,
+            "consent_id": consent_id,
+        }
+        for key, value in extras.items():
+            if value is not None:
+                body[key] = value.value if isinstance(value, Enum) else value
         result: CelValidation = await self._call(
             "validate_cel",
             CelValidation,
-            json_body={"condition": condition, "edition_id": edition_id},
+            json_body=body,
             idempotency_key=idempotency_key,
         )
         return result

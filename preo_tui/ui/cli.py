@@ -40,13 +40,23 @@ def _version() -> str:
         return __version__
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked (package metadata is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"preo-tui {_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="preo-tui",
         description="A keyboard-first terminal dashboard for Preo operators.",
         epilog="Environment: PREO_PROFILE, PREO_SERVER, PREO_TOKEN override the configuration.",
     )
-    parser.add_argument("--version", action="version", version=f"preo-tui {_version()}")
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="show the version and exit"
+    )
     parser.add_argument("--profile", "-p", help="profile to use (default: the last used one)")
     parser.add_argument("--server", help="server URL (overrides the profile's)")
     parser.add_argument(
@@ -175,7 +185,8 @@ def _login(args: argparse.Namespace) -> int:
                     pair = await client.auth.verify_pin(phone, pin)
             except Exception as exc:
                 report = describe_error(exc)
-                raise CliError(f"{report.title}: {report.message}") from None
+                title = "sign-in failed" if report.kind == "AuthError" else report.title
+                raise CliError(f"{title}: {report.message}") from None
             return Tokens(access=pair.access, refresh=pair.refresh)
 
     tokens = asyncio.run(run())
@@ -216,6 +227,7 @@ def _run(args: argparse.Namespace) -> int:
         credentials=CredentialStore(),
         sandbox=sandbox,
         watchdog=True,
+        tune_gc=True,
     )
     try:
         app.run()

@@ -93,7 +93,10 @@ class SandboxProcess:
             return self
         try:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+            # The sandbox prints its long-lived tokens at start-up: the log is private (0600).
+            fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.chmod(self.log_path, 0o600)
+            log = os.fdopen(fd, "ab")
         except OSError as exc:
             raise RuntimeError(
                 f"Cannot prepare the sandbox data in {self.db_path.parent}: {exc.strerror or exc}"

@@ -60,6 +60,24 @@ async def test_cel_context_and_validation(preo: PreoClient) -> None:
     assert bad.errors[0].column is not None and bad.errors[0].column >= 1
 
 
+async def test_validate_cel_audience_rules_narrow_the_estimate(preo: PreoClient) -> None:
+    _, edition = await ids(preo)
+    condition = "size(orders) > 0"
+    everyone = await preo.segments.validate_cel(condition, edition)
+    consenting = await preo.segments.validate_cel(
+        condition,
+        edition,
+        communication_type=CommunicationType.MARKETING,
+        communication_channel="email",
+        consent_id="cns_newsletter",
+    )
+    assert everyone.valid and consenting.valid
+    assert everyone.estimated_user_count is not None
+    assert consenting.estimated_user_count is not None
+    # Only users who granted the newsletter consent remain: some, but not everyone.
+    assert 0 < consenting.estimated_user_count < everyone.estimated_user_count
+
+
 async def test_segment_life_cycle_and_export(preo: PreoClient, tmp_path: Path) -> None:
     org, edition = await ids(preo)
     seg = await completed_segment(preo, org, edition, 'user.language == "da"')

@@ -310,6 +310,7 @@ async def test_edit_edition_sends_only_changes(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_editions(pilot)
         upcoming = next(e for e in screen.table.items if e.name == "2027")
+        original_start = db_edition(sandbox_backend, upcoming.id)["start_date"]
         screen.table.move_to_id(upcoming.id)
         await pilot.press("e")
         form = await wait_for_screen(pilot, EditionFormModal)
@@ -325,6 +326,7 @@ async def test_edit_edition_sends_only_changes(
         row = db_edition(sandbox_backend, upcoming.id)
         assert row["name"] == "2027 edition"
         assert row["end_date"] is None  # cleared
+        assert row["start_date"] == original_start  # untouched field: not sent
         assert row["slug"] == upcoming.slug
         await wait_until(
             pilot,

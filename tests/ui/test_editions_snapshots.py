@@ -37,15 +37,15 @@ async def editions_with_detail(pilot: Any, name: str = "Winter 2027") -> Edition
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
-def test_editions_list_and_detail(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+def test_editions_list_and_detail(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     async def before(pilot: Any) -> None:
         await editions_with_detail(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
-def test_new_edition_form(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+def test_new_edition_form(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     async def before(pilot: Any) -> None:
         await editions_with_detail(pilot, "2026")
         await pilot.press("n")
@@ -59,11 +59,11 @@ def test_new_edition_form(snap_compare: Any, make_app: AppFactory, size: str) ->
         await wait_for_workers(pilot)
         no_blink(pilot.app)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
-def test_edit_edition_form(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+def test_edit_edition_form(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     async def before(pilot: Any) -> None:
         await editions_with_detail(pilot, "2026")
         await pilot.press("e")
@@ -71,11 +71,11 @@ def test_edit_edition_form(snap_compare: Any, make_app: AppFactory, size: str) -
         await wait_for_workers(pilot)
         no_blink(pilot.app)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
-def test_duplicate_edition_form(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+def test_duplicate_edition_form(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     async def before(pilot: Any) -> None:
         await editions_with_detail(pilot, "2026")
         await pilot.press("c")
@@ -86,4 +86,4 @@ def test_duplicate_edition_form(snap_compare: Any, make_app: AppFactory, size: s
         await wait_until(pilot, lambda: form.error_text("start_date") != "", what="errors")
         no_blink(pilot.app)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)

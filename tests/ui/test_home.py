@@ -119,3 +119,17 @@ async def test_warm_start_draws_cached_figures_before_the_network(
         assert second.ctx.edition is not None and second.ctx.me is not None
         sandbox_backend.release()
         await wait_for_home(pilot)
+
+
+async def test_segments_card_opens_the_failed_ones(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await wait_for_home(pilot)
+        entry = REGISTRY.resolve("segments")
+        if entry is None or not home.summary.segments_failed:
+            return  # nothing to open pre-filtered
+        await pilot.press("3")
+        screen = await wait_for_screen(pilot, entry.screen_class)
+        await wait_until(
+            pilot, lambda: getattr(screen, "filters", {}).get("status") == "failed", what="filter"
+        )

@@ -419,3 +419,21 @@ def test_created_filters_read_dates_in_the_editions_time_zone() -> None:
     assert end.astimezone(UTC) == datetime(2026, 6, 20, 21, 59, 59, tzinfo=UTC)
     explicit = parse_when("2026-06-20T10:00:00+00:00", "Europe/Copenhagen")
     assert explicit == datetime(2026, 6, 20, 10, 0, tzinfo=UTC)
+
+
+async def test_switching_the_edition_reloads_the_list(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot)
+        past = next(e for e in app.editions if e.name == "2025")
+        expected = sandbox_backend.state.db.scalar(
+            "SELECT COUNT(*) FROM orders WHERE edition_id = ?", (past.id,)
+        )
+        assert expected != screen.table.total
+        app.set_edition(past)
+        await wait_until(pilot, lambda: screen.table.total == expected, what="past edition")
+        await wait_for_workers(pilot)
+        assert {o.edition_id for o in screen.table.items} == {past.id}
+        assert all((o.order_number or "").startswith("NF25-") for o in screen.table.items)

@@ -44,20 +44,20 @@ async def orders_with_detail(pilot: Any, backend: SandboxBackend) -> OrdersScree
 
 @pytest.mark.parametrize("size", SIZE_IDS)
 def test_orders_list_and_detail(
-    snap_compare: Any, make_app: AppFactory, sandbox_backend: SandboxBackend, size: str
+    snap_compare: Any, make_still_app: AppFactory, still_sandbox_backend: SandboxBackend, size: str
 ) -> None:
     async def before(pilot: Any) -> None:
-        await orders_with_detail(pilot, sandbox_backend)
+        await orders_with_detail(pilot, still_sandbox_backend)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
 def test_orders_filter_form(
-    snap_compare: Any, make_app: AppFactory, sandbox_backend: SandboxBackend, size: str
+    snap_compare: Any, make_still_app: AppFactory, still_sandbox_backend: SandboxBackend, size: str
 ) -> None:
     async def before(pilot: Any) -> None:
-        await orders_with_detail(pilot, sandbox_backend)
+        await orders_with_detail(pilot, still_sandbox_backend)
         await pilot.press("f")
         form = await wait_for_screen(pilot, OrderFilterModal)
         form.query_one("#f-created_after", Input).value = "2026-06-31"
@@ -66,4 +66,4 @@ def test_orders_filter_form(
         await wait_until(pilot, lambda: form.error_text("customer_phone") != "", what="errors")
         no_blink(pilot.app)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)

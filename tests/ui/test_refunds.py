@@ -14,6 +14,7 @@ from rich.console import Console
 from textual.widgets import Input
 
 from preo_tui.store import Journal
+from preo_tui.ui.screens.journal import JournalScreen
 from preo_tui.ui.screens.refunds import RefundsScreen
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
 from preo_tui.ui.widgets.refund_decide import DecisionModal
@@ -167,8 +168,21 @@ async def test_filters_statuses_reason_amount_dates_and_all_editions(
         await wait_for_workers(pilot)
         rows = screen.table.items
         assert rows and all(str(r.reason) == "customer_request" for r in rows)
-        if not screen.amount_filter_ignored:
-            assert all(Decimal(100) <= r.amount <= Decimal(3000) for r in rows)
+        # The amount range is filtered by the server ([ours] amount_min/amount_max), and the
+        # total is the server's sum over everything that matches.
+        assert not screen.amount_filter_ignored
+        assert all(Decimal(100) <= r.amount <= Decimal(3000) for r in rows)
+        expected = db.one(
+            "SELECT COUNT(*) AS n, SUM(amount) AS total FROM refund_requests WHERE edition_id = ?"
+            " AND status = 'requested' AND reason = 'customer_request' AND amount BETWEEN 100"
+            " AND 3000",
+            (edition,),
+        )
+        assert screen.table.total == expected["n"]
+        assert screen.total_amount == Decimal(str(expected["total"]))
+        assert f"{Decimal(str(expected['total'])):,.2f}" in str(
+            screen.query_one("#refund-summary").render()
+        )
         screen.set_filters(RefundFilters(statuses=frozenset({"processed"}), all_editions=True))
         await wait_for_workers(pilot)
         org_count = db.scalar(
@@ -178,6 +192,26 @@ async def test_filters_statuses_reason_amount_dates_and_all_editions(
         )
         assert screen.table.total == org_count
         assert {r.edition_id for r in screen.table.items} != {edition}
+
+
+async def test_free_text_filter_searches_on_the_server(refunds_app: AppFactory) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        target = screen.table.items[3]
+        await pilot.press("slash")
+        await type_text(pilot, target.order_number or "")
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.table.total is not None
+                and screen.table.total < REQUESTED
+                and all(r.order_number == target.order_number for r in screen.table.items)
+            ),
+            what="the search",
+        )
+        assert target.id in {r.id for r in screen.table.items}
 
 
 async def test_filter_dialog_names_bad_input(refunds_app: AppFactory) -> None:
@@ -233,6 +267,10 @@ async def test_approve_one_moves_to_the_next_request_and_is_journalled(
         assert [(e.action, e.outcome) for e in entries] == [("approve", "ok")]
         assert_no_error_toasts(app)
         assert entries[0].idempotency_key
+        # The journal is one key away (and in the palette): the approval is listed there.
+        await pilot.press("L")
+        viewer = await wait_for_screen(pilot, JournalScreen)
+        await wait_until(pilot, lambda: any(first.id in e.object_ids for e in viewer.entries))
 
 
 async def test_reject_requires_a_reason(
@@ -415,6 +453,32 @@ async def test_read_only_profile_cannot_decide(
         assert "not sent" in screen.outcomes[item.id].text
         assert status_of(refunds_backend, item.id) == "requested"
         assert journal(isolated_dirs).read() == []
+
+
+async def test_offline_refuses_decisions_and_keeps_marks(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        item = screen.table.current_item
+        await pilot.press("space")
+        marked = set(screen.table.marks)
+        refunds_backend.go_offline()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.ctx.offline, what="offline mode")
+        await wait_until(
+            pilot, lambda: "offline" in str(screen.query_one("#refund-blocked").render())
+        )
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.table.marks == marked  # a connection change keeps the marks
+        assert status_of(refunds_backend, item.id) == "requested"
+        refunds_backend.go_online()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not app.ctx.offline, what="back online")
+        await wait_until(pilot, lambda: not str(screen.query_one("#refund-blocked").render()))
 
 
 async def test_conflict_when_decided_elsewhere_is_shown_clearly(

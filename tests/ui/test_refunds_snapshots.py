@@ -31,7 +31,8 @@ SIZE_IDS = list(SIZES)
 
 @pytest.fixture
 def refunds_app(frozen_clock: Any, isolated_dirs: Dirs) -> AppFactory:
-    return AppFactory(SandboxBackend(refund_failure_rate=0.0), isolated_dirs)
+    # Nothing moves (speed ~0): the screens are still while the snapshot is taken.
+    return AppFactory(SandboxBackend(refund_failure_rate=0.0, speed=1e-6), isolated_dirs)
 
 
 @pytest.fixture(autouse=True)

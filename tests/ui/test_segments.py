@@ -37,11 +37,16 @@ USER_FIELDS = [
 ]
 
 
-async def open_segments(pilot: Any) -> SegmentsScreen:
-    await wait_for_home(pilot)
-    await pilot.press("colon")
-    await wait_for_screen(pilot, JumpPrompt)
-    await pilot.press(*"segments", "enter")
+async def open_segments(pilot: Any, *, by_keys: bool = False) -> SegmentsScreen:
+    if by_keys:
+        await wait_for_home(pilot)
+        await pilot.press("colon")
+        await wait_for_screen(pilot, JumpPrompt)
+        await pilot.press(*"segments", "enter")
+    else:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.ctx.edition is not None, what="sign-in")
+        assert app.jump("segments")
     screen: SegmentsScreen = await wait_for_screen(pilot, SegmentsScreen)
     await wait_until(
         pilot,
@@ -367,7 +372,7 @@ async def test_snippets_insert_a_contract_example(make_app: AppFactory) -> None:
 async def test_list_filters_and_detail(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_segments(pilot)
+        screen = await open_segments(pilot, by_keys=True)
         statuses = {str(s.status) for s in screen.table.items}
         assert {"completed", "draft", "pending", "processing", "failed"} <= statuses
         screen.set_filter("status", "completed")
@@ -378,7 +383,12 @@ async def test_list_filters_and_detail(make_app: AppFactory) -> None:
             ),
             what="the status filter",
         )
-        screen.set_filter("type", "marketing")
+        # the filter picker, by keys: type to narrow it, enter picks
+        await pilot.press("f")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ChoiceModal", what="picker")
+        await pilot.press(*"type: marketing", "enter")
+        await wait_for_screen(pilot, SegmentsScreen)
+        assert screen.filters == {"status": "completed", "type": "marketing"}
         await wait_until(
             pilot,
             lambda: [s.name for s in screen.table.items] == ["Big spenders"],
@@ -564,3 +574,44 @@ async def test_read_only_profile_blocks_writes(
         await wait_for_workers(pilot)
         refusal = editor_screen.refusal()
         assert refusal is not None and "read-only" in refusal[0]
+
+
+async def test_a_failing_recalculation_ends_failed_with_its_reason(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_segments(pilot)
+        item = await select_segment(pilot, screen, "Corporate addresses")
+        await pilot.press("c")
+
+        def row() -> Any:
+            return next(s for s in screen.table.items if s.id == item.id)
+
+        await wait_until(
+            pilot,
+            lambda: any("calculation failed" in (n.title or "") for n in app._notifications),
+            what="the failure",
+        )
+        assert str(row().status) == "failed"
+        assert "regular expression" in (row().error_message or "")
+        shown = str(screen.query_one("#seg-error", Static).render())
+        assert shown.startswith("Calculation failed:") and "regular expression" in shown
+
+
+async def test_editing_a_marketing_segment_offers_its_consent(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_segments(pilot)
+        await select_segment(pilot, screen, "Big spenders")
+        await pilot.press("enter")
+        editor_screen = await wait_for_screen(pilot, SegmentEditorScreen)
+        await wait_until(pilot, lambda: editor_screen.context_source == "edition", what="context")
+        assert not editor_screen.query_one("#row-consent").has_class("-hidden")
+        consent = editor_screen.query_one("#f-consent")
+        assert consent.value == "cns_newsletter"  # type: ignore[attr-defined]
+        labels = [str(prompt) for prompt, _ in consent._options]  # type: ignore[attr-defined]
+        assert any("cns_newsletter" in label and "(" in label for label in labels)
+        assert not editor_screen.dirty
+        await pilot.press("escape")  # nothing changed: closes without asking
+        await wait_for_screen(pilot, SegmentsScreen)

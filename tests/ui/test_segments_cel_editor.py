@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
 from preo_tui.api.errors import NetworkError
@@ -15,6 +17,7 @@ from preo_tui.ui.widgets.cel_editor import (
     TOKEN_STYLES,
     CelEditor,
     ServerVerdict,
+    _token_marks,
     estimate_text,
     highlight_cel,
     parse_server_condition_errors,
@@ -49,20 +52,22 @@ class FakeServer:
 
 
 class Host(App[None]):
-    def __init__(self, server: Any, text: str = "") -> None:
+    def __init__(self, server: Any, text: str = "", *, debounce: float = 0.05) -> None:
         super().__init__()
         self.server = server
         self.initial = text
+        self.debounce = debounce
 
     def compose(self) -> ComposeResult:
         editor = CelEditor(self.initial, validator=self.server, id="ed")
-        editor.DEBOUNCE = 0.05  # type: ignore[misc]
+        editor.DEBOUNCE = self.debounce  # type: ignore[misc]
         yield editor
 
 
 async def test_typing_is_debounced_and_a_stale_answer_is_never_shown() -> None:
     server = FakeServer()
-    app = Host(server)
+    # the real debounce: keys come far faster than 300 ms apart, so only the final text is sent
+    app = Host(server, debounce=CelEditor.DEBOUNCE)
     async with app.run_test(size=(80, 20)) as pilot:
         editor = app.query_one(CelEditor)
         editor.focus_input()
@@ -187,3 +192,38 @@ async def test_a_huge_paste_gets_a_clear_message() -> None:
         assert editor.diagnostics[0].code == "too_long"
         assert "too long" in str(editor.query_one("#cel-problems").render()).lower()
         assert not editor.menu.is_open
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_display_helpers_never_raise_on_any_text(text: str) -> None:
+    marked = _token_marks(text, ("user", "orders"))
+    lines = text.split("\n")
+    for line, spans in marked.spans.items():
+        assert 0 <= line < len(lines)
+        for start, end, _ in spans:
+            assert 0 <= start < end <= len(lines[line])
+    assert len(highlight_cel(text).plain) == len(text)  # spans keep their offsets
+    for diag in parse_server_condition_errors(text, [text, f"line 3, column 9: {text}"]):
+        assert diag.line >= 1 and diag.column >= 1 and diag.end_column > diag.column
+
+
+async def test_a_refused_server_check_is_not_called_unreachable() -> None:
+    from preo_tui.api.errors import Unsupported, ValidationFailed
+
+    for error, wording in (
+        (
+            ValidationFailed("Unknown edition.", fields={"edition_id": ["Unknown edition."]}),
+            "failed",
+        ),
+        (Unsupported("no such endpoint"), "cannot check"),
+    ):
+        server = FakeServer()
+        server.answers["size(orders) > 1"] = error
+        server.release("size(orders) > 1")
+        app = Host(server, "size(orders) > 1")
+        async with app.run_test(size=(100, 20)) as pilot:
+            editor = app.query_one(CelEditor)
+            await wait_until(pilot, lambda e=editor: e.server_state == "unreachable", what="fail")
+            text = str(editor.query_one("#cel-verdict").render())
+            assert wording in text and "unreachable" not in text

@@ -89,11 +89,30 @@ async def test_colon_jumps_to_every_registered_screen(make_app: AppFactory, name
         await jump(pilot, name)
         entry = REGISTRY.resolve(name)
         assert entry is not None
-        await wait_for_screen(pilot, entry.screen_class)
+        screen = await wait_for_screen(pilot, entry.screen_class)
         await wait_for_workers(pilot)
         assert not [n for n in app._notifications if n.severity == "error"]
+        # "?" lists this screen's own bindings, each with its id.
+        own = {
+            b.id
+            for cls in type(screen).__mro__
+            for b in cls.__dict__.get("BINDINGS", [])
+            if getattr(b, "id", None)
+        }
+        app.set_focus(None)
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await wait_for_screen(pilot, HelpScreen)
+        shown = {row[3] for row in binding_rows(screen)}
+        assert own & shown
         await pilot.press("escape")
-        await wait_for_screen(pilot, HomeScreen)
+        await wait_for_screen(pilot, entry.screen_class)
+        # The palette offers the screen's actions.
+        from preo_tui.ui.commands import binding_commands
+
+        assert binding_commands(screen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="back home")
 
 
 async def test_jump_prompt_completes_and_lists_screens(make_app: AppFactory) -> None:
@@ -333,3 +352,19 @@ async def test_q_quits(make_app: AppFactory) -> None:
         await wait_for_home(pilot)
         await pilot.press("q")
         await wait_until(pilot, lambda: app._exit, what="exit")
+
+
+async def test_too_small_under_a_dialog_goes_away_when_the_dialog_closes(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = await wait_for_home(pilot)
+        await pilot.resize_terminal(40, 10)
+        await wait_for_screen(pilot, TooSmallScreen)
+        app.push_screen(HelpScreen(home))  # something opened while the terminal was small
+        await wait_for_screen(pilot, HelpScreen)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is home, what="home again")

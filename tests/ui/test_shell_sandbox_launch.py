@@ -4,6 +4,8 @@ the child stops when the app exits."""
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 
 from preo_tui.config import default_settings
@@ -41,6 +43,7 @@ async def test_launch_with_sandbox_seeds_then_reuses(isolated_dirs: Dirs) -> Non
         assert not sandbox.running  # stopped with the app
         log = sandbox.log_path.read_text()
         assert f"{run} database" in log
+        assert stat.S_IMODE(sandbox.log_path.stat().st_mode) == 0o600  # it holds the tokens
 
 
 async def test_a_sandbox_that_cannot_start_is_reported(isolated_dirs: Dirs) -> None:
@@ -62,3 +65,27 @@ async def test_a_sandbox_that_cannot_start_is_reported(isolated_dirs: Dirs) -> N
             what="the failure message",
         )
         assert app.ctx.client is None
+
+
+@pytest.mark.slow
+async def test_real_sandbox_stopped_mid_session_goes_offline(isolated_dirs: Dirs) -> None:
+    from tests.fixtures.app import wait_until
+
+    db = isolated_dirs.data / "sandbox.sqlite3"
+    settings = default_settings()
+    sandbox = SandboxProcess(db, extra_args=("--scale", "tiny")).start()
+    app = PreoApp(
+        settings.profile("sandbox"),
+        settings=settings,
+        sandbox=sandbox,
+        cache_dir=isolated_dirs.cache,
+        remember_profile=False,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        home = await wait_for_home(pilot, within=90)
+        figures = home.summary
+        sandbox.stop()  # the server goes away under the operator's feet
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.ctx.offline, within=30, what="offline mode")
+        assert home.summary == figures
+        assert app.connection_state == "offline"

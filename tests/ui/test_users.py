@@ -166,7 +166,7 @@ async def test_detail_shows_orders_consents_and_totals(
 
 
 async def open_form(pilot: Any, screen: UsersScreen) -> UserFormModal:
-    await pilot.press("e")
+    await pilot.press("enter")
     form: UserFormModal = await wait_for_screen(pilot, UserFormModal)
     return form
 
@@ -247,7 +247,7 @@ async def test_read_only_profile_cannot_open_the_form(make_app: AppFactory) -> N
     app = make_app(profile=sandbox_profile(read_only=True))
     async with app.run_test(size=SIZE) as pilot:
         await open_users(pilot)
-        await pilot.press("e")
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, UsersScreen)
         assert any("read-only" in n.message for n in app._notifications)

@@ -38,18 +38,18 @@ async def users_with_detail(pilot: Any) -> UsersScreen:
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
-def test_users_list_and_detail(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+def test_users_list_and_detail(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     async def before(pilot: Any) -> None:
         await users_with_detail(pilot)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
-def test_user_edit_form(snap_compare: Any, make_app: AppFactory, size: str) -> None:
+def test_user_edit_form(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     async def before(pilot: Any) -> None:
         await users_with_detail(pilot)
-        await pilot.press("e")
+        await pilot.press("enter")
         form = await wait_for_screen(pilot, UserFormModal)
         await wait_for_workers(pilot)
         form.query_one("#f-phone", Input).value = "20 12 34 56"
@@ -58,4 +58,4 @@ def test_user_edit_form(snap_compare: Any, make_app: AppFactory, size: str) -> N
         await wait_until(pilot, lambda: form.error_text("phone") != "", what="errors")
         no_blink(pilot.app)
 
-    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before)
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)

@@ -100,6 +100,7 @@ class PreoScreen(Screen[None]):
         super().__init__(name=name, id=id)
         self.data_as_of: datetime | None = None
         self.status_note: str = ""
+        self.change_reason: str = ""
         self._poll_timer: Timer | None = None
         self._poll_failures = 0
         self._poll_running = False
@@ -209,20 +210,32 @@ class PreoScreen(Screen[None]):
 
     # -- context ------------------------------------------------------------------------------
 
+    #: Changes that do not alter the data a screen shows (only the frame is redrawn).
+    FRAME_ONLY_CHANGES: ClassVar[frozenset[str]] = frozenset({"screens", "connection", "profile"})
+
     def on_context_changed(self, message: ContextChanged) -> None:
-        self._context_changed_common()
+        self._context_changed_common(message.what)
 
     def on_edition_changed(self, message: EditionChanged) -> None:
-        self._context_changed_common()
+        self._context_changed_common(message.what)
 
-    def _context_changed_common(self) -> None:
+    def _context_changed_common(self, what: str) -> None:
+        self.change_reason = what
         for header in self.query(PreoHeader):
             header.refresh_context()
         self._refresh_status()
-        self.context_changed()
+        if what in self.FRAME_ONLY_CHANGES:
+            self.frame_changed()
+        else:
+            self.context_changed()
 
     def context_changed(self) -> None:
-        """Called when the organization, edition or session changed (override to reload)."""
+        """Called when the organization, edition or session changed (override to reload);
+        ``self.change_reason`` says which ("edition", "organization", "session")."""
+
+    def frame_changed(self) -> None:
+        """Called when only the frame changed (screens registered, connection state, the
+        sandbox's address): redraw what depends on it, no reload needed."""
 
     # -- workers and errors -------------------------------------------------------------------
 
@@ -444,6 +457,8 @@ class ListDetailScreen(PreoScreen, Generic[T]):
     def _window_changed(self, event: PagedTable.WindowChanged) -> None:
         self._window_label = event.label
         self._update_list_status()
+        if self.focused is None:  # AUTO_FOCUS ran while the table was still loading
+            self.table.focus()
 
     @on(PagedTable.MarksChanged, "#list-table")
     def _marks_changed(self, event: PagedTable.MarksChanged) -> None:
@@ -458,7 +473,11 @@ class ListDetailScreen(PreoScreen, Generic[T]):
             parts.append(f"filter: {self.filter_text}")
         if self.table.ordering:
             parts.append(f"sorted by {self.table.ordering}")
-        self.query_one("#list-status", Static).update(" · ".join(parts))
+        text = " · ".join(parts)
+        status = self.query_one("#list-status", Static)
+        if getattr(status, "_preo_text", None) != text:  # one line: no layout pass
+            status._preo_text = text  # type: ignore[attr-defined]
+            status.update(text, layout=False)
 
     # -- filter -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ name, full name or slug (an organization has a handful of editions, one page hol
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -28,7 +29,7 @@ from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens.base import ListDetailScreen
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.edition_detail import EditionDetail, edition_flags
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day
+from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day, run_latest
 from preo_tui.ui.widgets.edition_form import DuplicateEditionModal, EditionFormModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
 
@@ -184,7 +185,7 @@ class EditionsScreen(ListDetailScreen[Edition]):
 
     def _start_health(self, edition_id: str) -> None:
         self._health_timer = None
-        self.run_job(self.load_health(edition_id), group="health", exclusive=True)
+        run_latest(self, partial(self.load_health, edition_id), group="health")
 
     async def load_health(self, edition_id: str) -> HealthCheck | None:
         client = self.ctx.client
@@ -359,4 +360,4 @@ class EditionsScreen(ListDetailScreen[Edition]):
         if item is not None:
             self.health.pop(item.id, None)
             self.query_one(EditionDetail).show_health(None)
-            self.run_job(self.load_health(item.id), group="health", exclusive=True)
+            run_latest(self, partial(self.load_health, item.id), group="health")

@@ -339,6 +339,9 @@ class HomeScreen(PreoScreen):
             return
         super().action_refresh()
 
+    def frame_changed(self) -> None:
+        self._render_summary()  # cards say whether their screen is available; offline state
+
     def context_changed(self) -> None:
         if self.summary is not None and (
             self.ctx.edition is None or self.summary.edition_id != self.ctx.edition.id
@@ -407,6 +410,7 @@ class HomeScreen(PreoScreen):
         )
         self.query_one("#home-notes", Static).update("\n".join(s.notes))
         self._render_extra()
+        self.call_after_refresh(app.first_data_drawn.set)
 
     def _render_extra(self) -> None:
         screens = Text()
@@ -445,7 +449,31 @@ class HomeScreen(PreoScreen):
                 f":{target} is not available in this version yet.", severity="warning", timeout=4
             )
             return
-        self.preo_app.jump(target)
+        if not self.preo_app.jump(target):
+            return
+        status = self._card_filter(target)
+        set_filter = getattr(self.app.screen, "set_filter", None)
+        if status is not None and set_filter is not None:
+            # Open the list on what the card counted (the screen's own filter, removable there).
+            self.app.call_after_refresh(self._apply_filter, set_filter, status)
+
+    @staticmethod
+    def _apply_filter(set_filter: Any, status: str) -> None:
+        with contextlib.suppress(Exception):
+            set_filter("status", status)
+
+    def _card_filter(self, target: str) -> str | None:
+        s = self.summary
+        if s is None:
+            return None
+        if target == "segments" and s.segments_failed:
+            return "failed"
+        if target == "campaigns":
+            if s.campaigns_sending:
+                return "sending"
+            if s.campaigns_scheduled:
+                return "scheduled"
+        return None
 
     def action_open_focused(self) -> None:
         focused = self.focused

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +37,7 @@ from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens.base import ListDetailScreen
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_money, fmt_when
+from preo_tui.ui.widgets.edition_fields import enum_text, fmt_money, fmt_when, run_latest
 from preo_tui.ui.widgets.order_detail import OrderDetail, status_text
 from preo_tui.ui.widgets.order_export import (
     ExportPathModal,
@@ -48,7 +50,11 @@ from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, S
 
 #: Seconds the cursor must rest on an order before the detail pane follows it (scrolling
 #: through the list repaints only the list; the detail is drawn and fetched once it rests).
-DETAIL_DELAY = 0.12
+DETAIL_DELAY = 0.2
+#: Pages of the list that go through the store's cache (deeper pages are read directly).
+CACHED_PAGES = 2
+#: Order details kept for moving back and forth without a new request.
+DETAIL_CACHE = 200
 
 
 def customer_label(order: Order) -> str:
@@ -103,8 +109,9 @@ class OrdersScreen(ListDetailScreen[Order]):
         self.filters = OrderFilters()
         self._detail_timer: Timer | None = None
         self._detail_for: str | None = None
-        #: order id -> (order with purchases, purchases with their refund requests)
-        self.details: dict[str, tuple[Order, list[Purchase]]] = {}
+        #: order id -> (order with purchases, purchases with their refund requests); the most
+        #: recently shown ``DETAIL_CACHE`` orders.
+        self.details: OrderedDict[str, tuple[Order, list[Purchase]]] = OrderedDict()
 
     def poll_interval(self) -> float | None:
         base = super().poll_interval()
@@ -153,6 +160,13 @@ class OrdersScreen(ListDetailScreen[Order]):
             "page": request.page,
             "page_size": request.page_size,
         }
+        if request.page > CACHED_PAGES:
+            # Deep pages of a 100,000-order list are read straight from the client: caching
+            # them would evict every other screen's cached data from the store and keep
+            # hundreds of thousands of objects alive (the garbage collector's full passes then
+            # stall scrolling). The first pages stay cached for an instant, offline-able start.
+            deep: PageLike[Order] = await client.orders.list(**params)
+            return deep
         query = self.data_query("orders", lambda: client.orders.list(**params), **params)
         page: PageLike[Order] = await self.load_data(query)
         return page
@@ -212,7 +226,7 @@ class OrdersScreen(ListDetailScreen[Order]):
         self._fetch_detail(item.id)
 
     def _fetch_detail(self, order_id: str) -> None:
-        self.run_job(self.load_detail(order_id), group="order-detail", exclusive=True)
+        run_latest(self, partial(self.load_detail, order_id), group="order-detail")
 
     async def load_detail(self, order_id: str) -> None:
         client = self.ctx.client
@@ -234,6 +248,9 @@ class OrdersScreen(ListDetailScreen[Order]):
             report = describe_error(exc)
             note = f"refund requests unavailable: {report.message}"
         self.details[order_id] = (order, purchases)
+        self.details.move_to_end(order_id)
+        while len(self.details) > DETAIL_CACHE:
+            self.details.popitem(last=False)
         if self._detail_for == order_id and self.is_attached:
             self.detail.show_full(order, purchases, _refunds_of(purchases), self.timezone, note)
 

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -162,6 +163,8 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
     LIVE_INTERVAL: ClassVar[float] = 1.0
     #: Delay before the detail pane loads the order of the row under the cursor.
     DETAIL_DELAY: ClassVar[float] = 0.12
+    #: Details of this many following requests are loaded ahead in the background.
+    PREFETCH: ClassVar[int] = 2
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "Approve", id="refunds.approve"),
@@ -181,7 +184,10 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
     RefundsScreen #refund-activity { height: 5; display: none;
         border-top: solid $panel-lighten-2; }
     RefundsScreen #refund-activity.-visible { display: block; }
-    RefundsScreen.-wide #detail-pane { width: 58; }
+    RefundsScreen #list-pane { height: 3fr; }
+    RefundsScreen #detail-pane { height: 2fr; }
+    RefundsScreen.-wide #list-pane { height: 1fr; }
+    RefundsScreen.-wide #detail-pane { width: 58; height: 1fr; }
     RefundsScreen.-wide #refund-activity { height: 8; }
     RefundsScreen.-wide #list-pane { width: 1fr; }
     RefundsScreen #refund-detail { width: 100%; }
@@ -213,6 +219,7 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         self.blocked_text = ""
         self._shown_id: str | None = None
         self._detail_height = -1
+        self._window_read_at = 0.0
         self._context_key: tuple[str | None, str | None] | None = None
 
     # -- composition --------------------------------------------------------------------------
@@ -234,7 +241,7 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         activity = self.query_one("#refund-activity", DataTable)
         for label, key, width in (
             ("Decided", "when", 7),
-            ("Order", "order", 9),
+            ("Order", "order", 11),
             ("Amount", "amount", 9),
             ("Decision", "action", 8),
             ("Status", "status", 16),
@@ -384,6 +391,9 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
     @on(PagedTable.WindowChanged, "#list-table")
     def _refund_list_changed(self) -> None:
         self._update_summary()
+        if self.focused is None and self.is_current:
+            # AUTO_FOCUS cannot focus the table while it shows its loading overlay.
+            self.table.focus()
 
     def global_block_reason(self) -> str | None:
         """Why no decision can be made at all (None: decisions are possible)."""
@@ -517,11 +527,39 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
                     r for r in result.results if r.order_id == item.order_id and r.id != item.id
                 ]
         self.details[item.id] = detail
-        if detail.purchase is not None:
+        if detail.purchase is not None and extra(item, "product_name") is None:
+            # The server does not name the product in the list: fill the cell now.
             with contextlib.suppress(Exception):
                 self.table._write_row_cells(item.id, self.known.get(item.id, item))
         if self._shown_id == item.id:
             self._render_detail(self.known.get(item.id, item))
+            self._prefetch_after(item.id)
+
+    def _prefetch_after(self, refund_id: str) -> None:
+        """Load the details of the next requests in the background, so that the cursor
+        landing there after a decision draws the whole pane at once."""
+        ids = [i.id for i in self.table.items]
+        if refund_id not in ids:
+            return
+        start = ids.index(refund_id) + 1
+        upcoming = [
+            self.known.get(rid)
+            for rid in ids[start : start + self.PREFETCH]
+            if rid not in self.details
+        ]
+        for upcoming_item in upcoming:
+            if upcoming_item is not None:
+                self.run_worker(
+                    self._prefetch_detail(upcoming_item),
+                    group="refund-prefetch",
+                    exit_on_error=False,
+                )
+
+    async def _prefetch_detail(self, item: RefundRequest) -> None:
+        if item.id in self.details:
+            return
+        with contextlib.suppress(Exception):
+            await self._load_detail(item)
 
     def _render_detail(self, item: RefundRequest | None) -> None:
         try:
@@ -817,7 +855,7 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
                 return
             self.move_to_next(item.id)
             sent = True
-            await self.send_decision(item, action, answer.text)
+            await self.send_decision(item, action, answer.text, indicate_after=0.15)
         finally:
             if not sent:
                 self.busy.discard(item.id)
@@ -927,15 +965,42 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         )
 
     async def send_decision(
-        self, item: RefundRequest, action: Action, text: str | None
+        self,
+        item: RefundRequest,
+        action: Action,
+        text: str | None,
+        *,
+        indicate_after: float | None = None,
     ) -> OutcomeKind:
         """Send one decision through the store (journalled) and show its outcome on the row.
-        The caller has put ``item.id`` in ``busy``; it leaves it when the outcome is known."""
+        The caller has put ``item.id`` in ``busy``; it leaves it when the outcome is known.
+
+        ``indicate_after``: show "approving…" on the row only if the answer takes longer than
+        that many seconds (a fast answer then costs one redraw of the table, not two)."""
         rid = item.id
         key = self.decision_keys.setdefault((rid, action), uuid.uuid4().hex)
-        self.set_outcome(
-            rid, RowOutcome("working", "approving" if action == "approve" else "rejecting", action)
-        )
+        working = RowOutcome("working", "approving" if action == "approve" else "rejecting", action)
+        indicator: Timer | None = None
+        if indicate_after is None:
+            self.set_outcome(rid, working)
+        else:
+            self.outcomes[rid] = working  # the in-flight state, drawn later if still pending
+
+            def indicate() -> None:
+                if self.outcomes.get(rid) is working:
+                    self.set_outcome(rid, working)
+
+            indicator = self.set_timer(indicate_after, indicate)
+        try:
+            return await self._send_decision(item, action, text, key)
+        finally:
+            if indicator is not None:
+                indicator.stop()
+
+    async def _send_decision(
+        self, item: RefundRequest, action: Action, text: str | None, key: str
+    ) -> OutcomeKind:
+        rid = item.id
         client = self.ctx.client
         store = self.ctx.store
         if client is None:
@@ -1166,9 +1231,19 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         return base
 
     async def poll(self) -> None:
-        if not self.bulk_running and not any(o.kind == "working" for o in self.outcomes.values()):
+        """Re-read the window at the profile's interval, and the requests decided in this
+        session (still moving on the payment side) at the live interval."""
+        base = super().poll_interval() or 0.0
+        due = time.monotonic() - self._window_read_at >= base * 0.9
+        busy = self.bulk_running or any(o.kind == "working" for o in self.outcomes.values())
+        if due and not busy:
             await self.table.refresh_now()
+            self._window_read_at = time.monotonic()
         await self.poll_tracked()
+
+    def action_refresh(self) -> None:
+        self._window_read_at = 0.0
+        super().action_refresh()
 
     async def poll_tracked(self) -> None:
         """Re-read the decided requests still moving and resolve lost answers."""

@@ -70,6 +70,7 @@ class SegmentEditorScreen(PreoScreen):
     """Create a segment (``segment=None``) or edit one."""
 
     WIDE_AT: ClassVar[int] = 120
+    SHORT_BELOW: ClassVar[int] = 24
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,f2", "save", "Save", id="segment_editor.save", priority=True),
@@ -85,6 +86,7 @@ class SegmentEditorScreen(PreoScreen):
         border-left: solid $panel-lighten-2; }
     SegmentEditorScreen.-wide #seg-side { display: block; }
     SegmentEditorScreen .form-row { height: 1; margin-bottom: 1; }
+    SegmentEditorScreen.-short .form-row { margin-bottom: 0; }
     SegmentEditorScreen .form-label { width: 13; color: $text-muted; }
     SegmentEditorScreen .form-label-inline { width: auto; color: $text-muted; margin: 0 1 0 2; }
     SegmentEditorScreen #f-name, SegmentEditorScreen #f-description { width: 1fr; }
@@ -116,6 +118,7 @@ class SegmentEditorScreen(PreoScreen):
         self.saved: Segment | None = None
         self.saving = False
         self._initial: dict[str, str] = {}
+        self._shown_message = ""
 
     @property
     def edition_id(self) -> str:
@@ -219,6 +222,7 @@ class SegmentEditorScreen(PreoScreen):
         self._initial = self.form_values()
         self._show_variables()
         self.set_class(self.app.size.width >= self.WIDE_AT, "-wide")
+        self.set_class(self.app.size.height < self.SHORT_BELOW, "-short")
         if self.segment is None:
             self.query_one("#f-name", Input).focus()
         else:
@@ -227,6 +231,8 @@ class SegmentEditorScreen(PreoScreen):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= self.WIDE_AT, "-wide")
+        # on short terminals the form drops its spacing so the condition keeps its room
+        self.set_class(event.size.height < self.SHORT_BELOW, "-short")
 
     # -- the CEL context ------------------------------------------------------------------------
 
@@ -346,7 +352,9 @@ class SegmentEditorScreen(PreoScreen):
         self._message("")
 
     def _message(self, text: str) -> None:
-        self.query_one("#f-message", Static).update(text)
+        if text != self._shown_message:  # an update costs a layout: only when it changes
+            self._shown_message = text
+            self.query_one("#f-message", Static).update(text)
 
     # -- actions --------------------------------------------------------------------------------
 
@@ -520,8 +528,4 @@ class SegmentEditorScreen(PreoScreen):
             )
         )
         if ok:
-            self.dismiss()
-
-    def dismiss_if_current(self) -> None:
-        if self.is_current:
             self.dismiss()

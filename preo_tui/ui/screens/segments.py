@@ -174,7 +174,8 @@ class SegmentsScreen(ListDetailScreen[Segment]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", id="segments.new"),
-        Binding("enter", "edit", "Edit", id="segments.edit"),
+        # enter (a row chosen in the table) edits too; ctrl+e is the key the footer can show
+        Binding("ctrl+e,enter", "edit", "Edit", id="segments.edit"),
         Binding("c", "recalculate", "Recalculate", id="segments.recalculate"),
         Binding("b", "reset_to_draft", "Reset to draft", id="segments.reset"),
         Binding("x", "export", "Export CSV", id="segments.export"),
@@ -730,13 +731,11 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         return path
 
     async def _confirm_replace(self, path: Path, item: Segment) -> bool:
-        ok = bool(
-            await self.app.push_screen_wait(
-                ConfirmModal(
-                    "Replace the existing file?",
-                    f"{path} already exists. Replace it with the export of {item.name}?",
-                    confirm_label="Replace",
-                )
+        ok: bool = await self.app.push_screen_wait(
+            ConfirmModal(
+                "Replace the existing file?",
+                f"{path} already exists. Replace it with the export of {item.name}?",
+                confirm_label="Replace",
             )
         )
         if not ok:

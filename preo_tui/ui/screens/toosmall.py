@@ -25,5 +25,18 @@ class TooSmallScreen(ModalScreen[None]):
             f"preo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}: enlarge the window. q quits."
         )
 
+    def on_screen_resume(self) -> None:
+        """Uncovered again (a screen pushed over it was closed) after the terminal grew:
+        leave."""
+        from preo_tui.ui.app import MIN_HEIGHT, MIN_WIDTH
+
+        size = self.app.size
+        if size.width >= MIN_WIDTH and size.height >= MIN_HEIGHT:
+            self.app.call_later(self._leave)
+
+    def _leave(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
+
     def update_size(self, width: int, height: int) -> None:
         self.query_one("#too-small", Static).update(self._text(width, height))

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from preo_tui.api.consents import Consent
 from preo_tui.api.orders import Order
@@ -24,14 +26,16 @@ from preo_tui.api.users import User
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens.base import ListDetailScreen
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day, fmt_money
+from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day, fmt_money, run_latest
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
 from preo_tui.ui.widgets.user_detail import UserDetail
 from preo_tui.ui.widgets.user_form import UserFormModal
 
 #: The latest orders shown per customer.
 USER_ORDERS = 25
-DETAIL_DELAY = 0.12
+DETAIL_DELAY = 0.2
+#: Pages of the list that go through the store's cache (deeper pages are read directly).
+CACHED_PAGES = 2
 
 
 @register_screen(
@@ -56,7 +60,8 @@ class UsersScreen(ListDetailScreen[User]):
     MARKABLE = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "edit", "Edit", id="users.edit"),
+        # enter, not e: the app's e (edition picker) keeps working here, as on :campaigns.
+        Binding("enter", "edit", "Edit", id="users.edit"),
         Binding("t", "toggle_edition", "This edition", id="users.edition"),
         Binding("y", "copy_email", "Copy email", id="users.copy"),
     ]
@@ -95,7 +100,7 @@ class UsersScreen(ListDetailScreen[User]):
             scope = f"customers with orders in {edition.name}"
         else:
             scope = f"all customers of {org.name if org else 'the organization'}"
-        return f"{scope}   (/ search email, phone or name · t this edition only · e edit)"
+        return f"{scope}   (/ search email, phone or name · t this edition only · enter edit)"
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -113,6 +118,10 @@ class UsersScreen(ListDetailScreen[User]):
             "page": request.page,
             "page_size": request.page_size,
         }
+        if request.page > CACHED_PAGES:
+            # Deep pages of 100,000 customers bypass the store (see the orders screen).
+            deep: PageLike[User] = await client.users.list(**params)
+            return deep
         query = self.data_query(
             "users", lambda: client.users.list(**params), scoped=False, **params
         )
@@ -174,7 +183,7 @@ class UsersScreen(ListDetailScreen[User]):
 
     def _fetch_detail(self, user: User) -> None:
         self._detail_timer = None
-        self.run_job(self.load_detail(user), group="user-detail", exclusive=True)
+        run_latest(self, partial(self.load_detail, user), group="user-detail")
 
     async def _load_lookups(self) -> None:
         """Consent names and edition names of the organization (cached for the screen)."""
@@ -228,6 +237,11 @@ class UsersScreen(ListDetailScreen[User]):
             )
 
     # -- edit ---------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#list-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit()
 
     def action_edit(self) -> None:
         user = self.table.current_item

@@ -85,10 +85,21 @@ def variable_names(context: CelContext) -> tuple[str, ...]:
     return tuple(name for name, _ in context.variables)
 
 
+#: Failures that mean the server could not answer at all (the local verdict stands).
+_UNREACHABLE_KINDS = frozenset(
+    {"NetworkError", "OfflineError", "ServerError", "RateLimited", "DecodeError", "AuthError"}
+)
+
+_CONTROL_TO_SPACE = dict.fromkeys((7, 8, 11, 12, 13), " ")
+
+
 def highlight_cel(
     text: str, variables: Sequence[str] = ("user", "orders", "edition", "now")
 ) -> Text:
     """``text`` as a rich ``Text`` styled by token kind (for read-only display)."""
+    # Rich drops some control characters, which would shift every span after them: show
+    # them as spaces instead (same length, so the token offsets still fit).
+    text = text.translate(_CONTROL_TO_SPACE)
     out = Text(text, no_wrap=False)
     for tok in tokenize(text, variables):
         style = TOKEN_STYLES.get(tok.kind)
@@ -207,7 +218,9 @@ class CelTextArea(TextArea):
         self.refresh()
 
     def get_line(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
+        # As TextArea.get_line, with control characters kept as spaces so columns still match.
+        source = self.document.get_line(line_index).translate(_CONTROL_TO_SPACE)
+        line = Text(source, end="", no_wrap=True)
         length = len(line.plain)
         for start, end, style in self._token_marks.spans.get(line_index, ()):
             line.stylize(style, start, min(end, length))
@@ -403,9 +416,14 @@ class CelEditor(Vertical):
         #: "unreachable", "local-invalid"
         self.server_state = "idle"
         self.server_message = ""
+        #: the kind of error of the last failed server check (``NetworkError``, ...)
+        self.server_failure = ""
         self.verdict: ServerVerdict | None = None
         self.server_diagnostics: tuple[Diagnostic, ...] = ()
         self._timer: Timer | None = None
+        # what the problems line shows (None: nothing; "" before the first update)
+        self._shown_problem: object = ""
+        self._shown_verdict: tuple[str, str] | None = None
         #: the last server estimates, newest first, each with the exact text it is for
         self.history: list[tuple[str, ServerVerdict]] = []
         self._generation = 0
@@ -532,6 +550,7 @@ class CelEditor(Vertical):
 
                 report = describe_error(exc)
                 self.server_message = report.message
+                self.server_failure = report.kind
                 self._set_server_state("unreachable")
             return
         if not self._is_current(generation, text):
@@ -562,15 +581,23 @@ class CelEditor(Vertical):
         return self.result.diagnostics or self.server_diagnostics
 
     def _show_problems(self) -> None:
+        # Widgets are only touched when what they show changes: an update means a new layout
+        # of the screen, which is most of a keystroke's cost.
         problems = self.query_one("#cel-problems", Static)
         diagnostics = self.diagnostics
         if not diagnostics:
-            problems.update("")
-            problems.display = False
+            if self._shown_problem is not None:
+                self._shown_problem = None
+                problems.update("")
+                problems.display = False
             return
-        problems.display = True
         first = diagnostics[0]
         prefix = "server: " if not self.result.diagnostics else ""
+        key = (first, prefix, len(diagnostics))
+        if key == self._shown_problem:
+            return
+        self._shown_problem = key
+        problems.display = True
         out = Text()
         out.append(f"✗ line {first.line}, column {first.column}: ", style="bold")
         out.append(prefix + first.message)
@@ -580,12 +607,14 @@ class CelEditor(Vertical):
 
     def _set_server_state(self, state: str) -> None:
         self.server_state = state
-        verdict = self.query_one("#cel-verdict", Static)
-        for cls in ("-ok", "-bad", "-muted", "-warn"):
-            verdict.remove_class(cls)
-        text, cls = self.verdict_text()
-        verdict.update(text)
-        verdict.add_class(cls)
+        shown = self.verdict_text()
+        if shown != self._shown_verdict:
+            verdict = self.query_one("#cel-verdict", Static)
+            text, cls = shown
+            if self._shown_verdict is None or self._shown_verdict[1] != cls:
+                verdict.set_classes(cls)
+            verdict.update(text, layout=False)  # one line high whatever it says
+            self._shown_verdict = shown
         if state in ("ok", "invalid", "unreachable"):
             self.post_message(self.Verdict(self, self.area.text, state))
 
@@ -599,10 +628,13 @@ class CelEditor(Vertical):
             return "✓ valid locally · estimating audience…", "-muted"
         if state == "unreachable":
             why = f" ({self.server_message})" if self.server_message else ""
-            return (
-                f"✓ valid locally · server unreachable: no audience estimate{why}",
-                "-warn",
-            )
+            if self.server_failure == "Unsupported":
+                what = "this server cannot check conditions"
+            elif self.server_failure in _UNREACHABLE_KINDS:
+                what = "server unreachable"
+            else:
+                what = "the server check failed"
+            return f"✓ valid locally · {what}: no audience estimate{why}", "-warn"
         if state == "invalid":
             return "✗ the server rejects this condition", "-bad"
         if state == "ok" and self.verdict is not None:

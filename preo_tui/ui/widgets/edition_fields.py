@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
@@ -467,3 +467,10 @@ async def store_write(
         summary=summary,
         invalidates=tuple(invalidates),
     )
+
+
+def run_latest(node: Any, work: Callable[[], Awaitable[Any]], *, group: str) -> Any:
+    """Run ``work()`` in a worker that replaces the previous one of ``group`` (a detail that
+    follows the cursor). ``work`` is a callable, not a coroutine, so a worker cancelled before
+    it started leaves no coroutine behind; a failure reaches the screen's failure handler."""
+    return node.run_worker(work, group=group, exclusive=True, exit_on_error=False)

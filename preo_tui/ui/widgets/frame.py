@@ -77,7 +77,7 @@ class PreoHeader(Horizontal):
         badges.first().set_kind(ctx.environment)
         org = ctx.organization.name if ctx.organization else "no organization"
         edition = ctx.edition.name if ctx.edition else "no edition"
-        self.query_one("#header-where", Static).update(f"{org} › {edition}  [e]")
+        self._set("#header-where", f"{org} › {edition}  [e]")
         who = ctx.user_label
         if ctx.role:
             who += f" ({ctx.role})"
@@ -85,7 +85,13 @@ class PreoHeader(Horizontal):
             who += " · read-only"
         self.set_class(ctx.read_only, "-readonly")
         self.set_class(ctx.is_production, "-production")
-        self.query_one("#header-who", Static).update(who)
+        self._set("#header-who", who)
+
+    def _set(self, selector: str, text: str) -> None:
+        widget = self.query_one(selector, Static)
+        if getattr(widget, "_preo_text", None) != text:
+            widget._preo_text = text  # type: ignore[attr-defined]
+            widget.update(text)
 
     def set_title(self, title: str) -> None:
         self.screen_title = title
@@ -103,6 +109,8 @@ class StatusLine(Static):
         padding: 0 1;
     }
     """
+
+    _last_text: Text | None = None
 
     def on_mount(self) -> None:
         self.update_status()
@@ -136,7 +144,9 @@ class StatusLine(Static):
             text.append(f"  · {note}")
         if ctx is not None and ctx.read_only:
             text.append("  · read-only profile", style="yellow")
-        self.update(text)
+        if text != self._last_text:  # one line, fixed size: no layout pass needed
+            self._last_text = text
+            self.update(text, layout=False)
 
     def _data_as_of(self) -> datetime | None:
         value: Any = getattr(self.screen, "data_as_of", None)

@@ -26,8 +26,9 @@ app's single failure handler.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from rich.text import Text
@@ -86,6 +87,13 @@ class SimplePage(Generic[T]):
 
 
 Loader = Callable[[PageRequest], Awaitable[PageLike[T]]]
+
+
+def _job(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any, **kwargs: Any) -> Any:
+    """A worker job that Textual recognises as async (a ``partial``) and that creates its
+    coroutine only when it runs: a job cancelled before it starts leaves no never-awaited
+    coroutine behind."""
+    return partial(fn, *args, **kwargs)
 
 
 def default_row_id(item: Any) -> str:
@@ -233,7 +241,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         self._generation += 1
         keep = self._last_cursor_id if keep_cursor else None
         self.run_worker(
-            self._load_first(self._generation, keep),
+            _job(self._load_first, self._generation, keep),
             group="paged-table",
             exclusive=True,
             exit_on_error=False,
@@ -245,7 +253,7 @@ class PagedTable(DataTable[Any], Generic[T]):
             self.reload()
             return
         self.run_worker(
-            self._refresh_window(self._generation),
+            _job(self._refresh_window, self._generation),
             group="paged-table-refresh",
             exclusive=True,
             exit_on_error=False,
@@ -306,6 +314,10 @@ class PagedTable(DataTable[Any], Generic[T]):
             return False
         self.move_cursor(row=index)
         return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Marks exist only on markable lists (the footer hides them elsewhere)."""
+        return self.markable or action not in ("toggle_mark", "extend_mark")
 
     # -- DataTable measuring: skipped, every column has a fixed width --------------------------
 
@@ -583,7 +595,7 @@ class PagedTable(DataTable[Any], Generic[T]):
             return
         self._edges_in_flight.add(edge)
         self.run_worker(
-            self._load_edge(self._generation, edge),
+            _job(self._load_edge, self._generation, edge),
             group=f"paged-table-edge-{edge}",
             exit_on_error=False,
         )
@@ -594,7 +606,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         else:
             self._generation += 1
             self.run_worker(
-                self._load_first(self._generation, None, page=1),
+                _job(self._load_first, self._generation, None, page=1),
                 group="paged-table",
                 exclusive=True,
                 exit_on_error=False,
@@ -606,7 +618,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         else:
             self._generation += 1
             self.run_worker(
-                self._jump_last(self._generation),
+                _job(self._jump_last, self._generation),
                 group="paged-table",
                 exclusive=True,
                 exit_on_error=False,
