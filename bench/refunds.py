@@ -13,7 +13,8 @@ Measured:
 - cursor move (``j``) through the queue: key → first frame (the row highlight and the detail
   pane drawn), with the detail pane cold (order loaded from the server) and warm (cached);
 - approve → next row: ``a`` opens the dialog, ``enter`` confirms; from ``enter`` to the frame
-  that shows the server's answer on the row (the cursor already on the next request);
+  with the cursor on the next request (ready for the next ``a``), and to the frame that shows
+  the server's answer on the decided row (the round trip the target is about);
 - keystrokes to approve 10 requests including confirmations (``a`` + ``enter`` per request),
   checked against the server.
 
@@ -194,7 +195,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         await wait_for(pilot, lambda: bool(screen.details), "the first detail")
         rows = screen.table.row_count
         print(
-            f"  queue: {rows} rows of {screen.table.total} requested; focus {app.focused!r} screen {app.screen!r}",
+            f"  queue: {rows} rows of {screen.table.total} requested",
             file=sys.stderr,
         )
 
@@ -230,6 +231,15 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             decided_at[result.id] = time.perf_counter()
 
         screen._decided = timed_decided  # type: ignore[method-assign]
+        moved_at: dict[str, float] = {}
+        original_move = screen.move_to_next
+
+        def timed_move(refund_id: str) -> None:
+            original_move(refund_id)
+            moved_at[refund_id] = time.perf_counter()
+
+        screen.move_to_next = timed_move  # type: ignore[method-assign]
+        next_ready: list[float] = []
         keys = 0
         approved: list[str] = []
         round_trips: list[float] = []
@@ -249,11 +259,15 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             frame = first_frame_after(decided_at[rid])
             if frame is not None:
                 round_trips.append((frame - started) * 1000)
+            moved = first_frame_after(moved_at.get(rid, started))
+            if moved is not None:
+                next_ready.append((moved - started) * 1000)
             approved.append(rid)
             nxt = screen.table.current_item
             if nxt is None or nxt.id == rid:
                 break
         results["approve"] = round_trips
+        results["next_ready"] = next_ready
         results["keys"] = keys
         results["approved"] = approved
         client = app.ctx.client
@@ -315,7 +329,8 @@ def main() -> None:
     print(f"refund queue benchmark — {args.size}, sandbox {where}")
     print(f"  cursor move, detail cold   key→frame  {summary(results['move_cold'])}")
     print(f"  cursor move, detail cached key→frame  {summary(results['move_warm'])}")
-    print(f"  approve → next row drawn   enter→frame {summary(results['approve'])}")
+    print(f"  approve: cursor on next    enter→frame {summary(results['next_ready'])}")
+    print(f"  approve → answer drawn     enter→frame {summary(results['approve'])}")
     print(
         f"  keystrokes to approve {len(approved)}: {results['keys']} "
         f"(a + enter each; server confirms {'all' if ok else 'NOT all'} approved)"

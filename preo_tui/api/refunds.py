@@ -101,6 +101,8 @@ class RefundRequest(PreoModel):
     #: The operator who approved/rejected (a nested person; a bare id on servers that don't
     #: expand it).
     decided_by: Person | str | None = None
+    decided_at: Timestamp | None = None
+    rejection_reason: str | None = None
     #: The approve body's comment [ours].
     decision_comment: str | None = None
     #: The purchase's product name (null for transaction scopes) [ours].
@@ -113,8 +115,6 @@ class RefundPage(Page[RefundRequest]):
     """The refund list adds ``total_amount``: the sum over *all* matching rows [ours]."""
 
     total_amount: Money | None = None
-    decided_at: Timestamp | None = None
-    rejection_reason: str | None = None
 
 
 class Refunds(Resource):

@@ -206,6 +206,12 @@ async def test_enter_makes_the_edition_current_app_wide(make_app: AppFactory) ->
         await wait_for_workers(pilot)
         header = plain(screen.query_one("PreoHeader").query_one("#header-where"))
         assert "2027" in header
+        # the list marks the current edition
+        await wait_until(
+            pilot,
+            lambda: str(screen.table.get_row(upcoming.id)[0]).startswith("▸"),
+            what="current edition marked",
+        )
 
 
 async def fill(form: Any, **values: str) -> None:
@@ -387,3 +393,41 @@ async def test_staff_cannot_create_and_is_told_inline(make_app: AppFactory) -> N
         await wait_until(pilot, lambda: form.general_error != "", what="403 shown")
         assert "Not allowed" in form.general_error
         assert isinstance(app.screen, EditionFormModal)
+
+
+def test_field_helpers_check_input_without_a_server() -> None:
+    from preo_tui.ui.widgets.edition_fields import (
+        CONTRACT_LANGUAGES,
+        FieldError,
+        check_slug,
+        choice_pairs,
+        normalize_phone,
+        parse_when,
+    )
+
+    # choices from the server, else the contract's list
+    assert choice_pairs({"tax_type": [{"value": "vat", "label": "VAT"}]}, "tax_type", {}) == [
+        ("VAT", "vat")
+    ]
+    fallback = choice_pairs(None, "default_language", CONTRACT_LANGUAGES)
+    assert [v for _, v in fallback] == ["en", "da", "se", "nl", "pl"]
+    # slug pattern
+    assert check_slug(" nordlys-2028_b ") == "nordlys-2028_b"
+    for bad in ("with space", "æøå", "a/b"):
+        with pytest.raises(FieldError):
+            check_slug(bad)
+    # dates: malformed, offsets, time zones
+    for bad in ("2026-02-30", "31/12/2026", "tomorrow", "2026-13-01 10:00"):
+        with pytest.raises(FieldError):
+            parse_when(bad, "Europe/Copenhagen")
+    assert parse_when("", "UTC") is None
+    moment = parse_when("2026-07-01 18:30", "Europe/Copenhagen")
+    assert moment is not None and moment.utcoffset() is not None
+    assert moment.isoformat() == "2026-07-01T18:30:00+02:00"
+    assert parse_when("2026-07-01T16:30Z", "Europe/Copenhagen") == moment
+    # phones: documented prefixes only
+    assert normalize_phone("+45 20 12-34 56") == "+4520123456"
+    assert normalize_phone("+358 40 123 4567") == "+358401234567"
+    for bad in ("20123456", "+86 138 0013 8000", "+45 12ab34", "+45"):
+        with pytest.raises(FieldError):
+            normalize_phone(bad)

@@ -26,6 +26,7 @@ from preo_tui.ui.widgets.order_filters import OrderFilterModal
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
+    sandbox_profile,
     wait_for_home,
     wait_for_screen,
     wait_for_workers,
@@ -437,3 +438,17 @@ async def test_switching_the_edition_reloads_the_list(
         await wait_for_workers(pilot)
         assert {o.edition_id for o in screen.table.items} == {past.id}
         assert all((o.order_number or "").startswith("NF25-") for o in screen.table.items)
+
+
+async def test_read_only_profile_does_not_open_the_refund_form(make_app: AppFactory) -> None:
+    app = make_app(profile=sandbox_profile(read_only=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_orders(pilot)
+        order = screen.table.current_item
+        assert order is not None
+        await wait_until(pilot, lambda: order.id in screen.details, what="detail")
+        await wait_for_workers(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, OrdersScreen)
+        assert any("read-only" in n.message for n in app._notifications)

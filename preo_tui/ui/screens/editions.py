@@ -222,7 +222,7 @@ class EditionsScreen(ListDetailScreen[Edition]):
         ref = edition_ref(item)
         self.preo_app.set_edition(ref)
         self.notify(f"Current edition: {item.full_name or item.name}", timeout=3)
-        self.table.refresh_window()
+        # context_changed() follows (the app broadcasts the new edition) and re-marks the row.
 
     def context_changed(self) -> None:
         # The current edition is marked in the list; the list itself is the organization's.

@@ -310,6 +310,12 @@ class OrdersScreen(ListDetailScreen[Order]):
         purchase = self.detail.selected_purchase
         if order is None:
             return
+        if self.ctx.read_only:
+            self.notify("This profile is read-only.", severity="warning", timeout=4)
+            return
+        if self.ctx.offline:
+            self.notify("Offline: writes are refused.", severity="warning", timeout=4)
+            return
         if purchase is None or self._detail_for != order.id or order.id not in self.details:
             self.notify("The order's purchases are still loading.", severity="warning", timeout=3)
             return

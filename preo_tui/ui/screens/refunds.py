@@ -610,12 +610,12 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
         if item.decided_by is not None:
             facts.add_row(
                 "Decided by",
-                f"{person_name(item.decided_by)}, {self._when(extra(item, 'decided_at'))}",
+                f"{person_name(item.decided_by)}, {self._when(item.decided_at)}",
             )
         decision_comment = extra(item, "decision_comment")
         if decision_comment:
             facts.add_row("Decision note", str(decision_comment))
-        rejection = extra(item, "rejection_reason")
+        rejection = item.rejection_reason
         if rejection:
             facts.add_row("Rejected for", str(rejection))
         if item.refund_date:
@@ -1201,8 +1201,8 @@ class RefundsScreen(ListDetailScreen[RefundRequest]):
             note = outcome.text
         cells = (
             datetime.now(UTC).strftime("%H:%M")
-            if extra(item, "decided_at") is None
-            else self._when(extra(item, "decided_at"))[-5:],
+            if item.decided_at is None
+            else self._when(item.decided_at)[-5:],
             item.order_number or "—",
             Text(money(item.amount), justify="right"),
             "approve" if action == "approve" else "reject",
