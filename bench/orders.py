@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -144,6 +145,7 @@ def make_app(url: str, token: str, workdir: Path) -> Any:
         tokens=Tokens(access=token),
         cache_dir=workdir / "cache",
         remember_profile=False,
+        tune_gc=True,  # as the real app (the CLI) runs it
     )
     app.frames = []
     return app
@@ -175,7 +177,10 @@ def first_frame_cpu(app: Any, since: float, accept: Any) -> tuple[float, float] 
     return None
 
 
-async def measure_ui(url: str, token: str, rows: int, rounds: int) -> dict[str, Any]:
+async def measure_ui(
+    url: str, token: str, rows: int, rounds: int, gc_threshold: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    from preo_tui.ui.screens import REGISTRY
     from preo_tui.ui.screens.home import HomeScreen
     from preo_tui.ui.screens.orders import OrdersScreen
 
@@ -185,6 +190,12 @@ async def measure_ui(url: str, token: str, rows: int, rounds: int) -> dict[str, 
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, app.session_ready.is_set, what="sign-in")
             await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen), what="home")
+            # start-up is done when the feature screens are imported and the GC tuned
+            await wait_for(pilot, lambda: REGISTRY.resolve("orders") is not None, what="screens")
+            await wait_for(pilot, lambda: gc.get_freeze_count() > 0, within=15, what="gc tuning")
+            if gc_threshold:
+                gc.set_threshold(*gc_threshold)  # an experiment: override the app's tuning
+            results["gc_threshold"] = gc.get_threshold()
             await pilot.pause(0.5)
 
             # 1. ":orders" + enter -> first page drawn ------------------------------------------
@@ -419,7 +430,10 @@ def report(ui: dict[str, Any], alt: dict[str, Any], rows: int) -> int:
 
     total = ui.get("total_orders") or 0
     load = os.getloadavg()[0]
-    print(f"orders screen benchmark: large sandbox ({total:,} orders) over loopback, 160x48")
+    print(
+        f"orders screen benchmark: large sandbox ({total:,} orders) over loopback, 160x48,"
+        f" GC thresholds {ui.get('gc_threshold')}"
+    )
     print(
         f"  (load average {load:.1f} on {os.cpu_count()} CPUs; 'cpu' = this process's CPU time"
         " for the same interval, which other processes on a busy machine do not inflate)"
@@ -474,6 +488,9 @@ def main() -> None:
     parser.add_argument(
         "--skip-all-rows", action="store_true", help="skip the DataTable comparison"
     )
+    parser.add_argument(
+        "--gc-threshold", default="", help="e.g. 3000,20,10: override the app's GC thresholds"
+    )
     args = parser.parse_args()
     os.environ.setdefault("PREO_KEYRING", "off")
     cache = Path(platformdirs.user_cache_dir("preo-tui")) / "bench"
@@ -496,7 +513,12 @@ def main() -> None:
         try:
             asyncio.run(wait_ready(url, proc, within=600))
             token = asyncio.run(login(url))
-            ui = asyncio.run(measure_ui(url, token, max(args.rows, 500), max(args.rounds, 1)))
+            threshold = (
+                tuple(int(x) for x in args.gc_threshold.split(",")) if args.gc_threshold else ()
+            )
+            ui = asyncio.run(
+                measure_ui(url, token, max(args.rows, 500), max(args.rounds, 1), threshold)
+            )
             alt = {"error": "skipped"} if args.skip_all_rows else all_rows_alternative(url, token)
         finally:
             proc.terminate()

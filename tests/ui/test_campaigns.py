@@ -18,36 +18,20 @@ from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
     sandbox_profile,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_list_screen, select_by_name
 
 BIG = (160, 48)
 
 
 async def open_campaigns(pilot: Any) -> CampaignsScreen:
-    await wait_for_home(pilot)
-    pilot.app.jump("campaigns")
-    screen: CampaignsScreen = await wait_for_screen(pilot, CampaignsScreen)
-    await wait_until(
-        pilot,
-        lambda: screen.table.total is not None and screen.table.row_count > 0,
-        what="campaigns",
-    )
+    screen = await open_list_screen(pilot, "campaigns", CampaignsScreen, what="campaigns")
     await wait_until(pilot, lambda: bool(screen.segments), what="segments")
     await wait_for_workers(pilot)
     return screen
-
-
-async def select(pilot: Any, screen: CampaignsScreen, name: str) -> Any:
-    item = next(c for c in screen.table.items if c.name == name)
-    assert screen.table.move_to_id(item.id)
-    await wait_until(
-        pilot, lambda: screen.current is not None and screen.current.id == item.id, what=name
-    )
-    return item
 
 
 def server_row(backend: SandboxBackend, campaign_id: str) -> Any:
@@ -220,7 +204,7 @@ async def test_schedule_refuses_the_past_then_schedules(
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        item = await select(pilot, screen, "Early-bird for next year")
+        item = await select_by_name(pilot, screen, "Early-bird for next year")
         sent_before = app.ctx.client.requests_sent
         await pilot.press("t")
         modal: ScheduleModal = await wait_for_screen(pilot, ScheduleModal)
@@ -263,7 +247,7 @@ async def test_send_now_with_typed_confirmation_and_watch_it_sent(
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        item = await select(pilot, screen, "Early-bird for next year")
+        item = await select_by_name(pilot, screen, "Early-bird for next year")
         await pilot.press("s")
         confirm: TypedConfirmModal = await wait_for_screen(pilot, TypedConfirmModal)
         body = confirm.body_text
@@ -302,7 +286,7 @@ async def test_send_confirmation_shows_the_production_badge(make_app: AppFactory
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        item = await select(pilot, screen, "VIP upgrade offer")
+        item = await select_by_name(pilot, screen, "VIP upgrade offer")
         app.ctx.environment = type(app.ctx.environment)("production")
         screen.run_job(screen._send_now(item))
         confirm = await wait_for_screen(pilot, TypedConfirmModal)
@@ -319,7 +303,7 @@ async def test_cancel_a_scheduled_campaign(
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        item = await select(pilot, screen, "Rain warning (SE)")
+        item = await select_by_name(pilot, screen, "Rain warning (SE)")
         await pilot.press("c")
         confirm = await wait_for_screen(pilot, ConfirmModal)
         assert "Sun 2026-07-05 15:00 CEST" in confirm.body_text
@@ -333,7 +317,7 @@ async def test_cancel_a_scheduled_campaign(
             what="row cancelled",
         )  # fmt: skip
         # a sent one cannot be cancelled: said at once, nothing sent
-        await select(pilot, screen, "Line-up announcement (DA)")
+        await select_by_name(pilot, screen, "Line-up announcement (DA)")
         before = app.ctx.client.requests_sent
         await pilot.press("c")
         await pilot.pause()
@@ -347,7 +331,7 @@ async def test_deleting_a_sent_campaign_shows_the_servers_409(
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        item = await select(pilot, screen, "Line-up announcement (DA)")
+        item = await select_by_name(pilot, screen, "Line-up announcement (DA)")
         await pilot.press("d")
         confirm = await wait_for_screen(pilot, ConfirmModal)
         assert "will most likely refuse" in confirm.body_text
@@ -359,7 +343,7 @@ async def test_deleting_a_sent_campaign_shows_the_servers_409(
         assert "Refused by the server" in shown and "cannot be deleted" in shown
         assert server_row(sandbox_backend, item.id) is not None
         # a cancelled one is deleted
-        gone = await select(pilot, screen, "Cancelled: wrong date")
+        gone = await select_by_name(pilot, screen, "Cancelled: wrong date")
         await pilot.press("d")
         await wait_for_screen(pilot, ConfirmModal)
         await pilot.press("y")
@@ -375,7 +359,7 @@ async def test_stats_are_drawn(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        await select(pilot, screen, "Line-up announcement (DA)")
+        await select_by_name(pilot, screen, "Line-up announcement (DA)")
         await pilot.press("v")
         stats: CampaignStatsScreen = await wait_for_screen(pilot, CampaignStatsScreen)
         await wait_until(pilot, lambda: stats.stats is not None, what="stats")
@@ -429,12 +413,12 @@ async def test_enter_opens_the_form_or_the_stats(make_app: AppFactory) -> None:
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        await select(pilot, screen, "Thank you, big spenders")
+        await select_by_name(pilot, screen, "Thank you, big spenders")
         await pilot.press("enter")
         await wait_for_screen(pilot, CampaignStatsScreen)
         await pilot.press("escape")
         await wait_for_screen(pilot, CampaignsScreen)
-        await select(pilot, screen, "VIP upgrade offer")
+        await select_by_name(pilot, screen, "VIP upgrade offer")
         await pilot.press("enter")
         compose = await wait_for_screen(pilot, CampaignComposeScreen)
         await wait_until(pilot, lambda: compose.loaded, what="the form")
@@ -445,7 +429,7 @@ async def test_read_only_profile_blocks_writes(make_app: AppFactory) -> None:
     app = make_app(profile=sandbox_profile(read_only=True))
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        await select(pilot, screen, "VIP upgrade offer")
+        await select_by_name(pilot, screen, "VIP upgrade offer")
         before = app.ctx.client.requests_sent
         for key in ("n", "enter", "s", "t", "d"):
             await pilot.press(key)
@@ -460,7 +444,7 @@ async def test_staff_cannot_send_and_is_told_why(
     app = make_app(role="staff")
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        item = await select(pilot, screen, "VIP upgrade offer")
+        item = await select_by_name(pilot, screen, "VIP upgrade offer")
         await pilot.press("s")
         await wait_for_screen(pilot, TypedConfirmModal)
         await pilot.press(*"VIP upgrade offer", "enter")
@@ -475,7 +459,7 @@ async def test_a_conflict_while_editing_is_shown_in_the_form(
     app = make_app()
     async with app.run_test(size=BIG) as pilot:
         screen = await open_campaigns(pilot)
-        item = await select(pilot, screen, "VIP upgrade offer")
+        item = await select_by_name(pilot, screen, "VIP upgrade offer")
         await pilot.press("enter")
         compose: CampaignComposeScreen = await wait_for_screen(pilot, CampaignComposeScreen)
         await wait_until(pilot, lambda: compose.loaded, what="the form")

@@ -13,7 +13,8 @@ from preo_tui.ui.screens.campaign_compose import CampaignComposeScreen
 from preo_tui.ui.screens.campaign_stats import CampaignStatsScreen
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
 from tests.fixtures.app import SIZES, AppFactory, wait_for_screen, wait_for_workers, wait_until
-from tests.ui.test_campaigns import choose, open_campaigns, open_compose, select
+from tests.ui.helpers import select_by_name
+from tests.ui.test_campaigns import choose, open_campaigns, open_compose
 
 SIZE_IDS = list(SIZES)
 
@@ -43,7 +44,7 @@ async def compose_filled(pilot: Any) -> CampaignComposeScreen:
 
 async def stats_of(pilot: Any, name: str) -> CampaignStatsScreen:
     screen = await open_campaigns(pilot)
-    await select(pilot, screen, name)
+    await select_by_name(pilot, screen, name)
     await pilot.press("v")
     stats: CampaignStatsScreen = await wait_for_screen(pilot, CampaignStatsScreen)
     await wait_until(pilot, lambda: stats.stats is not None, what="stats")
@@ -57,7 +58,7 @@ def test_campaigns_list(snap_compare: Any, make_app: AppFactory, size: str) -> N
         # the seeded sends finish at once at the test speed: wait for the list to show it
         await wait_until(pilot, lambda: not screen.moving(), what="no send under way")
         await wait_until(pilot, lambda: not screen.status_note, what="no live note")
-        await select(pilot, screen, "Thank you, big spenders")
+        await select_by_name(pilot, screen, "Thank you, big spenders")
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=run_before)
@@ -76,7 +77,7 @@ def test_campaign_compose(snap_compare: Any, make_app: AppFactory, size: str) ->
 def test_campaign_send_confirmation(snap_compare: Any, make_app: AppFactory, size: str) -> None:
     async def run_before(pilot: Any) -> None:
         screen = await open_campaigns(pilot)
-        await select(pilot, screen, "Early-bird for next year")
+        await select_by_name(pilot, screen, "Early-bird for next year")
         await pilot.press("s")
         await wait_for_screen(pilot, TypedConfirmModal)
         await pilot.press(*"Early-bird")

@@ -16,24 +16,17 @@ from preo_tui.ui.widgets.email_user_picker import UserSearchModal
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_list_screen
 
 BIG = (160, 48)
 
 
 async def open_emails(pilot: Any) -> EmailsScreen:
-    await wait_for_home(pilot)
-    pilot.app.jump("emails")
-    screen: EmailsScreen = await wait_for_screen(pilot, EmailsScreen)
-    await wait_until(
-        pilot,
-        lambda: screen.table.total is not None and screen.table.row_count > 0,
-        what="email messages",
-    )
+    screen = await open_list_screen(pilot, "emails", EmailsScreen, what="email messages")
     await wait_for_workers(pilot)
     return screen
 

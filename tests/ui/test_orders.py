@@ -171,13 +171,19 @@ async def test_search_is_the_contracts_free_text(
         expected = count(rows, lambda r: part in (r["email"] or ""))
         await pilot.press("slash")
         await pilot.press(*part, "enter")
-        await wait_until(pilot, lambda: screen.table.total == expected, what="search")
+        await wait_until(
+            pilot,
+            lambda: screen.table.search == part and screen.table.total == expected,
+            what="search",
+        )
         await wait_for_workers(pilot)
         assert all(part in (o.customer.email or "") for o in screen.table.items)
         # a transaction id is found too
         trx = rows[3]["transaction_id"] or rows[4]["transaction_id"]
         screen.apply_filter(trx)
-        await wait_until(pilot, lambda: screen.table.total == 1, what="trx search")
+        await wait_until(
+            pilot, lambda: screen.table.search == trx and screen.table.total == 1, what="trx"
+        )
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen.table.total == 300, what="search cleared")
 

@@ -25,11 +25,11 @@ from tests.fixtures.app import (
     Dirs,
     SandboxBackend,
     sandbox_profile,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_refunds, quick_refund_polls
 
 REQUESTED = 60
 
@@ -47,22 +47,7 @@ def refunds_app(refunds_backend: SandboxBackend, isolated_dirs: Dirs) -> AppFact
 
 @pytest.fixture(autouse=True)
 def fast_live(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Poll quickly while approved requests move (the sandbox runs at 1000x speed)."""
-    monkeypatch.setattr(RefundsScreen, "LIVE_INTERVAL", 0.2)
-    monkeypatch.setattr(RefundsScreen, "DETAIL_DELAY", 0.01)
-
-
-async def open_refunds(pilot: Any) -> RefundsScreen:
-    await wait_for_home(pilot)
-    assert pilot.app.jump("refunds")
-    screen: RefundsScreen = await wait_for_screen(pilot, RefundsScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="the first page")
-    await wait_for_workers(pilot)
-    await wait_until(
-        pilot, lambda: screen.table.current_item is None or screen.details, what="detail"
-    )
-    await wait_for_workers(pilot)
-    return screen
+    quick_refund_polls(monkeypatch)
 
 
 def db_of(backend: SandboxBackend) -> Any:

@@ -11,34 +11,22 @@ from typing import Any
 import pytest
 
 from preo_tui.store import Journal
-from preo_tui.ui.screens.refunds import RefundsScreen
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
 from tests.fixtures.app import (
     AppFactory,
     Dirs,
     SandboxBackend,
-    wait_for_home,
     wait_for_screen,
-    wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_refunds, quick_refund_polls
 
 BULK = 50
 
 
 @pytest.fixture(autouse=True)
 def fast_live(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(RefundsScreen, "LIVE_INTERVAL", 0.2)
-    monkeypatch.setattr(RefundsScreen, "DETAIL_DELAY", 0.01)
-
-
-async def open_refunds(pilot: Any) -> RefundsScreen:
-    await wait_for_home(pilot)
-    assert pilot.app.jump("refunds")
-    screen: RefundsScreen = await wait_for_screen(pilot, RefundsScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="the first page")
-    await wait_for_workers(pilot)
-    return screen
+    quick_refund_polls(monkeypatch)
 
 
 async def test_bulk_approve_50_under_20_percent_faults_is_exactly_once(
@@ -48,7 +36,7 @@ async def test_bulk_approve_50_under_20_percent_faults_is_exactly_once(
     app = AppFactory(backend, isolated_dirs)()
     db = backend.state.db
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_refunds(pilot)
+        screen = await open_refunds(pilot, detail=False)
         await pilot.press("space", *["shift+down"] * (BULK - 2))
         target = set(screen.table.marks)
         assert len(target) == BULK

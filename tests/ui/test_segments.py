@@ -23,6 +23,7 @@ from tests.fixtures.app import (
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import select_by_name
 
 USER_FIELDS = [
     "id",
@@ -56,15 +57,6 @@ async def open_segments(pilot: Any, *, by_keys: bool = False) -> SegmentsScreen:
     await wait_until(pilot, lambda: screen.campaigns is not None, what="campaigns")
     await wait_for_workers(pilot)
     return screen
-
-
-async def select_segment(pilot: Any, screen: SegmentsScreen, name: str) -> Any:
-    item = next(s for s in screen.table.items if s.name == name)
-    assert screen.table.move_to_id(item.id)
-    await wait_until(
-        pilot, lambda: screen.current is not None and screen.current.id == item.id, what=name
-    )
-    return item
 
 
 async def open_new_editor(pilot: Any) -> tuple[SegmentEditorScreen, CelEditor]:
@@ -315,7 +307,7 @@ async def test_editing_a_segment_updates_it(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        item = await select_segment(pilot, screen, "Danish speakers")
+        item = await select_by_name(pilot, screen, "Danish speakers")
         screen.action_edit()
         editor_screen = await wait_for_screen(pilot, SegmentEditorScreen)
         await wait_for_workers(pilot)
@@ -415,7 +407,7 @@ async def test_recalculating_updates_the_user_count_live(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        item = await select_segment(pilot, screen, "Newsletter, no orders")
+        item = await select_by_name(pilot, screen, "Newsletter, no orders")
         assert str(item.status) == "draft" and item.user_count is None
         seen: list[str] = []
         original = screen._adopt
@@ -450,7 +442,7 @@ async def test_reset_a_stuck_segment_to_draft(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        item = await select_segment(pilot, screen, "Swedish speakers with a phone")
+        item = await select_by_name(pilot, screen, "Swedish speakers with a phone")
         assert str(item.status) == "processing"
         await pilot.press("b")
         await wait_for_screen(pilot, ConfirmModal)
@@ -471,7 +463,7 @@ async def test_export_writes_a_csv_with_user_count_rows(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        item = await select_segment(pilot, screen, "Danish speakers")
+        item = await select_by_name(pilot, screen, "Danish speakers")
         assert item.user_count and item.user_count > 0
         await pilot.press("x")
         modal = await wait_for_screen(pilot, ExportPathModal)
@@ -505,7 +497,7 @@ async def test_export_refuses_a_segment_that_is_not_completed(make_app: AppFacto
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        await select_segment(pilot, screen, "Corporate addresses")
+        await select_by_name(pilot, screen, "Corporate addresses")
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, SegmentsScreen)
@@ -518,7 +510,7 @@ async def test_delete_is_blocked_with_the_servers_reason(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        item = await select_segment(pilot, screen, "Big spenders")
+        item = await select_by_name(pilot, screen, "Big spenders")
         await pilot.press("d")
         modal = await wait_for_screen(pilot, ConfirmModal)
         assert "Used by" in modal.body_text
@@ -541,7 +533,7 @@ async def test_delete_an_unused_segment(
         screen = await open_segments(pilot)
         unused = [s for s in screen.table.items if not screen.campaigns_using(s.id)]
         assert unused, "the seed has segments no campaign uses"
-        item = await select_segment(pilot, screen, unused[0].name)
+        item = await select_by_name(pilot, screen, unused[0].name)
         await pilot.press("d")
         await wait_for_screen(pilot, ConfirmModal)
         await pilot.press("y")
@@ -559,7 +551,7 @@ async def test_read_only_profile_blocks_writes(
     app = make_app(profile=sandbox_profile(read_only=True))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        item = await select_segment(pilot, screen, "Danish speakers")
+        item = await select_by_name(pilot, screen, "Danish speakers")
         for key in ("c", "d", "n"):
             await pilot.press(key)
             await pilot.pause()
@@ -582,7 +574,7 @@ async def test_a_failing_recalculation_ends_failed_with_its_reason(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        item = await select_segment(pilot, screen, "Corporate addresses")
+        item = await select_by_name(pilot, screen, "Corporate addresses")
         await pilot.press("c")
 
         def row() -> Any:
@@ -603,7 +595,7 @@ async def test_editing_a_marketing_segment_offers_its_consent(make_app: AppFacto
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_segments(pilot)
-        await select_segment(pilot, screen, "Big spenders")
+        await select_by_name(pilot, screen, "Big spenders")
         await pilot.press("enter")
         editor_screen = await wait_for_screen(pilot, SegmentEditorScreen)
         await wait_until(pilot, lambda: editor_screen.context_source == "edition", what="context")

@@ -12,7 +12,8 @@ from textual.widgets import Input
 from preo_tui.ui.screens.segment_editor import SegmentEditorScreen
 from preo_tui.ui.screens.segments import SegmentsScreen
 from tests.fixtures.app import SIZES, AppFactory, wait_for_screen, wait_for_workers, wait_until
-from tests.ui.test_segments import open_segments, select_segment
+from tests.ui.helpers import select_by_name
+from tests.ui.test_segments import open_segments
 
 SIZE_IDS = list(SIZES)
 
@@ -57,7 +58,7 @@ def test_segments_list(snap_compare: Any, make_still_app: AppFactory, size: str)
 def test_segments_detail(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     async def run_before(pilot: Any) -> None:
         screen: SegmentsScreen = await open_segments(pilot)
-        await select_segment(pilot, screen, "Corporate addresses")
+        await select_by_name(pilot, screen, "Corporate addresses")
         await _settle(pilot)
 
     assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=run_before)

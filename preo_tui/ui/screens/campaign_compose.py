@@ -26,16 +26,19 @@ from preo_tui.api.campaigns import Campaign
 from preo_tui.api.email_messages import EmailMessage
 from preo_tui.api.segments import Segment
 from preo_tui.ui.errors import ErrorReport, describe_error
+from preo_tui.ui.screens._actions import journaled_write, leave_editor
 from preo_tui.ui.screens.base import PreoScreen
 from preo_tui.ui.sms import SMS_MAX_CHARACTERS, count_sms
 from preo_tui.ui.widgets.campaign_common import (
     EDITABLE,
+    load_campaign_messages,
+    load_edition_segments,
     segment_refusal,
     segment_summary,
     value_of,
 )
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
-from preo_tui.ui.widgets.confirm import ConfirmModal
+from preo_tui.ui.widgets.forms import field_error, hide_field_errors, show_field_error
 
 FIELDS = ("name", "channel", "segment_id", "email_message_id", "sms_body")
 
@@ -115,7 +118,7 @@ class CampaignComposeScreen(PreoScreen):
                     id="f-name",
                     compact=True,
                 )
-            yield Static("", id="err-name", classes="field-error", markup=False)
+            yield field_error("name")
             with Horizontal(classes="form-row"):
                 yield Label("Channel", classes="form-label")
                 if c is None:
@@ -130,25 +133,25 @@ class CampaignComposeScreen(PreoScreen):
                     yield Label(
                         f"{channel} (fixed once created)", id="f-channel-fixed", markup=False
                     )
-            yield Static("", id="err-channel", classes="field-error", markup=False)
+            yield field_error("channel")
             with Horizontal(classes="form-row"):
                 yield Label("Segment", classes="form-label")
                 yield Button("Choose…", id="pick-segment", classes="picker", compact=True)
                 yield Static("loading the segments…", id="segment-picked", classes="picked")
-            yield Static("", id="err-segment_id", classes="field-error", markup=False)
+            yield field_error("segment_id")
             with Vertical(id="email-part"):
                 with Horizontal(classes="form-row"):
                     yield Label("Message", classes="form-label")
                     yield Button("Choose…", id="pick-message", classes="picker", compact=True)
                     yield Static("", id="message-picked", classes="picked", markup=False)
-                yield Static("", id="err-email_message_id", classes="field-error", markup=False)
+                yield field_error("email_message_id")
                 yield Static("", id="preview", markup=False)
             with Vertical(id="sms-part"):
                 with Horizontal(classes="form-row"):
                     yield Label("SMS text", classes="form-label")
                 yield TextArea(c.sms_body or "" if c else "", id="f-sms", soft_wrap=True)
                 yield Static("", id="sms-count", markup=False)
-                yield Static("", id="err-sms_body", classes="field-error", markup=False)
+                yield field_error("sms_body")
             yield Static("", classes="gap")
             yield Static("", id="f-message", markup=False)
             yield Static(
@@ -161,8 +164,7 @@ class CampaignComposeScreen(PreoScreen):
         self._show_channel()
         self._update_sms_count()
         self.query_one("#preview", Static).display = False
-        for field in FIELDS:
-            self.query_one(f"#err-{field}", Static).display = False
+        hide_field_errors(self, FIELDS)
         self.call_after_refresh(self.query_one("#f-name", Input).focus)
         self.run_job(self.load_choices, group="choices", exclusive=True)
 
@@ -185,24 +187,12 @@ class CampaignComposeScreen(PreoScreen):
         edition = self.ctx.edition
         if client is None or edition is None:
             return
-        seg_params: dict[str, Any] = {"edition_id": edition.id, "page_size": 500}
-        page = await self.load_data(
-            self.data_query("segments", lambda: client.segments.list(**seg_params), **seg_params)
-        )
-        self.segments = sorted(page.results, key=lambda s: (s.name or "").lower())
-        msg_params: dict[str, Any] = {
-            "organization_id": edition.organization_id,
-            "type": "campaign",
-            "page_size": 500,
-        }
-        page = await self.load_data(
-            self.data_query(
-                "email_messages", lambda: client.email_messages.list(**msg_params), **msg_params
-            )
-        )
+        segments = await load_edition_segments(self, client, edition)
+        self.segments = sorted(segments, key=lambda s: (s.name or "").lower())
+        messages = await load_campaign_messages(self, client, edition)
         scope_rank = {"edition": 0, "template": 1, "platform": 2}
         self.messages = sorted(
-            (m for m in page.results if m.edition_id in (None, edition.id)),
+            (m for m in messages if m.edition_id in (None, edition.id)),
             key=lambda m: (scope_rank.get(value_of(m.scope), 3), (m.title or "").lower()),
         )
         first = not self.loaded
@@ -313,9 +303,7 @@ class CampaignComposeScreen(PreoScreen):
             self.errors[field] = message
         else:
             self.errors.pop(field, None)
-        widget = self.query_one(f"#err-{field}", Static)
-        widget.update(message)
-        widget.display = bool(message)
+        show_field_error(self, field, message)
 
     def _message(self, text: str) -> None:
         self.query_one("#f-message", Static).update(text)
@@ -485,17 +473,8 @@ class CampaignComposeScreen(PreoScreen):
 
             call, action, ids = update, "update", [cid]
             summary = f"update campaign {v['name']} ({cid}): {', '.join(changes) or 'no change'}"
-        store = self.ctx.store
-        if store is None:
-            result: Campaign = await call(None)
-            return result
-        written: Campaign = await store.write(
-            call,
-            resource="campaigns",
-            action=action,
-            object_ids=ids,
-            summary=summary,
-            invalidates=("campaigns",),
+        written: Campaign = await journaled_write(
+            self.ctx, call, resource="campaigns", action=action, object_ids=ids, summary=summary
         )
         return written
 
@@ -519,19 +498,4 @@ class CampaignComposeScreen(PreoScreen):
     # -- leaving --------------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.dismiss()
-            return
-        self.run_job(self._confirm_discard(), group="discard", exclusive=True)
-
-    async def _confirm_discard(self) -> None:
-        ok = await self.app.push_screen_wait(
-            ConfirmModal(
-                "Discard your changes?",
-                "The campaign has unsaved changes.",
-                confirm_label="Discard",
-                cancel_label="Keep editing",
-            )
-        )
-        if ok:
-            self.dismiss()
+        leave_editor(self, dirty=self.dirty, what="The campaign")

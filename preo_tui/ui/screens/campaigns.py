@@ -29,6 +29,17 @@ from preo_tui.api.email_messages import EmailMessage
 from preo_tui.api.segments import Segment
 from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.screens import register_screen
+from preo_tui.ui.screens._actions import (
+    FilterValue,
+    change_filter,
+    confirm_delete,
+    filter_choices,
+    forget_deleted,
+    journaled_write,
+    open_filter_picker,
+    selected_or_warn,
+    writable_or_warn,
+)
 from preo_tui.ui.screens.base import ListDetailScreen
 from preo_tui.ui.sms import count_sms
 from preo_tui.ui.widgets.campaign_common import (
@@ -42,6 +53,8 @@ from preo_tui.ui.widgets.campaign_common import (
     SENDABLE,
     STATUSES,
     campaign_progress,
+    load_campaign_messages,
+    load_edition_segments,
     local_time,
     progress_bar,
     segment_refusal,
@@ -52,7 +65,7 @@ from preo_tui.ui.widgets.campaign_common import (
     value_of,
 )
 from preo_tui.ui.widgets.campaign_schedule import ScheduleModal, ScheduleTime, zone_of
-from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+from preo_tui.ui.widgets.choice import Choice
 from preo_tui.ui.widgets.confirm import ConfirmModal, TypedConfirmModal
 from preo_tui.ui.widgets.paged_table import (
     ColumnSpec,
@@ -150,22 +163,8 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
         edition = self.ctx.edition
         if client is None or edition is None:
             return
-        seg_params: dict[str, Any] = {"edition_id": edition.id, "page_size": 500}
-        segments = await self.load_data(
-            self.data_query("segments", lambda: client.segments.list(**seg_params), **seg_params)
-        )
-        self.segments = {s.id: s for s in segments.results}
-        msg_params: dict[str, Any] = {
-            "organization_id": edition.organization_id,
-            "type": "campaign",
-            "page_size": 500,
-        }
-        messages = await self.load_data(
-            self.data_query(
-                "email_messages", lambda: client.email_messages.list(**msg_params), **msg_params
-            )
-        )
-        self.messages = {m.id: m for m in messages.results}
+        self.segments = {s.id: s for s in await load_edition_segments(self, client, edition)}
+        self.messages = {m.id: m for m in await load_campaign_messages(self, client, edition)}
         self.show_detail(self.table.current_item)
 
     def moving(self) -> list[Campaign]:
@@ -344,54 +343,21 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
             self.query_one("#list-status", Static).update(" · ".join(parts))
 
     def action_filters(self) -> None:
-        choices: list[Choice[tuple[str, str | None]]] = [
-            Choice(("all", None), "Clear every filter")
-        ]
-        for key, values in (("status", STATUSES), ("channel", CHANNELS)):
-            current = self.filters.get(key)
-            choices.append(Choice((key, None), f"{key}: any" + ("  •" if current is None else "")))
-            for value in values:
-                mark = "  •" if current == value else ""
-                choices.append(Choice((key, value), f"{key}: {value}{mark}"))
-
-        def chosen(value: tuple[str, str | None] | None) -> None:
-            if value is None:
-                return
-            key, wanted = value
-            if key == "all":
-                self.filters.clear()
-                self._update_list_status()
-                self.table.reload()
-            else:
-                self.set_filter(key, wanted)
-
-        self.app.push_screen(ChoiceModal("Filter campaigns", choices), callback=chosen)
+        choices: list[Choice[FilterValue]] = [Choice(("all", None), "Clear every filter")]
+        choices += filter_choices(self.filters, (("status", STATUSES), ("channel", CHANNELS)))
+        open_filter_picker(self, "Filter campaigns", choices, self.filters)
 
     def set_filter(self, key: str, value: str | None) -> None:
         """Filter by ``status`` or ``channel`` (None removes the filter)."""
-        if value is None:
-            self.filters.pop(key, None)
-        else:
-            self.filters[key] = value
-        self._update_list_status()
-        self.table.reload()
+        change_filter(self, self.filters, key, value)
 
     # -- helpers ---------------------------------------------------------------------------------
 
     def _selected(self) -> Campaign | None:
-        item = self.table.current_item
-        if item is None:
-            self.notify("No campaign selected.", severity="warning", timeout=3)
-        return item
+        return selected_or_warn(self, "campaign")
 
     def _writable(self) -> bool:
-        if self.ctx.read_only:
-            self.notify("This profile is read-only.", severity="warning", timeout=4)
-            return False
-        if self.ctx.offline:
-            self.notify("Offline: writes are refused until the server is back.", severity="warning")
-            return False
-        return True
+        return writable_or_warn(self, refuse_offline=True)
 
     def _not_now(self, item: Campaign, what: str, allowed: tuple[str, ...]) -> bool:
         """Say why ``what`` is not possible in the campaign's status (True: refused)."""
@@ -408,16 +374,13 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
 
     async def _write(self, action: str, item: Campaign, call: Any, summary: str) -> Any:
         self.refusal = None
-        store = self.ctx.store
-        if store is None:
-            return await call(None)
-        return await store.write(
+        return await journaled_write(
+            self.ctx,
             call,
             resource="campaigns",
             action=action,
             object_ids=[item.id],
             summary=summary,
-            invalidates=("campaigns",),
         )
 
     def adopt(self, campaign: Campaign) -> None:
@@ -636,18 +599,7 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
                 f"\nIt is {status}: the server only deletes draft, cancelled or failed "
                 "campaigns and will most likely refuse."
             )
-        if self.ctx.is_production:
-            modal: Any = TypedConfirmModal(
-                f"Delete campaign {item.name}?",
-                body,
-                expected=item.name or item.id,
-                prompt="Type the campaign's name to delete it",
-                confirm_label="Delete",
-                production=True,
-            )
-        else:
-            modal = ConfirmModal(f"Delete campaign {item.name}?", body, confirm_label="Delete")
-        if not await self.app.push_screen_wait(modal):
+        if not await confirm_delete(self, "campaign", item.name, item.id, body):
             return
         client = self.ctx.client
         assert client is not None
@@ -657,11 +609,7 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
             lambda key: client.campaigns.delete(item.id, idempotency_key=key),
             f"delete campaign {item.name} ({item.id})",
         )
-        store = self.ctx.store
-        if store is not None:
-            store.remove_item("campaigns", item.id)
-        self.notify(f"Deleted {item.name}.", timeout=3)
-        await self.table.reload_and_wait()
+        await forget_deleted(self, "campaigns", item.id, item.name)
 
     # -- stats -----------------------------------------------------------------------------------
 

@@ -23,11 +23,12 @@ from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
 
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
 from preo_tui.ui.errors import ErrorReport
+from preo_tui.ui.screens._actions import journaled_write, leave_editor
 from preo_tui.ui.screens.base import PreoScreen
 from preo_tui.ui.widgets.campaign_common import value_of
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
-from preo_tui.ui.widgets.confirm import ConfirmModal
 from preo_tui.ui.widgets.email_placeholders import check_text
+from preo_tui.ui.widgets.forms import field_error, hide_field_errors, show_field_error
 
 BLOCK_TYPES = ("heading", "text", "button", "image", "divider")
 NEEDS_TEXT = ("heading", "text", "button")
@@ -190,13 +191,13 @@ class EmailEditorScreen(PreoScreen):
                 with Horizontal(classes="form-row"):
                     yield Label("Title", classes="form-label")
                     yield Input(self.message.title or "", id="f-title", compact=True)
-                yield Static("", id="err-title", classes="field-error", markup=False)
+                yield field_error("title")
                 with Horizontal(classes="form-row"):
                     yield Label("Subject", classes="form-label")
                     yield Input(self.message.subject or "", id="f-subject", compact=True)
-                yield Static("", id="err-subject", classes="field-error", markup=False)
+                yield field_error("subject")
                 yield BlocksTable(id="blocks", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="err-blocks", classes="field-error", markup=False)
+                yield field_error("blocks")
                 yield Static("", id="f-message", markup=False)
                 yield Static("", id="vars-inline", markup=False)
                 yield Static(
@@ -213,8 +214,7 @@ class EmailEditorScreen(PreoScreen):
         table.add_column("#", key="n", width=3)
         table.add_column("Type", key="type", width=8)
         table.add_column("Text / URL", key="text")
-        for field in FIELDS:
-            self.query_one(f"#err-{field}", Static).display = False
+        hide_field_errors(self, FIELDS)
         self.call_after_refresh(self.query_one("#f-title", Input).focus)
         self.run_job(self.load, group="load", exclusive=True)
 
@@ -355,10 +355,8 @@ class EmailEditorScreen(PreoScreen):
     def _show_errors(self, problems: dict[str, list[str]]) -> None:
         self.errors = problems
         for field in FIELDS:
-            widget = self.query_one(f"#err-{field}", Static)
             messages = problems.get(field, [])
-            widget.update("\n".join(messages))
-            widget.display = bool(messages)
+            show_field_error(self, field, "\n".join(messages), visible=bool(messages))
 
     def _message(self, text: str) -> None:
         self.query_one("#f-message", Static).update(text)
@@ -419,17 +417,13 @@ class EmailEditorScreen(PreoScreen):
             return client.email_messages.update(mid, idempotency_key=key, **changes)
 
         summary = f"update email message {title} ({mid}): {', '.join(changes) or 'no change'}"
-        store = self.ctx.store
-        if store is None:
-            result: EmailMessage = await update(None)
-            return result
-        written: EmailMessage = await store.write(
+        written: EmailMessage = await journaled_write(
+            self.ctx,
             update,
             resource="email_messages",
             action="update",
             object_ids=[mid],
             summary=summary,
-            invalidates=("email_messages",),
         )
         return written
 
@@ -447,19 +441,4 @@ class EmailEditorScreen(PreoScreen):
         return report.kind in ("Conflict", "PermissionDenied", "ReadOnlyError", "OfflineError")
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.dismiss()
-            return
-        self.run_job(self._confirm_discard(), group="discard", exclusive=True)
-
-    async def _confirm_discard(self) -> None:
-        ok = await self.app.push_screen_wait(
-            ConfirmModal(
-                "Discard your changes?",
-                "The email message has unsaved changes.",
-                confirm_label="Discard",
-                cancel_label="Keep editing",
-            )
-        )
-        if ok:
-            self.dismiss()
+        leave_editor(self, dirty=self.dirty, what="The email message")

@@ -27,9 +27,18 @@ from textual.widgets import DataTable, Static
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
 from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.screens import register_screen
+from preo_tui.ui.screens._actions import (
+    FilterValue,
+    change_filter,
+    filter_choices,
+    journaled_write,
+    open_filter_picker,
+    selected_or_warn,
+    writable_or_warn,
+)
 from preo_tui.ui.screens.base import ListDetailScreen
 from preo_tui.ui.widgets.campaign_common import value_of
-from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+from preo_tui.ui.widgets.choice import Choice
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
 
 SCOPES = ("platform", "template", "edition")
@@ -269,54 +278,24 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
             self.query_one("#list-status", Static).update(" · ".join(parts))
 
     def action_filters(self) -> None:
-        choices: list[Choice[tuple[str, str | None]]] = [
-            Choice(("all", None), "Clear every filter")
-        ]
+        choices: list[Choice[FilterValue]] = [Choice(("all", None), "Clear every filter")]
         on_edition = "  •" if self.filters.get("edition") else ""
         choices.append(Choice(("edition", "yes"), f"edition: this edition only{on_edition}"))
         choices.append(Choice(("edition", None), "edition: any (templates and platform too)"))
-        for key, values in (("scope", SCOPES), ("type", TYPES)):
-            current = self.filters.get(key)
-            choices.append(Choice((key, None), f"{key}: any" + ("  •" if current is None else "")))
-            for value in values:
-                mark = "  •" if current == value else ""
-                choices.append(Choice((key, value), f"{key}: {value}{mark}"))
-
-        def chosen(value: tuple[str, str | None] | None) -> None:
-            if value is None:
-                return
-            key, wanted = value
-            if key == "all":
-                self.filters.clear()
-                self._update_list_status()
-                self.table.reload()
-            else:
-                self.set_filter(key, wanted)
-
-        self.app.push_screen(ChoiceModal("Filter email messages", choices), callback=chosen)
+        choices += filter_choices(self.filters, (("scope", SCOPES), ("type", TYPES)))
+        open_filter_picker(self, "Filter email messages", choices, self.filters)
 
     def set_filter(self, key: str, value: str | None) -> None:
         """Filter by ``scope``, ``type`` or ``edition`` (None removes the filter)."""
-        if value is None:
-            self.filters.pop(key, None)
-        else:
-            self.filters[key] = value
-        self._update_list_status()
-        self.table.reload()
+        change_filter(self, self.filters, key, value)
 
     # -- actions --------------------------------------------------------------------------------
 
     def _selected(self) -> EmailMessage | None:
-        item = self.table.current_item
-        if item is None:
-            self.notify("No email message selected.", severity="warning", timeout=3)
-        return item
+        return selected_or_warn(self, "email message")
 
     def _writable(self) -> bool:
-        if self.ctx.read_only:
-            self.notify("This profile is read-only.", severity="warning", timeout=4)
-            return False
-        return True
+        return writable_or_warn(self)
 
     @on(DataTable.RowSelected, "#list-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -351,16 +330,13 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
             self.show_detail(message)
 
     async def _write(self, action: str, item: EmailMessage, call: Any, summary: str) -> Any:
-        store = self.ctx.store
-        if store is None:
-            return await call(None)
-        return await store.write(
+        return await journaled_write(
+            self.ctx,
             call,
             resource="email_messages",
             action=action,
             object_ids=[item.id],
             summary=summary,
-            invalidates=("email_messages",),
         )
 
     async def _show_new(self, message: EmailMessage, verb: str) -> None:

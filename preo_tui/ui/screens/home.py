@@ -371,7 +371,7 @@ class HomeScreen(PreoScreen):
             state.append("offline: cached figures")
         if self.loading_state:
             state.append(self.loading_state)
-        self.query_one("#home-state", Static).update(" · ".join(state))
+        self._line("#home-state", " · ".join(state))
         s = self.summary
         now = app.now()
         refunds = self.query_one("#card-refunds", DashCard)
@@ -381,7 +381,7 @@ class HomeScreen(PreoScreen):
         if s is None:
             for card in (refunds, campaigns, segments, orders):
                 card.show("…", ["loading" if ctx.client is not None else "waiting for sign-in"])
-            self.query_one("#home-notes", Static).update("")
+            self._line("#home-notes", "")
             return
         oldest = _age(s.refunds_oldest, now)
         refunds.show(
@@ -408,9 +408,15 @@ class HomeScreen(PreoScreen):
             f"{capped}{_count(s.orders_today)} orders",
             [f"revenue {_money(s.revenue_today, s.currency)}", "since 00:00 edition time"],
         )
-        self.query_one("#home-notes", Static).update("\n".join(s.notes))
+        self._line("#home-notes", "\n".join(s.notes))
         self._render_extra()
         self.call_after_refresh(app.first_data_drawn.set)
+
+    def _line(self, selector: str, text: str) -> None:
+        """Update a status line; an empty one takes no room."""
+        widget = self.query_one(selector, Static)
+        widget.update(text)
+        widget.display = bool(text)
 
     def _render_extra(self) -> None:
         screens = Text()

@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 from preo_tui.api.segments import Segment
 from preo_tui.cel import CONTRACT_EXAMPLES, CelContext, SchemaError, contract_context
 from preo_tui.ui.errors import ErrorReport, describe_error
+from preo_tui.ui.screens._actions import journaled_write, leave_editor
 from preo_tui.ui.screens.base import PreoScreen
 from preo_tui.ui.widgets.cel_editor import (
     CelEditor,
@@ -37,7 +38,6 @@ from preo_tui.ui.widgets.cel_editor import (
     variable_names,
 )
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
-from preo_tui.ui.widgets.confirm import ConfirmModal
 
 TYPES = ("transactional", "marketing")
 CHANNELS = ("any", "email", "sms", "pass_push")
@@ -437,7 +437,6 @@ class SegmentEditorScreen(PreoScreen):
         values = self.form_values()
         marketing = values["communication_type"] == "marketing"
         consent = values["consent_id"] if marketing else None
-        store = self.ctx.store
         original = self.segment
         if original is None:
             organization = self.ctx.organization
@@ -477,16 +476,8 @@ class SegmentEditorScreen(PreoScreen):
             summary = (
                 f"update segment {values['name']} ({seg_id}): {', '.join(changes) or 'no change'}"
             )
-        if store is None:
-            result: Segment = await call(None)
-            return result
-        written: Segment = await store.write(
-            call,
-            resource="segments",
-            action=action,
-            object_ids=ids,
-            summary=summary,
-            invalidates=("segments",),
+        written: Segment = await journaled_write(
+            self.ctx, call, resource="segments", action=action, object_ids=ids, summary=summary
         )
         return written
 
@@ -513,19 +504,4 @@ class SegmentEditorScreen(PreoScreen):
         return False
 
     def action_back(self) -> None:
-        if not self.dirty:
-            self.dismiss()
-            return
-        self.run_job(self._confirm_discard(), group="discard", exclusive=True)
-
-    async def _confirm_discard(self) -> None:
-        ok = await self.app.push_screen_wait(
-            ConfirmModal(
-                "Discard your changes?",
-                "The segment has unsaved changes.",
-                confirm_label="Discard",
-                cancel_label="Keep editing",
-            )
-        )
-        if ok:
-            self.dismiss()
+        leave_editor(self, dirty=self.dirty, what="The segment")

@@ -36,10 +36,21 @@ from preo_tui.api.campaigns import Campaign
 from preo_tui.api.segments import Segment
 from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.screens import register_screen
+from preo_tui.ui.screens._actions import (
+    FilterValue,
+    change_filter,
+    confirm_delete,
+    filter_choices,
+    forget_deleted,
+    journaled_write,
+    open_filter_picker,
+    selected_or_warn,
+    writable_or_warn,
+)
 from preo_tui.ui.screens.base import ListDetailScreen
 from preo_tui.ui.widgets.cel_editor import highlight_cel
-from preo_tui.ui.widgets.choice import Choice, ChoiceModal
-from preo_tui.ui.widgets.confirm import ConfirmModal, TypedConfirmModal
+from preo_tui.ui.widgets.choice import Choice
+from preo_tui.ui.widgets.confirm import ConfirmModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest
 
 STATUSES = ("draft", "pending", "processing", "completed", "failed")
@@ -422,53 +433,23 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             status.update(" · ".join(parts))
 
     def action_filters(self) -> None:
-        choices: list[Choice[tuple[str, str | None]]] = [
-            Choice(("all", None), "Clear every filter")
-        ]
-        for key, values in (("status", STATUSES), ("type", TYPES), ("channel", CHANNELS)):
-            current = self.filters.get(key)
-            choices.append(Choice((key, None), f"{key}: any" + ("  •" if current is None else "")))
-            for value in values:
-                mark = "  •" if current == value else ""
-                choices.append(Choice((key, value), f"{key}: {value}{mark}"))
-
-        def chosen(value: tuple[str, str | None] | None) -> None:
-            if value is None:
-                return
-            key, wanted = value
-            if key == "all":
-                self.filters.clear()
-            elif wanted is None:
-                self.filters.pop(key, None)
-            else:
-                self.filters[key] = wanted
-            self._update_list_status()
-            self.table.reload()
-
-        self.app.push_screen(ChoiceModal("Filter segments", choices), callback=chosen)
+        choices: list[Choice[FilterValue]] = [Choice(("all", None), "Clear every filter")]
+        choices += filter_choices(
+            self.filters, (("status", STATUSES), ("type", TYPES), ("channel", CHANNELS))
+        )
+        open_filter_picker(self, "Filter segments", choices, self.filters)
 
     def set_filter(self, key: str, value: str | None) -> None:
         """Filter by ``status``, ``type`` or ``channel`` (None removes the filter)."""
-        if value is None:
-            self.filters.pop(key, None)
-        else:
-            self.filters[key] = value
-        self._update_list_status()
-        self.table.reload()
+        change_filter(self, self.filters, key, value)
 
     # -- actions --------------------------------------------------------------------------------
 
     def _selected(self) -> Segment | None:
-        item = self.table.current_item
-        if item is None:
-            self.notify("No segment selected.", severity="warning", timeout=3)
-        return item
+        return selected_or_warn(self, "segment")
 
     def _writable(self) -> bool:
-        if self.ctx.read_only:
-            self.notify("This profile is read-only.", severity="warning", timeout=4)
-            return False
-        return True
+        return writable_or_warn(self)
 
     @on(DataTable.RowSelected, "#list-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -499,16 +480,13 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         self.table.move_to_id(segment_id)
 
     async def _write(self, action: str, segment: Segment, call: Any, summary: str) -> Any:
-        store = self.ctx.store
-        if store is None:
-            return await call(None)
-        return await store.write(
+        return await journaled_write(
+            self.ctx,
             call,
             resource="segments",
             action=action,
             object_ids=[segment.id],
             summary=summary,
-            invalidates=("segments",),
         )
 
     def _adopt(self, segment: Segment) -> None:
@@ -629,18 +607,7 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         if using:
             names = ", ".join(f"{c.name} ({_value(c.status)})" for c in using)
             body += f"\nUsed by: {names} — the server will refuse while they are open."
-        if self.ctx.is_production:
-            modal: Any = TypedConfirmModal(
-                f"Delete segment {item.name}?",
-                body,
-                expected=item.name or item.id,
-                prompt="Type the segment's name to delete it",
-                confirm_label="Delete",
-                production=True,
-            )
-        else:
-            modal = ConfirmModal(f"Delete segment {item.name}?", body, confirm_label="Delete")
-        if not await self.app.push_screen_wait(modal):
+        if not await confirm_delete(self, "segment", item.name, item.id, body):
             return
         client = self.ctx.client
         assert client is not None
@@ -650,11 +617,7 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             lambda key: client.segments.delete(item.id, idempotency_key=key),
             f"delete segment {item.name} ({item.id})",
         )
-        store = self.ctx.store
-        if store is not None:
-            store.remove_item("segments", item.id)
-        self.notify(f"Deleted {item.name}.", timeout=3)
-        await self.table.reload_and_wait()
+        await forget_deleted(self, "segments", item.id, item.name)
 
     def handle_error(self, report: ErrorReport, error: BaseException) -> bool:
         if report.kind == "Conflict":

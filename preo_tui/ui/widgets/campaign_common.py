@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from preo_tui.ui.widgets.campaign_schedule import format_local, zone_of
+
+if TYPE_CHECKING:
+    from preo_tui.api import PreoClient
+    from preo_tui.api.email_messages import EmailMessage
+    from preo_tui.api.segments import Segment
+    from preo_tui.ui.context import EditionRef
+    from preo_tui.ui.screens.base import PreoScreen
 
 STATUSES = ("draft", "scheduled", "calculating", "sending", "sent", "failed", "cancelled")
 CHANNELS = ("email", "sms")
@@ -111,3 +118,33 @@ def utc_time(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# The list screen and the compose form read the same two lists (shared store queries).
+
+
+async def load_edition_segments(
+    screen: PreoScreen, client: PreoClient, edition: EditionRef
+) -> list[Segment]:
+    """The edition's segments (one page of up to 500), through the screen's store."""
+    params: dict[str, Any] = {"edition_id": edition.id, "page_size": 500}
+    page = await screen.load_data(
+        screen.data_query("segments", lambda: client.segments.list(**params), **params)
+    )
+    return list(page.results)
+
+
+async def load_campaign_messages(
+    screen: PreoScreen, client: PreoClient, edition: EditionRef
+) -> list[EmailMessage]:
+    """The campaign email messages of the edition's organization (one page of up to 500),
+    through the screen's store."""
+    params: dict[str, Any] = {
+        "organization_id": edition.organization_id,
+        "type": "campaign",
+        "page_size": 500,
+    }
+    page = await screen.load_data(
+        screen.data_query("email_messages", lambda: client.email_messages.list(**params), **params)
+    )
+    return list(page.results)

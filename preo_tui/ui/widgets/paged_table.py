@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
@@ -172,6 +173,12 @@ class PagedTable(DataTable[Any], Generic[T]):
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        # A window shows ~50 rows: DataTable's default render caches (10,000 cells, 1,000 rows)
+        # would hold most of the live heap after scrolling (slow garbage collections).
+        self._cell_render_cache = LRUCache(1500)
+        self._row_render_cache = LRUCache(200)
+        self._row_renderable_cache = LRUCache(200)
+        self._line_cache = LRUCache(200)
         self.columns_spec = list(columns)
         self.loader = loader
         self.row_cells = row_cells
