@@ -9,24 +9,67 @@ auth. It may import httpx, pydantic, tenacity and the standard library; never Te
 ...     page = await preo.refunds.list(status="requested", ordering="-created")
 """
 
-from ._base import Page, PreoModel
-from ._transport import ConnectionEvent, ConnectionState, RetryPolicy, Tokens
-from .client import ALL_OPERATIONS, RESOURCES, PreoClient
-from .errors import (
-    AuthError,
-    Conflict,
-    DecodeError,
-    NetworkError,
-    NotFound,
-    PermissionDenied,
-    PreoError,
-    RateLimited,
-    ReadOnlyError,
-    ServerError,
-    Unsupported,
-    ValidationFailed,
-)
-from .registry import Operation
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._base import Page, PreoModel
+    from ._transport import ConnectionEvent, ConnectionState, RetryPolicy, Tokens
+    from .client import ALL_OPERATIONS, RESOURCES, PreoClient
+    from .errors import (
+        AuthError,
+        Conflict,
+        DecodeError,
+        NetworkError,
+        NotFound,
+        PermissionDenied,
+        PreoError,
+        RateLimited,
+        ReadOnlyError,
+        ServerError,
+        Unsupported,
+        ValidationFailed,
+    )
+    from .registry import Operation
+
+_LAZY: dict[str, str] = {
+    "Page": "._base",
+    "PreoModel": "._base",
+    "ConnectionEvent": "._transport",
+    "ConnectionState": "._transport",
+    "RetryPolicy": "._transport",
+    "Tokens": "._transport",
+    "ALL_OPERATIONS": ".client",
+    "RESOURCES": ".client",
+    "PreoClient": ".client",
+    "AuthError": ".errors",
+    "Conflict": ".errors",
+    "DecodeError": ".errors",
+    "NetworkError": ".errors",
+    "NotFound": ".errors",
+    "PermissionDenied": ".errors",
+    "PreoError": ".errors",
+    "RateLimited": ".errors",
+    "ReadOnlyError": ".errors",
+    "ServerError": ".errors",
+    "Unsupported": ".errors",
+    "ValidationFailed": ".errors",
+    "Operation": ".registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public names on first use (PEP 562): importing one submodule, such as
+    ``preo_tui.api.errors``, must not pull in the client and every resource model."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ALL_OPERATIONS",
