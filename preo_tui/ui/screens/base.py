@@ -371,6 +371,11 @@ class ListDetailScreen(PreoScreen, Generic[T]):
         self.filter_text: str = ""
         self._filter_timer: Timer | None = None
         self._window_label = "loading…"
+        #: Stale-while-revalidate: the first page a freshly opened list asks for is served
+        #: from the store's cache when it has one (drawn at once, marked with its age), and
+        #: the window is re-read from the server as soon as it is on screen.
+        self._cache_first = True
+        self._revalidate_pending = False
 
     # -- to override --------------------------------------------------------------------------
 
@@ -424,6 +429,20 @@ class ListDetailScreen(PreoScreen, Generic[T]):
         size = getattr(getattr(settings, "app", None), "page_size", None)
         return int(size) if isinstance(size, int) else self.PAGE_SIZE
 
+    async def load_data(self, query: Any, *, fresh: bool = True) -> Any:
+        """As ``PreoScreen.load_data``, but the first load of a freshly opened list (or of a
+        new edition/organization) shows the cached page at once and revalidates it."""
+        store = self.ctx.store
+        if fresh and self._cache_first and store is not None:
+            self._cache_first = False
+            entry = store.peek(query)
+            if entry is not None and entry.value is not None:
+                self.mark_fresh(datetime.fromtimestamp(entry.fetched_at, UTC))
+                self._revalidate_pending = True
+                return entry.value
+        self._cache_first = False
+        return await super().load_data(query, fresh=fresh)
+
     async def _load_page(self, request: PageRequest) -> PageLike[T]:
         before = self.data_as_of
         page = await self.load_page(request)
@@ -459,6 +478,9 @@ class ListDetailScreen(PreoScreen, Generic[T]):
         self._update_list_status()
         if self.focused is None:  # AUTO_FOCUS ran while the table was still loading
             self.table.focus()
+        if self._revalidate_pending:  # the cached page is on screen: now ask the server
+            self._revalidate_pending = False
+            self.table.refresh_window()
 
     @on(PagedTable.MarksChanged, "#list-table")
     def _marks_changed(self, event: PagedTable.MarksChanged) -> None:
@@ -527,4 +549,5 @@ class ListDetailScreen(PreoScreen, Generic[T]):
 
     def context_changed(self) -> None:
         self.table.clear_marks()
+        self._cache_first = True
         self.table.reload()
