@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-import platformdirs
+from _sandbox import free_port, large_template, launch_large, stop, wait_ready
 
 from preo_tui.api import Page, PreoClient
 from preo_tui.api.orders import Order
@@ -37,47 +35,6 @@ PAGE_SIZE = 100
 APPROVALS = 100
 CONCURRENCY = 8
 TARGET_S = 3.0
-REQUESTED = 100 * 5 + 50  # enough requested refunds for 5 rounds
-
-LAUNCHER = """
-import sys
-import uvicorn
-from preo_tui.sandbox.app import create_app
-from preo_tui.sandbox.db import Database
-from preo_tui.sandbox.settings import SandboxSettings
-from preo_tui.sandbox.state import SandboxState
-
-template, work, port, requested = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-settings = SandboxSettings(db=template, scale="large", requested_refunds=requested, speed=1000)
-seeded = SandboxState(settings)  # seeds the cached template when missing or outdated
-Database(work).copy_from(seeded.db)
-seeded.db.close()
-app = create_app(settings.model_copy(update={"db": work}))
-print("ready to serve", flush=True)
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes], within: float) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(base_url=url, timeout=2.0) as raw:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"the sandbox exited with status {proc.returncode}")
-            try:
-                if (await raw.get("/_sandbox/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the sandbox did not start in time")
-            await asyncio.sleep(0.2)
 
 
 async def biggest_edition(preo: PreoClient) -> str:
@@ -169,26 +126,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds to take the median of (1-5)")
     args = parser.parse_args()
     rounds = min(max(args.rounds, 1), 5)
-    cache = Path(platformdirs.user_cache_dir("preo-tui")) / "bench"
-    cache.mkdir(parents=True, exist_ok=True)
-    template = cache / f"client-large-{REQUESTED}.sqlite3"
-    if not template.exists():
-        print("seeding the large sandbox once (cached for later runs; ~40 s)...", flush=True)
+    template = large_template()
     with tempfile.TemporaryDirectory(prefix="preo-bench-") as tmp:
         port = free_port()
         work = Path(tmp) / "sandbox.sqlite3"
-        proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCHER, str(template), str(work), str(port), str(REQUESTED)],
-            stdout=subprocess.DEVNULL,
-        )
+        proc = launch_large(template, work, port)
         try:
             status = asyncio.run(run(f"http://127.0.0.1:{port}", proc, rounds))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc, within=10)
     raise SystemExit(status)
 
 

@@ -29,7 +29,6 @@ import gc
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,54 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import platformdirs
+from _sandbox import free_port, large_template, launch_large, stop, wait_ready
 
 TARGET_FIRST_PAGE_MS = 300.0
 TARGET_PAGEDOWN_P95_MS = 50.0
 TARGET_SEARCH_MS = 200.0
 TARGET_RSS_MB = 200.0
 SIZE = (160, 48)
-REQUESTED = 100 * 5 + 50  # the template bench/client.py builds: share its cache file
-
-LAUNCHER = """
-import sys
-import uvicorn
-from preo_tui.sandbox.app import create_app
-from preo_tui.sandbox.db import Database
-from preo_tui.sandbox.settings import SandboxSettings
-from preo_tui.sandbox.state import SandboxState
-
-template, work, port, requested = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-settings = SandboxSettings(db=template, scale="large", requested_refunds=requested, speed=1000)
-seeded = SandboxState(settings)  # seeds the cached template when missing or outdated
-Database(work).copy_from(seeded.db)
-seeded.db.close()
-app = create_app(settings.model_copy(update={"db": work}))
-print("ready to serve", flush=True)
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes], within: float) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(base_url=url, timeout=2.0) as raw:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"the sandbox exited with status {proc.returncode}")
-            try:
-                if (await raw.get("/_sandbox/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the sandbox did not start in time")
-            await asyncio.sleep(0.2)
 
 
 async def login(url: str) -> str:
@@ -493,11 +451,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     os.environ.setdefault("PREO_KEYRING", "off")
-    cache = Path(platformdirs.user_cache_dir("preo-tui")) / "bench"
-    cache.mkdir(parents=True, exist_ok=True)
-    template = cache / f"client-large-{REQUESTED}.sqlite3"
-    if not template.exists():
-        print("seeding the large sandbox once (cached for later runs; ~40 s)...", flush=True)
+    template = large_template()
     with tempfile.TemporaryDirectory(prefix="preo-bench-") as tmp:
         for name in ("CONFIG", "DATA", "CACHE"):
             path = Path(tmp) / name.lower()
@@ -505,10 +459,7 @@ def main() -> None:
             os.environ[f"PREO_{name}_DIR"] = str(path)
         port = free_port()
         work = Path(tmp) / "sandbox.sqlite3"
-        proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCHER, str(template), str(work), str(port), str(REQUESTED)],
-            stdout=subprocess.DEVNULL,
-        )
+        proc = launch_large(template, work, port)
         url = f"http://127.0.0.1:{port}"
         try:
             asyncio.run(wait_ready(url, proc, within=600))
@@ -521,11 +472,7 @@ def main() -> None:
             )
             alt = {"error": "skipped"} if args.skip_all_rows else all_rows_alternative(url, token)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc, within=10)
     raise SystemExit(report(ui, alt, args.rows))
 
 

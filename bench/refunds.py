@@ -35,17 +35,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _sandbox import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 #: Timestamps (perf_counter) of every compositor update handed to ``App._display``.
 FRAMES: list[float] = []
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_sandbox(port: int, speed: float, log: Path) -> subprocess.Popen[bytes]:
@@ -317,11 +313,7 @@ def main() -> None:
                 profiler.disable()
                 profiler.dump_stats(args.profile)
             if sandbox is not None:
-                sandbox.terminate()
-                try:
-                    sandbox.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    sandbox.kill()
+                stop(sandbox, within=5)
 
     approved = results["approved"]
     ok = all(s != "requested" for s in results["server_statuses"])

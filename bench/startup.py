@@ -29,6 +29,8 @@ import termios
 import time
 from pathlib import Path
 
+from _sandbox import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -52,12 +54,6 @@ class Bare(App[None]):
 
 Bare().run()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def timed_launch(
@@ -187,11 +183,7 @@ def main() -> int:
             app_times.append(timed_launch(app_argv, env, HOME_MARKER, size))
             bare_times.append(timed_launch(bare_argv, env, BARE_MARKER, size))
     finally:
-        sandbox.terminate()
-        try:
-            sandbox.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            sandbox.kill()
+        stop(sandbox, within=5)
     app_median = statistics.median(app_times)
     bare_median = statistics.median(bare_times)
     ratio = app_median / bare_median

@@ -1,10 +1,13 @@
-"""Pilot helpers shared by the feature screens' tests (refunds, segments, campaigns, emails)."""
+"""Pilot helpers shared by the feature screens' tests (refunds, segments, campaigns, emails,
+editions, users, orders)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any, TypeVar
 
 import pytest
+from rich.console import Console
 
 from preo_tui.ui.screens.refunds import RefundsScreen
 from tests.fixtures.app import wait_for_home, wait_for_screen, wait_for_workers, wait_until
@@ -25,6 +28,33 @@ async def open_list_screen(pilot: Any, name: str, screen_type: type[S], *, what:
     )
     found: S = screen
     return found
+
+
+async def open_first_page(pilot: Any, name: str, screen_type: type[S], *, what: str) -> S:
+    """From the home screen, jump to the list screen ``name``, wait until its first page has
+    arrived (possibly empty) and for the workers it started."""
+    await wait_for_home(pilot)
+    assert pilot.app.jump(name)
+    screen: Any = await wait_for_screen(pilot, screen_type)
+    await wait_until(pilot, lambda: screen.table.total is not None, what=what)
+    await wait_for_workers(pilot)
+    found: S = screen
+    return found
+
+
+def plain(widget: Any) -> str:
+    """The text a Static shows (rich renderables rendered without styles)."""
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
+
+
+def requests_sent(app: Any) -> int:
+    """Requests the app's API client has sent so far."""
+    return int(app.ctx.client.requests_sent)
 
 
 async def select_by_name(pilot: Any, screen: Any, name: str) -> Any:

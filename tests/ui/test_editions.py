@@ -4,11 +4,9 @@ server 400 lands on its field), and choosing the app's current edition."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from rich.console import Console
 from textual.widgets import Checkbox, Input, OptionList
 
 from preo_tui.api.editions import Edition
@@ -19,32 +17,25 @@ from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
     sandbox_profile,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_first_page, plain, requests_sent
 
 SIZE = (160, 48)
 
 
-def plain(widget: Any) -> str:
-    """The text a Static shows (rich renderables rendered without styles)."""
-    content = widget.content
-    if isinstance(content, str):
-        return content
-    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
-    console.print(content)
-    return console.export_text()
-
-
 async def open_editions(pilot: Any) -> EditionsScreen:
-    await wait_for_home(pilot)
-    assert pilot.app.jump("editions")
-    screen: EditionsScreen = await wait_for_screen(pilot, EditionsScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="editions")
+    return await open_first_page(pilot, "editions", EditionsScreen, what="editions")
+
+
+async def open_new_form(pilot: Any) -> EditionFormModal:
+    """Press ``n`` on the list and wait for the new-edition form and its lookups."""
+    await pilot.press("n")
+    form = await wait_for_screen(pilot, EditionFormModal)
     await wait_for_workers(pilot)
-    return screen
+    return form
 
 
 async def choose(pilot: Any, label: str) -> None:
@@ -61,10 +52,6 @@ async def choose(pilot: Any, label: str) -> None:
 async def reloaded(pilot: Any, screen: EditionsScreen) -> list[Edition]:
     await wait_for_workers(pilot)
     return screen.table.items
-
-
-def requests_sent(app: Any) -> int:
-    return int(app.ctx.client.requests_sent)
 
 
 def db_edition(backend: SandboxBackend, edition_id: str) -> Any:
@@ -225,9 +212,7 @@ async def test_create_edition(make_app: AppFactory, sandbox_backend: SandboxBack
         screen = await open_editions(pilot)
         base = screen.table.current_item
         assert base is not None
-        await pilot.press("n")
-        form = await wait_for_screen(pilot, EditionFormModal)
-        await wait_for_workers(pilot)
+        form = await open_new_form(pilot)
         # choice fields come from field-choices
         tz_select = form.query_one("#f-timezone")
         assert len(tz_select._options) > 100
@@ -273,9 +258,7 @@ async def test_create_form_rejects_bad_input_without_sending(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_editions(pilot)
-        await pilot.press("n")
-        form = await wait_for_screen(pilot, EditionFormModal)
-        await wait_for_workers(pilot)
+        form = await open_new_form(pilot)
         before = requests_sent(app)
         await fill(form, **values)
         await pilot.press("ctrl+s")
@@ -293,9 +276,7 @@ async def test_server_400_lands_on_the_slug_field(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_editions(pilot)
-        await pilot.press("n")
-        form = await wait_for_screen(pilot, EditionFormModal)
-        await wait_for_workers(pilot)
+        form = await open_new_form(pilot)
         before = requests_sent(app)
         await fill(form, name="2028", slug="nordlys-festival-2026")  # taken by the 2026 edition
         await pilot.press("ctrl+s")
@@ -385,9 +366,7 @@ async def test_staff_cannot_create_and_is_told_inline(make_app: AppFactory) -> N
     app = make_app(role="staff")
     async with app.run_test(size=SIZE) as pilot:
         await open_editions(pilot)
-        await pilot.press("n")
-        form = await wait_for_screen(pilot, EditionFormModal)
-        await wait_for_workers(pilot)
+        form = await open_new_form(pilot)
         await fill(form, name="2029")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: form.general_error != "", what="403 shown")

@@ -14,21 +14,17 @@ from tests.fixtures.app import (
     SIZES,
     AppFactory,
     no_blink,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_first_page
 
 SIZE_IDS = list(SIZES)
 
 
 async def editions_with_detail(pilot: Any, name: str = "Winter 2027") -> EditionsScreen:
-    await wait_for_home(pilot)
-    pilot.app.jump("editions")
-    screen: EditionsScreen = await wait_for_screen(pilot, EditionsScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="editions")
-    await wait_for_workers(pilot)
+    screen = await open_first_page(pilot, "editions", EditionsScreen, what="editions")
     target = next(e for e in screen.table.items if e.name == name)
     screen.table.move_to_id(target.id)
     await wait_until(pilot, lambda: target.id in screen.health, what="healthcheck")

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
 from textual.widgets import Input, OptionList, Select, SelectionList
 
 from preo_tui.api import Page
@@ -27,32 +25,27 @@ from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
     sandbox_profile,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_first_page, plain, requests_sent
 
 SIZE = (160, 48)
 CPH = ZoneInfo("Europe/Copenhagen")
 
 
-def plain(widget: Any) -> str:
-    content = widget.content
-    if isinstance(content, str):
-        return content
-    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
-    console.print(content)
-    return console.export_text()
-
-
 async def open_orders(pilot: Any) -> OrdersScreen:
-    await wait_for_home(pilot)
-    assert pilot.app.jump("orders")
-    screen: OrdersScreen = await wait_for_screen(pilot, OrdersScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="orders")
+    return await open_first_page(pilot, "orders", OrdersScreen, what="orders")
+
+
+async def current_with_detail(pilot: Any, screen: OrdersScreen) -> Order:
+    """The highlighted order, once its detail has loaded."""
+    order = screen.table.current_item
+    assert order is not None
+    await wait_until(pilot, lambda: order.id in screen.details, what="detail")
     await wait_for_workers(pilot)
-    return screen
+    return order
 
 
 def current_rows(backend: SandboxBackend, edition_id: str) -> list[dict[str, Any]]:
@@ -71,10 +64,6 @@ def current_rows(backend: SandboxBackend, edition_id: str) -> list[dict[str, Any
 
 def count(rows: list[dict[str, Any]], predicate: Callable[[dict[str, Any]], bool]) -> int:
     return sum(1 for r in rows if predicate(r))
-
-
-def requests_sent(app: Any) -> int:
-    return int(app.ctx.client.requests_sent)
 
 
 async def apply_filters(pilot: Any, screen: OrdersScreen, **fields: Any) -> OrderFilterModal:
@@ -285,10 +274,7 @@ async def test_n_opens_the_refund_form_for_the_highlighted_purchase(make_app: Ap
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_orders(pilot)
-        order = screen.table.current_item
-        assert order is not None
-        await wait_until(pilot, lambda: order.id in screen.details, what="detail")
-        await wait_for_workers(pilot)
+        order = await current_with_detail(pilot, screen)
         await pilot.press("tab", "down")
         expected = screen.detail.selected_purchase
         assert expected is not None
@@ -450,10 +436,7 @@ async def test_read_only_profile_does_not_open_the_refund_form(make_app: AppFact
     app = make_app(profile=sandbox_profile(read_only=True))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_orders(pilot)
-        order = screen.table.current_item
-        assert order is not None
-        await wait_until(pilot, lambda: order.id in screen.details, what="detail")
-        await wait_for_workers(pilot)
+        await current_with_detail(pilot, screen)
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, OrdersScreen)

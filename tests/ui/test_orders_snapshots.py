@@ -15,21 +15,17 @@ from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
     no_blink,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_first_page
 
 SIZE_IDS = list(SIZES)
 
 
 async def orders_with_detail(pilot: Any, backend: SandboxBackend) -> OrdersScreen:
-    await wait_for_home(pilot)
-    pilot.app.jump("orders")
-    screen: OrdersScreen = await wait_for_screen(pilot, OrdersScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="orders")
-    await wait_for_workers(pilot)
+    screen = await open_first_page(pilot, "orders", OrdersScreen, what="orders")
     # An order with refund requests, on the first page (newest first).
     order_id = backend.state.db.scalar(
         "SELECT r.order_id FROM refund_requests r JOIN orders o ON o.id = r.order_id"

@@ -4,10 +4,8 @@ form (client-side checks send nothing; the server's 400 lands on the field)."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from rich.console import Console
 from textual.widgets import Input, OptionList, Select
 
 from preo_tui.api.users import User
@@ -18,35 +16,17 @@ from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
     sandbox_profile,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_first_page, plain, requests_sent
 
 SIZE = (160, 48)
 
 
-def plain(widget: Any) -> str:
-    content = widget.content
-    if isinstance(content, str):
-        return content
-    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
-    console.print(content)
-    return console.export_text()
-
-
 async def open_users(pilot: Any) -> UsersScreen:
-    await wait_for_home(pilot)
-    assert pilot.app.jump("users")
-    screen: UsersScreen = await wait_for_screen(pilot, UsersScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="customers")
-    await wait_for_workers(pilot)
-    return screen
-
-
-def requests_sent(app: Any) -> int:
-    return int(app.ctx.client.requests_sent)
+    return await open_first_page(pilot, "users", UsersScreen, what="customers")
 
 
 def org_users(backend: SandboxBackend, org_id: str) -> list[dict[str, Any]]:

@@ -14,21 +14,17 @@ from tests.fixtures.app import (
     SIZES,
     AppFactory,
     no_blink,
-    wait_for_home,
     wait_for_screen,
     wait_for_workers,
     wait_until,
 )
+from tests.ui.helpers import open_first_page
 
 SIZE_IDS = list(SIZES)
 
 
 async def users_with_detail(pilot: Any) -> UsersScreen:
-    await wait_for_home(pilot)
-    pilot.app.jump("users")
-    screen: UsersScreen = await wait_for_screen(pilot, UsersScreen)
-    await wait_until(pilot, lambda: screen.table.total is not None, what="customers")
-    await wait_for_workers(pilot)
+    screen = await open_first_page(pilot, "users", UsersScreen, what="customers")
     # a customer with several orders
     target = next(u for u in screen.table.items if (u.order_count or 0) >= 3)
     screen.table.move_to_id(target.id)
