@@ -319,7 +319,14 @@ async def test_second_press_cannot_send_a_second_decision(
         if screen.table.move_to_id(item.id):
             await pilot.press("a")
             await pilot.pause()
-            assert not isinstance(app.screen, DecisionModal)
+            # No second decision started for it (the in-flight guard holds a started one).
+            # A poll may have dropped the decided row and moved the cursor to the next
+            # request meanwhile: a dialog for *that* request is legitimate, so close it.
+            assert item.id not in screen.busy
+            if isinstance(app.screen, DecisionModal):
+                current = screen.table.current_item
+                assert current is not None and current.id != item.id
+                await pilot.press("escape")
         await wait_for_workers(pilot)
         assert changes(refunds_backend, item.id).count(("requested", "ready")) == 1
 
