@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, TextArea
+from textual.widgets import Label
 
 #: Terminals (and tmux) drop larger OSC 52 payloads; above this we show the text instead.
 MAX_OSC52_BYTES = 74_994
@@ -53,6 +53,10 @@ class ClipboardModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Copy this text (select it with your terminal; escape closes):")
+            # Imported here: TextArea (and its syntax machinery) is only needed when the
+            # fallback is shown, and this module is on the start-up path.
+            from textual.widgets import TextArea
+
             yield TextArea(self.text, read_only=True, id="clipboard-text", soft_wrap=True)
 
     def action_close(self) -> None:
