@@ -342,6 +342,10 @@ class ListDetailScreen(PreoScreen, Generic[T]):
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = ()
     DEFAULT_ORDERING: ClassVar[str | None] = None
     PAGE_SIZE: ClassVar[int] = 100
+    #: Pages beyond this one are read straight from the client, not kept in the store (for
+    #: lists that reach 100,000 rows: caching every page would evict the other screens'
+    #: data and keep hundreds of thousands of objects alive). None: every page is cached.
+    CACHED_PAGES: ClassVar[int | None] = None
     MARKABLE: ClassVar[bool] = True
     #: Width at or above which the detail pane goes beside the list.
     WIDE_AT: ClassVar[int] = 120
@@ -428,6 +432,22 @@ class ListDetailScreen(PreoScreen, Generic[T]):
         settings = self.ctx.settings
         size = getattr(getattr(settings, "app", None), "page_size", None)
         return int(size) if isinstance(size, int) else self.PAGE_SIZE
+
+    async def load_list(
+        self,
+        resource: str,
+        lister: Callable[..., Awaitable[Any]],
+        params: dict[str, Any],
+        *,
+        page: int,
+        scoped: bool = True,
+    ) -> Any:
+        """One page of ``resource``: ``lister(**params)`` through the store, keyed by
+        ``params`` (pages past ``CACHED_PAGES`` bypass the store)."""
+        if self.CACHED_PAGES is not None and page > self.CACHED_PAGES:
+            return await lister(**params)
+        query = self.data_query(resource, lambda: lister(**params), scoped=scoped, **params)
+        return await self.load_data(query)
 
     async def load_data(self, query: Any, *, fresh: bool = True) -> Any:
         """As ``PreoScreen.load_data``, but the first load of a freshly opened list (or of a

@@ -149,8 +149,9 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
             "status": self.filters.get("status"),
             "channel": self.filters.get("channel"),
         }
-        query = self.data_query("campaigns", lambda: client.campaigns.list(**params), **params)
-        page: PageLike[Campaign] = await self.load_data(query)
+        page: PageLike[Campaign] = await self.load_list(
+            "campaigns", client.campaigns.list, params, page=request.page
+        )
         return page
 
     def on_mount(self) -> None:

@@ -136,10 +136,9 @@ class EditionsScreen(ListDetailScreen[Edition]):
             "page": request.page,
             "page_size": request.page_size,
         }
-        query = self.data_query(
-            "editions", lambda: client.editions.list(**params), scoped=False, **params
+        page: PageLike[Edition] = await self.load_list(
+            "editions", client.editions.list, params, page=request.page, scoped=False
         )
-        page: PageLike[Edition] = await self.load_data(query)
         needle = (request.search or "").lower()
         if not needle:
             return page

@@ -148,10 +148,9 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
             "type": self.filters.get("type"),
             "edition_id": edition.id if self.filters.get("edition") else None,
         }
-        query = self.data_query(
-            "email_messages", lambda: client.email_messages.list(**params), **params
+        page: PageLike[EmailMessage] = await self.load_list(
+            "email_messages", client.email_messages.list, params, page=request.page
         )
-        page: PageLike[EmailMessage] = await self.load_data(query)
         return page
 
     def row_cells(self, item: EmailMessage) -> Sequence[Any]:

@@ -51,8 +51,6 @@ from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, S
 #: Seconds the cursor must rest on an order before the detail pane follows it (scrolling
 #: through the list repaints only the list; the detail is drawn and fetched once it rests).
 DETAIL_DELAY = 0.2
-#: Pages of the list that go through the store's cache (deeper pages are read directly).
-CACHED_PAGES = 2
 #: Order details kept for moving back and forth without a new request.
 DETAIL_CACHE = 200
 
@@ -83,6 +81,9 @@ class OrdersScreen(ListDetailScreen[Order]):
         ColumnSpec("modified", "Modified", 16, ordering="modified"),
     ]
     DEFAULT_ORDERING = "-created"
+    #: Deep pages of 100,000 orders are read straight from the client; the first pages stay
+    #: cached for an instant, offline-able start.
+    CACHED_PAGES = 2
     MARKABLE = False
     #: Orders change rarely under an operator's eyes and the window may hold 20 pages: re-read
     #: it once a minute (``r`` refreshes at once) rather than at every refresh interval.
@@ -160,15 +161,9 @@ class OrdersScreen(ListDetailScreen[Order]):
             "page": request.page,
             "page_size": request.page_size,
         }
-        if request.page > CACHED_PAGES:
-            # Deep pages of a 100,000-order list are read straight from the client: caching
-            # them would evict every other screen's cached data from the store and keep
-            # hundreds of thousands of objects alive (the garbage collector's full passes then
-            # stall scrolling). The first pages stay cached for an instant, offline-able start.
-            deep: PageLike[Order] = await client.orders.list(**params)
-            return deep
-        query = self.data_query("orders", lambda: client.orders.list(**params), **params)
-        page: PageLike[Order] = await self.load_data(query)
+        page: PageLike[Order] = await self.load_list(
+            "orders", client.orders.list, params, page=request.page
+        )
         return page
 
     def row_cells(self, item: Order) -> Sequence[Any]:

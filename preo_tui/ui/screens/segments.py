@@ -237,8 +237,9 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             "communication_type": self.filters.get("type"),
             "communication_channel": self.filters.get("channel"),
         }
-        query = self.data_query("segments", lambda: client.segments.list(**params), **params)
-        page: PageLike[Segment] = await self.load_data(query)
+        page: PageLike[Segment] = await self.load_list(
+            "segments", client.segments.list, params, page=request.page
+        )
         return page
 
     def on_mount(self) -> None:

@@ -34,8 +34,6 @@ from preo_tui.ui.widgets.user_form import UserFormModal
 #: The latest orders shown per customer.
 USER_ORDERS = 25
 DETAIL_DELAY = 0.2
-#: Pages of the list that go through the store's cache (deeper pages are read directly).
-CACHED_PAGES = 2
 
 
 @register_screen(
@@ -57,6 +55,8 @@ class UsersScreen(ListDetailScreen[User]):
         ColumnSpec("created", "Created", 10, ordering="created"),
     ]
     DEFAULT_ORDERING = "-created"
+    #: Deep pages of 100,000 customers bypass the store (as on the orders screen).
+    CACHED_PAGES = 2
     MARKABLE = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -118,14 +118,9 @@ class UsersScreen(ListDetailScreen[User]):
             "page": request.page,
             "page_size": request.page_size,
         }
-        if request.page > CACHED_PAGES:
-            # Deep pages of 100,000 customers bypass the store (see the orders screen).
-            deep: PageLike[User] = await client.users.list(**params)
-            return deep
-        query = self.data_query(
-            "users", lambda: client.users.list(**params), scoped=False, **params
+        page: PageLike[User] = await self.load_list(
+            "users", client.users.list, params, page=request.page, scoped=False
         )
-        page: PageLike[User] = await self.load_data(query)
         return page
 
     def row_cells(self, item: User) -> Sequence[Any]:
