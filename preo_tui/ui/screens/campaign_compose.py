@@ -26,6 +26,7 @@ from preo_tui.api.campaigns import Campaign
 from preo_tui.api.email_messages import EmailMessage
 from preo_tui.api.segments import Segment
 from preo_tui.ui.errors import ErrorReport, describe_error
+from preo_tui.ui.formatting import value_of
 from preo_tui.ui.screens._actions import journaled_write, leave_editor
 from preo_tui.ui.screens.base import PreoScreen
 from preo_tui.ui.sms import SMS_MAX_CHARACTERS, count_sms
@@ -35,7 +36,6 @@ from preo_tui.ui.widgets.campaign_common import (
     load_edition_segments,
     segment_refusal,
     segment_summary,
-    value_of,
 )
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.forms import field_error, hide_field_errors, show_field_error

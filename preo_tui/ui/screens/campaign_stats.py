@@ -20,14 +20,9 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from preo_tui.api.campaigns import Campaign, CampaignStats
+from preo_tui.ui.formatting import value_of
 from preo_tui.ui.screens.base import PreoScreen
-from preo_tui.ui.widgets.campaign_common import (
-    MOVING,
-    local_time,
-    progress_bar,
-    status_text,
-    value_of,
-)
+from preo_tui.ui.widgets.campaign_common import MOVING, local_time, progress_bar, status_text
 from preo_tui.ui.widgets.campaign_schedule import zone_of
 
 LIVE_INTERVAL = 0.5

@@ -28,6 +28,7 @@ from preo_tui.api.campaigns import Campaign
 from preo_tui.api.email_messages import EmailMessage
 from preo_tui.api.segments import Segment
 from preo_tui.ui.errors import ErrorReport
+from preo_tui.ui.formatting import value_of
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens._actions import (
     FilterValue,
@@ -62,7 +63,6 @@ from preo_tui.ui.widgets.campaign_common import (
     short_local,
     status_text,
     utc_time,
-    value_of,
 )
 from preo_tui.ui.widgets.campaign_schedule import ScheduleModal, ScheduleTime, zone_of
 from preo_tui.ui.widgets.choice import Choice

@@ -25,11 +25,12 @@ from textual.widgets import DataTable, Static
 
 from preo_tui.api.editions import Edition, HealthCheck
 from preo_tui.ui.context import EditionRef
+from preo_tui.ui.formatting import enum_text
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens.base import ListDetailScreen
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.edition_detail import EditionDetail, edition_flags
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day, run_latest
+from preo_tui.ui.widgets.edition_fields import fmt_day, run_latest
 from preo_tui.ui.widgets.edition_form import DuplicateEditionModal, EditionFormModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
 

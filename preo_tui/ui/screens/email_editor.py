@@ -23,9 +23,9 @@ from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
 
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
 from preo_tui.ui.errors import ErrorReport
+from preo_tui.ui.formatting import value_of
 from preo_tui.ui.screens._actions import journaled_write, leave_editor
 from preo_tui.ui.screens.base import PreoScreen
-from preo_tui.ui.widgets.campaign_common import value_of
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.email_placeholders import check_text
 from preo_tui.ui.widgets.forms import field_error, hide_field_errors, show_field_error

@@ -18,8 +18,8 @@ from textual.widgets import Static
 
 from preo_tui.api.email_messages import EmailMessage, EmailPreview
 from preo_tui.api.users import User
+from preo_tui.ui.formatting import value_of
 from preo_tui.ui.screens.base import PreoScreen
-from preo_tui.ui.widgets.campaign_common import value_of
 from preo_tui.ui.widgets.email_placeholders import placeholders
 from preo_tui.ui.widgets.email_user_picker import UserSearchModal, user_label
 

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Static
 
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
 from preo_tui.ui.errors import ErrorReport
+from preo_tui.ui.formatting import value_of
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens._actions import (
     FilterValue,
@@ -37,7 +38,6 @@ from preo_tui.ui.screens._actions import (
     writable_or_warn,
 )
 from preo_tui.ui.screens.base import ListDetailScreen
-from preo_tui.ui.widgets.campaign_common import value_of
 from preo_tui.ui.widgets.choice import Choice
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
 

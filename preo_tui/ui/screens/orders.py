@@ -35,9 +35,10 @@ from preo_tui.api.orders import Order
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.errors import describe_error
+from preo_tui.ui.formatting import enum_text, money
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens.base import ListDetailScreen
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_money, fmt_when, run_latest
+from preo_tui.ui.widgets.edition_fields import fmt_when, run_latest
 from preo_tui.ui.widgets.order_detail import OrderDetail, status_text
 from preo_tui.ui.widgets.order_export import (
     ExportPathModal,
@@ -175,7 +176,7 @@ class OrdersScreen(ListDetailScreen[Order]):
             Text(item.order_number or item.id),
             Text(fmt_when(item.created, tz)),
             Text(customer_label(item)),
-            Text(fmt_money(item.amount), justify="right"),
+            Text(money(item.amount), justify="right"),
             status_text(item.status),
             Text(enum_text(item.type)),
             Text(str(count) if count is not None else "", justify="right"),

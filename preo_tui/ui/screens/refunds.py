@@ -52,6 +52,7 @@ from preo_tui.api.orders import Order
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.errors import describe_error
+from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens.base import ListDetailScreen
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
@@ -60,12 +61,10 @@ from preo_tui.ui.widgets.refund_common import (
     IN_FLIGHT,
     SCOPE_SHORT,
     age,
-    money,
     person_name,
     refundable,
     status_text,
     total,
-    value_of,
     words,
 )
 from preo_tui.ui.widgets.refund_decide import Action, DecisionModal

@@ -24,9 +24,10 @@ from preo_tui.api.consents import Consent
 from preo_tui.api.orders import Order
 from preo_tui.api.users import User
 from preo_tui.ui.errors import describe_error
+from preo_tui.ui.formatting import enum_text, money
 from preo_tui.ui.screens import register_screen
 from preo_tui.ui.screens.base import ListDetailScreen
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day, fmt_money, run_latest
+from preo_tui.ui.widgets.edition_fields import fmt_day, run_latest
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
 from preo_tui.ui.widgets.user_detail import UserDetail
 from preo_tui.ui.widgets.user_form import UserFormModal
@@ -131,7 +132,7 @@ class UsersScreen(ListDetailScreen[User]):
             item.phone or "—",
             enum_text(item.language),
             f"{item.order_count:,}" if item.order_count is not None else "",
-            Text(fmt_money(item.total_spent), justify="right"),
+            Text(money(item.total_spent), justify="right"),
             fmt_day(item.created, self.timezone),
         )
 

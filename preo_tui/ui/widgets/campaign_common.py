@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from preo_tui.ui.formatting import value_of
 from preo_tui.ui.widgets.campaign_schedule import format_local, zone_of
 
 if TYPE_CHECKING:
@@ -39,11 +40,6 @@ STATUS_STYLE = {
     "cancelled": "dim strike",
 }
 TYPE_SHORT = {"transactional": "trans", "marketing": "mkt"}
-
-
-def value_of(v: Any) -> str:
-    """An enum member or a plain string as text ("" for None)."""
-    return "" if v is None else str(getattr(v, "value", v))
 
 
 def status_text(status: Any) -> Text:

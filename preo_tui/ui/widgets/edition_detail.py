@@ -13,7 +13,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from preo_tui.api.editions import Edition, HealthCheck
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_when
+from preo_tui.ui.formatting import enum_text
+from preo_tui.ui.widgets.edition_fields import fmt_when
 
 LEVEL_MARK: dict[str, tuple[str, str]] = {
     "ok": ("✔ ok     ", "green"),

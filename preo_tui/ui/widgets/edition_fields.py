@@ -174,20 +174,6 @@ def fmt_input_when(value: datetime | None, tz: str | None = None) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def fmt_money(amount: Decimal | float | None, currency: str | None = None) -> str:
-    if amount is None:
-        return "—"
-    text = f"{Decimal(str(amount)):,.2f}"
-    return f"{text} {currency}" if currency else text
-
-
-def enum_text(value: Any) -> str:
-    """An enum member's value or the plain string a server sent."""
-    if value is None:
-        return "—"
-    return str(getattr(value, "value", value))
-
-
 def choice_pairs(
     choices: Mapping[str, Sequence[Any]] | None, field: str, fallback: Mapping[str, str]
 ) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from textual.widgets import Checkbox, Input, Select, SelectionList
 from textual.widgets.selection_list import Selection
 
 from preo_tui.api.editions import Edition
+from preo_tui.ui.formatting import enum_text
 from preo_tui.ui.widgets.edition_fields import (
     CONTRACT_LANGUAGES,
     CONTRACT_PHONE_PREFIXES,
@@ -29,7 +30,6 @@ from preo_tui.ui.widgets.edition_fields import (
     FormModal,
     check_slug,
     choice_pairs,
-    enum_text,
     fmt_input_when,
     parse_when,
     store_write,

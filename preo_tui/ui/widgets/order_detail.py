@@ -20,7 +20,8 @@ from textual.widgets import DataTable, Label, Static
 from preo_tui.api.orders import Order
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_money, fmt_when
+from preo_tui.ui.formatting import enum_text, money
+from preo_tui.ui.widgets.edition_fields import fmt_when
 
 STATUS_STYLE = {
     "completed": "green",
@@ -62,7 +63,7 @@ def order_summary(order: Order, tz: str | None) -> Table:
     grid = _grid()
     grid.add_row("Order", Text(f"{order.order_number or '—'}  ({order.id})"))
     grid.add_row("Status", Text.assemble(status_text(order.status), f"  · {enum_text(order.type)}"))
-    grid.add_row("Amount", fmt_money(order.amount, order.currency))
+    grid.add_row("Amount", money(order.amount, order.currency))
     grid.add_row("Created", fmt_when(order.created, tz, seconds=True))
     grid.add_row("Modified", fmt_when(order.modified, tz, seconds=True))
     return grid
@@ -94,13 +95,13 @@ def transaction_block(order: Order, purchases: Sequence[Purchase]) -> Table:
         refundable = money_sum([p.refundable_amount for p in purchases])
         grid.add_row(
             "Deposits",
-            fmt_money(
+            money(
                 money_sum([(p.deposit or Decimal(0)) * (p.quantity or 1) for p in purchases]), cur
             ),
         )
-        grid.add_row("Fees", fmt_money(money_sum([p.fees for p in purchases]), cur))
-        grid.add_row("Refunded", fmt_money(refunded, cur))
-        grid.add_row("Refundable", fmt_money(refundable, cur))
+        grid.add_row("Fees", money(money_sum([p.fees for p in purchases]), cur))
+        grid.add_row("Refunded", money(refunded, cur))
+        grid.add_row("Refundable", money(refundable, cur))
     return grid
 
 
@@ -117,7 +118,7 @@ def refunds_table(
     for r in refunds:
         product = (products or {}).get(r.purchase_id or "", r.purchase_id or "transaction")
         first = Text.assemble(
-            status_text(r.status), "  ", (fmt_money(r.amount, currency), "bold"), "  ",
+            status_text(r.status), "  ", (money(r.amount, currency), "bold"), "  ",
             enum_text(r.reason), ("  " + enum_text(r.scope), "dim"),
         )  # fmt: skip
         second = Text(f"  {fmt_when(r.created, tz)} · {product} · {r.id}", style="dim")
@@ -209,13 +210,13 @@ class OrderDetail(Vertical):
         for p in purchases:
             table.add_row(
                 p.product_name or p.product_id or p.id,
-                Text(fmt_money(p.amount), justify="right"),
-                Text(fmt_money(p.refunded_amount), justify="right"),
+                Text(money(p.amount), justify="right"),
+                Text(money(p.refunded_amount), justify="right"),
                 purchase_status(p.status),
                 str(p.quantity or 0),
-                Text(fmt_money(p.unit_price), justify="right"),
-                Text(fmt_money(p.deposit), justify="right"),
-                Text(fmt_money(p.fees), justify="right"),
+                Text(money(p.unit_price), justify="right"),
+                Text(money(p.deposit), justify="right"),
+                Text(money(p.fees), justify="right"),
                 key=p.id,
             )
         if same and 0 <= row < len(purchases):

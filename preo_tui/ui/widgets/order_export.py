@@ -28,7 +28,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from preo_tui.api.orders import Order
 from preo_tui.ui.errors import describe_error
-from preo_tui.ui.widgets.edition_fields import enum_text
+from preo_tui.ui.formatting import enum_text
 
 EXPORT_PAGE_SIZE = 500
 

@@ -15,6 +15,7 @@ from typing import Any
 from rich.text import Text
 
 from preo_tui.api.refunds import RefundReason, RefundScope, RefundStatus
+from preo_tui.ui.formatting import money, value_of
 
 #: The eight statuses, in life-cycle order (contract §5).
 STATUSES: tuple[str, ...] = tuple(s.value for s in RefundStatus)
@@ -61,13 +62,6 @@ def default_scope(reason: str | None) -> str:
     return DEFAULT_SCOPE.get(str(reason or ""), "purchase_price")
 
 
-def value_of(value: Any) -> str:
-    """An enum member or a plain string (an unknown value from the server) as text."""
-    if value is None:
-        return ""
-    return str(getattr(value, "value", value))
-
-
 def words(value: Any) -> str:
     """``awaiting_gateway`` → ``awaiting gateway`` (unknown values shown as they are)."""
     return value_of(value).replace("_", " ")
@@ -79,13 +73,6 @@ def status_text(status: Any, *, width: int | None = None) -> Text:
     if width is not None and len(label) > width:
         label = label[: width - 1] + "…"
     return Text(label, style=STATUS_STYLE.get(name, "yellow"))
-
-
-def money(amount: Decimal | float | int | None, currency: str | None = None) -> str:
-    if amount is None:
-        return "—"
-    text = f"{Decimal(str(amount)):,.2f}"
-    return f"{text} {currency}" if currency else text
 
 
 def parse_money(text: str) -> Decimal:

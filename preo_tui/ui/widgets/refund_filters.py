@@ -24,7 +24,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList
 from textual.widgets.selection_list import Selection
 
-from preo_tui.ui.widgets.refund_common import REASONS, STATUSES, money, parse_money, words
+from preo_tui.ui.formatting import money
+from preo_tui.ui.widgets.refund_common import REASONS, STATUSES, parse_money, words
 
 DEFAULT_STATUSES: frozenset[str] = frozenset({"requested"})
 

@@ -35,6 +35,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.errors import describe_error
+from preo_tui.ui.formatting import money
 from preo_tui.ui.widgets.badge import ProductionBanner
 from preo_tui.ui.widgets.refund_common import (
     CUSTOM_SCOPES,
@@ -43,7 +44,6 @@ from preo_tui.ui.widgets.refund_common import (
     default_scope,
     implied_amount,
     max_for_scope,
-    money,
     parse_money,
     refundable,
     words,

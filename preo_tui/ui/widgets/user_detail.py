@@ -16,7 +16,8 @@ from textual.widgets import Label, Static
 from preo_tui.api.consents import Consent
 from preo_tui.api.orders import Order
 from preo_tui.api.users import User
-from preo_tui.ui.widgets.edition_fields import enum_text, fmt_day, fmt_money, fmt_when
+from preo_tui.ui.formatting import enum_text, money
+from preo_tui.ui.widgets.edition_fields import fmt_day, fmt_when
 from preo_tui.ui.widgets.order_detail import status_text
 
 
@@ -41,7 +42,7 @@ def totals_text(user: User, orders: Sequence[Order] | None, currency: str | None
         ("Orders ", "bold"),
         f"{count:,}" if count is not None else "—",
         ("   Spent ", "bold"),
-        fmt_money(user.total_spent, currency),
+        money(user.total_spent, currency),
         (" (confirmed and completed)", "dim"),
     )
     if orders:
@@ -93,7 +94,7 @@ def orders_table(orders: Sequence[Order], editions: Mapping[str, str], tz: str |
             order.order_number or order.id,
             editions.get(order.edition_id or "", order.edition_id or "—"),
             fmt_day(order.created, tz),
-            fmt_money(order.amount),
+            money(order.amount),
             status_text(order.status),
         )
     return table

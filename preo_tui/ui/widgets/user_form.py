@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
 from preo_tui.api.users import User
+from preo_tui.ui.formatting import enum_text
 from preo_tui.ui.widgets.edition_fields import (
     CONTRACT_LANGUAGES,
     CONTRACT_PHONE_PREFIXES,
@@ -22,7 +23,6 @@ from preo_tui.ui.widgets.edition_fields import (
     FormModal,
     check_email,
     choice_pairs,
-    enum_text,
     normalize_phone,
     store_write,
 )
