@@ -102,7 +102,7 @@ def editor_keystroke(rounds: int = 3) -> Figures:
     from textual.app import App, ComposeResult
     from textual.widgets import Static
 
-    from preo_tui.ui.widgets.cel_editor import CelEditor
+    from preo_tui.ui.segments.cel_editor import CelEditor
 
     # (time, text the editor had checked and drawn diagnostics for) of every frame
     frames: list[tuple[float, str | None]] = []
@@ -252,8 +252,8 @@ def editor_keystroke_app(rounds: int = 2) -> Figures:
     from preo_tui.sandbox.settings import SandboxSettings
     from preo_tui.sandbox.state import SandboxState
     from preo_tui.ui.app import PreoApp
-    from preo_tui.ui.screens.segment_editor import SegmentEditorScreen
-    from preo_tui.ui.screens.segments import SegmentsScreen
+    from preo_tui.ui.segments.editor import SegmentEditorScreen
+    from preo_tui.ui.segments.screen import SegmentsScreen
 
     tmp = tempfile.mkdtemp(prefix="preo-bench-")
     for name in ("CONFIG", "DATA", "CACHE"):

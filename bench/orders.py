@@ -138,9 +138,9 @@ def first_frame_cpu(app: Any, since: float, accept: Any) -> tuple[float, float] 
 async def measure_ui(
     url: str, token: str, rows: int, rounds: int, gc_threshold: tuple[int, ...] = ()
 ) -> dict[str, Any]:
-    from preo_tui.ui.screens import REGISTRY
-    from preo_tui.ui.screens.home import HomeScreen
-    from preo_tui.ui.screens.orders import OrdersScreen
+    from preo_tui.ui.home.screen import HomeScreen
+    from preo_tui.ui.orders.screen import OrdersScreen
+    from preo_tui.ui.registry import REGISTRY
 
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="preo-bench-ui-") as tmp:

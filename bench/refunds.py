@@ -147,9 +147,9 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     from preo_tui.config import default_settings
     from preo_tui.credentials import Tokens
     from preo_tui.ui.app import PreoApp
-    from preo_tui.ui.screens.home import HomeScreen
-    from preo_tui.ui.screens.refunds import RefundsScreen
-    from preo_tui.ui.widgets.refund_decide import DecisionModal
+    from preo_tui.ui.home.screen import HomeScreen
+    from preo_tui.ui.refunds.decide import DecisionModal
+    from preo_tui.ui.refunds.screen import RefundsScreen
 
     factory: Any = None
     if args.in_process:

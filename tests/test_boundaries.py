@@ -106,7 +106,7 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     )
     (root / "store" / "m.py").write_text("import textual\n")
     (root / "cel" / "m.py").write_text("from ..ui import app\n")
-    (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.screens import refunds\n")
+    (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.refunds import screen\n")
     (root / "config.py").write_text("__import__('textual')\n")
     assert violations("api", root) == [
         "preo_tui/api/deep/m.py imports textual.widgets",
@@ -114,5 +114,5 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     ]
     assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
     assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
-    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.screens" in violations("sandbox", root)
+    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.registry" in violations("sandbox", root)
     assert violations("config.py", root) == ["preo_tui/config.py imports textual"]

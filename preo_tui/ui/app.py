@@ -50,7 +50,7 @@ from preo_tui.ui.context import (
     environment_for,
 )
 from preo_tui.ui.errors import describe_error
-from preo_tui.ui.screens import KNOWN_JUMP_NAMES, REGISTRY, load_feature_screens
+from preo_tui.ui.registry import KNOWN_JUMP_NAMES, REGISTRY, load_feature_screens
 from preo_tui.ui.session import ClientFactory, ClientSpec, SandboxHandle, default_client_factory
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,9 @@ class PreoApp(App[None]):
         self._apply_settings()
         # Feature screens (and the API client) are imported in a thread once the home screen
         # has drawn its cached figures (or after a second): they must not slow that first frame.
-        self.run_worker(self._load_features_later(), group="features", exit_on_error=False)
+        # exit_on_error: a feature module that fails to import stops the app with its traceback
+        # (a broken screen is never silently missing).
+        self.run_worker(self._load_features_later(), group="features", exit_on_error=True)
         if self.config is not None:
             for warning in self.config.warnings:
                 self.notify(str(warning), title="Configuration", severity="warning", timeout=12)
@@ -164,7 +166,7 @@ class PreoApp(App[None]):
             from preo_tui.ui.watchdog import install_watchdog
 
             install_watchdog(self)
-        from preo_tui.ui.screens.home import HomeScreen
+        from preo_tui.ui.home.screen import HomeScreen
 
         self.push_screen(HomeScreen())
         self._check_size(self.size.width, self.size.height)
@@ -545,7 +547,7 @@ class PreoApp(App[None]):
 
     def show_sign_in(self, message: str = "", *, reauth: bool = False) -> None:
         """Show the sign-in screen on top of the stack (the stack below is kept)."""
-        from preo_tui.ui.screens.signin import SignInScreen
+        from preo_tui.ui.shell.signin import SignInScreen
 
         if isinstance(self.screen, SignInScreen):
             if message:
@@ -728,7 +730,7 @@ class PreoApp(App[None]):
             self.pop_screen()
 
     def action_jump(self) -> None:
-        from preo_tui.ui.screens.jump import JumpPrompt
+        from preo_tui.ui.shell.jump import JumpPrompt
 
         def chosen(value: str | None) -> None:
             if value:
@@ -737,7 +739,7 @@ class PreoApp(App[None]):
         self.push_screen(JumpPrompt(), callback=chosen)
 
     def action_help(self) -> None:
-        from preo_tui.ui.screens.help import HelpScreen
+        from preo_tui.ui.shell.help import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
@@ -911,7 +913,7 @@ class PreoApp(App[None]):
         self._check_size(event.size.width, event.size.height)
 
     def _check_size(self, width: int, height: int) -> None:
-        from preo_tui.ui.screens.toosmall import TooSmallScreen
+        from preo_tui.ui.shell.toosmall import TooSmallScreen
 
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         if small and not self._too_small_shown:

@@ -66,7 +66,7 @@ class JumpCommands(Provider):
     """Screens (``:name``), editions and profiles."""
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
-        from preo_tui.ui.screens import KNOWN_JUMP_NAMES, REGISTRY
+        from preo_tui.ui.registry import KNOWN_JUMP_NAMES, REGISTRY
 
         app: Any = self.app
         commands: list[tuple[str, str, Callable[[], Any]]] = []

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pytest
 from rich.console import Console
 
-from preo_tui.ui.screens.refunds import RefundsScreen
+from preo_tui.ui.refunds.screen import RefundsScreen
 from tests.fixtures.app import wait_for_home, wait_for_screen, wait_for_workers, wait_until
 
 S = TypeVar("S")

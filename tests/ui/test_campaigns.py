@@ -8,10 +8,10 @@ from typing import Any
 
 from textual.widgets import Input, Select, Static, TextArea
 
-from preo_tui.ui.screens.campaign_compose import CampaignComposeScreen
-from preo_tui.ui.screens.campaign_stats import CampaignStatsScreen
-from preo_tui.ui.screens.campaigns import CampaignsScreen
-from preo_tui.ui.widgets.campaign_schedule import ScheduleModal
+from preo_tui.ui.campaigns.compose import CampaignComposeScreen
+from preo_tui.ui.campaigns.schedule import ScheduleModal
+from preo_tui.ui.campaigns.screen import CampaignsScreen
+from preo_tui.ui.campaigns.stats import CampaignStatsScreen
 from preo_tui.ui.widgets.choice import ChoiceModal
 from preo_tui.ui.widgets.confirm import ConfirmModal, TypedConfirmModal
 from tests.fixtures.app import (
@@ -383,7 +383,7 @@ def test_schedule_parsing_in_the_editions_zone() -> None:
 
     import pytest
 
-    from preo_tui.ui.widgets.campaign_schedule import ScheduleError, parse_schedule
+    from preo_tui.ui.campaigns.schedule import ScheduleError, parse_schedule
 
     cph = ZoneInfo("Europe/Copenhagen")
     now = datetime(2026, 7, 3, 10, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from preo_tui.ui.screens.campaign_compose import CampaignComposeScreen
-from preo_tui.ui.screens.campaign_stats import CampaignStatsScreen
+from preo_tui.ui.campaigns.compose import CampaignComposeScreen
+from preo_tui.ui.campaigns.stats import CampaignStatsScreen
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
 from tests.fixtures.app import SIZES, AppFactory, wait_for_screen, wait_for_workers, wait_until
 from tests.ui.helpers import select_by_name

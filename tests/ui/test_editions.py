@@ -10,9 +10,9 @@ import pytest
 from textual.widgets import Checkbox, Input, OptionList
 
 from preo_tui.api.editions import Edition
-from preo_tui.ui.screens.editions import EditionsScreen
+from preo_tui.ui.editions.form import DuplicateEditionModal, EditionFormModal
+from preo_tui.ui.editions.screen import EditionsScreen
 from preo_tui.ui.widgets.choice import ChoiceModal
-from preo_tui.ui.widgets.edition_form import DuplicateEditionModal, EditionFormModal
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
@@ -375,7 +375,7 @@ async def test_staff_cannot_create_and_is_told_inline(make_app: AppFactory) -> N
 
 
 def test_field_helpers_check_input_without_a_server() -> None:
-    from preo_tui.ui.widgets.edition_fields import (
+    from preo_tui.ui.editions.fields import (
         CONTRACT_LANGUAGES,
         FieldError,
         check_slug,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from preo_tui.ui.screens.editions import EditionsScreen
-from preo_tui.ui.widgets.edition_form import DuplicateEditionModal, EditionFormModal
+from preo_tui.ui.editions.form import DuplicateEditionModal, EditionFormModal
+from preo_tui.ui.editions.screen import EditionsScreen
 from tests.fixtures.app import (
     SIZES,
     AppFactory,

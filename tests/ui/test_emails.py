@@ -7,12 +7,12 @@ from typing import Any
 
 from textual.widgets import Input, Static
 
-from preo_tui.ui.screens.email_editor import BlockModal, EmailEditorScreen
-from preo_tui.ui.screens.email_preview import EmailPreviewScreen
-from preo_tui.ui.screens.emails import EmailsScreen
+from preo_tui.ui.emails.editor import BlockModal, EmailEditorScreen
+from preo_tui.ui.emails.placeholders import check_fields, placeholders
+from preo_tui.ui.emails.preview import EmailPreviewScreen
+from preo_tui.ui.emails.screen import EmailsScreen
+from preo_tui.ui.emails.user_picker import UserSearchModal
 from preo_tui.ui.widgets.choice import ChoiceModal
-from preo_tui.ui.widgets.email_placeholders import check_fields, placeholders
-from preo_tui.ui.widgets.email_user_picker import UserSearchModal
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,

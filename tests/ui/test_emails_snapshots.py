@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from preo_tui.ui.screens.email_preview import EmailPreviewScreen
+from preo_tui.ui.emails.preview import EmailPreviewScreen
 from tests.fixtures.app import SIZES, AppFactory, wait_for_screen, wait_until
 from tests.ui.test_campaigns_snapshots import settle
 from tests.ui.test_emails import open_emails, select

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from textual.widgets import Static
 
-from preo_tui.ui.screens import REGISTRY
-from preo_tui.ui.screens.home import DashCard, HomeScreen
+from preo_tui.ui.home.screen import DashCard, HomeScreen
+from preo_tui.ui.registry import REGISTRY
 from tests.fixtures.app import (
     SANDBOX_NOW,
     AppFactory,

@@ -17,10 +17,10 @@ from textual.widgets import Input, OptionList, Select, SelectionList
 
 from preo_tui.api import Page
 from preo_tui.api.orders import Order
-from preo_tui.ui.screens.orders import OrdersScreen, refund_form_opener
+from preo_tui.ui.orders.export import ExportPathModal, ExportProgressModal
+from preo_tui.ui.orders.filters import OrderFilterModal
+from preo_tui.ui.orders.screen import OrdersScreen, refund_form_opener
 from preo_tui.ui.widgets.choice import ChoiceModal
-from preo_tui.ui.widgets.order_export import ExportPathModal, ExportProgressModal
-from preo_tui.ui.widgets.order_filters import OrderFilterModal
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
@@ -283,7 +283,7 @@ async def test_n_opens_the_refund_form_for_the_highlighted_purchase(make_app: Ap
         if refund_form_opener() is None:
             assert any("refund form is not available" in n.message for n in app._notifications)
             return
-        from preo_tui.ui.widgets.refund_form import RefundForm
+        from preo_tui.ui.refunds.form import RefundForm
 
         form = await wait_for_screen(pilot, RefundForm)
         assert form.purchase.id == expected.id
@@ -403,7 +403,7 @@ async def test_export_failure_is_reported_and_cleaned_up(
 
 
 def test_created_filters_read_dates_in_the_editions_time_zone() -> None:
-    from preo_tui.ui.widgets.edition_fields import parse_when
+    from preo_tui.ui.editions.fields import parse_when
 
     start = parse_when("2026-06-20", "Europe/Copenhagen")
     end = parse_when("2026-06-20", "Europe/Copenhagen", end_of_day=True)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from preo_tui.ui.screens.orders import OrdersScreen
-from preo_tui.ui.widgets.order_filters import OrderFilterModal
+from preo_tui.ui.orders.filters import OrderFilterModal
+from preo_tui.ui.orders.screen import OrdersScreen
 from tests.fixtures.app import (
     SIZES,
     AppFactory,

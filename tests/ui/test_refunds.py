@@ -14,12 +14,12 @@ from rich.console import Console
 from textual.widgets import Input
 
 from preo_tui.store import Journal
-from preo_tui.ui.screens.journal import JournalScreen
-from preo_tui.ui.screens.refunds import RefundsScreen
+from preo_tui.ui.journal.screen import JournalScreen
+from preo_tui.ui.refunds.decide import DecisionModal
+from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
+from preo_tui.ui.refunds.form import RefundForm
+from preo_tui.ui.refunds.screen import RefundsScreen
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
-from preo_tui.ui.widgets.refund_decide import DecisionModal
-from preo_tui.ui.widgets.refund_filters import RefundFilterModal, RefundFilters
-from preo_tui.ui.widgets.refund_form import RefundForm
 from tests.fixtures.app import (
     AppFactory,
     Dirs,

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from preo_tui.ui.screens.refunds import RefundsScreen
+from preo_tui.ui.refunds.decide import DecisionModal
+from preo_tui.ui.refunds.filters import RefundFilterModal
+from preo_tui.ui.refunds.form import RefundForm
+from preo_tui.ui.refunds.screen import RefundsScreen
 from preo_tui.ui.widgets.choice import ChoiceModal
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
-from preo_tui.ui.widgets.refund_decide import DecisionModal
-from preo_tui.ui.widgets.refund_filters import RefundFilterModal
-from preo_tui.ui.widgets.refund_form import RefundForm
 from tests.fixtures.app import (
     SIZES,
     AppFactory,

@@ -9,10 +9,10 @@ from typing import Any
 from textual.widgets import Input, Static
 
 from preo_tui.cel import CONTRACT_VARIABLES, CelContext
-from preo_tui.ui.screens.jump import JumpPrompt
-from preo_tui.ui.screens.segment_editor import SegmentEditorScreen
-from preo_tui.ui.screens.segments import ExportPathModal, SegmentsScreen
-from preo_tui.ui.widgets.cel_editor import CelEditor
+from preo_tui.ui.segments.cel_editor import CelEditor
+from preo_tui.ui.segments.editor import SegmentEditorScreen
+from preo_tui.ui.segments.screen import ExportPathModal, SegmentsScreen
+from preo_tui.ui.shell.jump import JumpPrompt
 from preo_tui.ui.widgets.confirm import ConfirmModal
 from tests.fixtures.app import (
     AppFactory,

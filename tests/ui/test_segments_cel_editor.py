@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 
 from preo_tui.api.errors import NetworkError
 from preo_tui.cel import Diagnostic
-from preo_tui.ui.widgets.cel_editor import (
+from preo_tui.ui.segments.cel_editor import (
     DIAGNOSTIC_STYLE,
     TOKEN_STYLES,
     CelEditor,

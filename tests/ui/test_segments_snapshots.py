@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from preo_tui.ui.screens.segment_editor import SegmentEditorScreen
-from preo_tui.ui.screens.segments import SegmentsScreen
+from preo_tui.ui.segments.editor import SegmentEditorScreen
+from preo_tui.ui.segments.screen import SegmentsScreen
 from tests.fixtures.app import SIZES, AppFactory, wait_for_screen, wait_for_workers, wait_until
 from tests.ui.helpers import select_by_name
 from tests.ui.test_segments import open_segments

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from preo_tui.ui.screens.home import HomeScreen
-from preo_tui.ui.screens.refunds import RefundsScreen
+from preo_tui.ui.home.screen import HomeScreen
+from preo_tui.ui.refunds.screen import RefundsScreen
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,

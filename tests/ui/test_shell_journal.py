@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from preo_tui.ui.screens.journal import JournalScreen
+from preo_tui.ui.journal.screen import JournalScreen
 from tests.fixtures.app import AppFactory, wait_for_home, wait_for_screen, wait_until
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from preo_tui.ui.screens.home import HomeScreen
+from preo_tui.ui.home.screen import HomeScreen
 from preo_tui.ui.widgets.badge import EnvironmentBadge
 from tests.fixtures.app import AppFactory, wait_for_home, wait_until
 

@@ -11,13 +11,13 @@ import pytest
 from textual.widgets import Input, Static
 
 from preo_tui.config import load_settings
-from preo_tui.ui.screens import REGISTRY, load_feature_screens, register_screen
-from preo_tui.ui.screens.base import ListDetailScreen
-from preo_tui.ui.screens.help import HelpScreen, binding_rows
-from preo_tui.ui.screens.home import HomeScreen
-from preo_tui.ui.screens.jump import JumpPrompt
-from preo_tui.ui.screens.signin import SignInScreen
-from preo_tui.ui.screens.toosmall import TooSmallScreen
+from preo_tui.ui.base import ListDetailScreen
+from preo_tui.ui.home.screen import HomeScreen
+from preo_tui.ui.registry import REGISTRY, load_feature_screens, register_screen
+from preo_tui.ui.shell.help import HelpScreen, binding_rows
+from preo_tui.ui.shell.jump import JumpPrompt
+from preo_tui.ui.shell.signin import SignInScreen
+from preo_tui.ui.shell.toosmall import TooSmallScreen
 from preo_tui.ui.widgets.choice import ChoiceModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageRequest
 from tests.fixtures.app import (
@@ -273,7 +273,7 @@ async def test_palette_offers_the_screen_actions(make_app: AppFactory) -> None:
             what="palette hit",
         )
         await pilot.press("enter")
-        from preo_tui.ui.screens.journal import JournalScreen
+        from preo_tui.ui.journal.screen import JournalScreen
 
         await wait_for_screen(pilot, JournalScreen)
 

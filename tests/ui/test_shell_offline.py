@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from preo_tui.ui.screens.home import HomeScreen
+from preo_tui.ui.home.screen import HomeScreen
 from preo_tui.ui.widgets.frame import StatusLine
 from tests.fixtures.app import (
     AppFactory,

@@ -12,8 +12,8 @@ from preo_tui.config import default_settings
 from preo_tui.credentials import CredentialStore
 from preo_tui.ui.app import PreoApp
 from preo_tui.ui.context import EnvironmentKind
+from preo_tui.ui.home.screen import HomeScreen
 from preo_tui.ui.sandbox_process import SandboxProcess
-from preo_tui.ui.screens.home import HomeScreen
 from tests.fixtures.app import Dirs, wait_for_home, wait_for_screen
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from preo_tui.config import default_settings
-from preo_tui.ui.screens.help import HelpScreen
-from preo_tui.ui.screens.signin import SignInScreen
+from preo_tui.ui.shell.help import HelpScreen
+from preo_tui.ui.shell.signin import SignInScreen
 from tests.fixtures.app import (
     SIZES,
     AppFactory,

@@ -7,9 +7,9 @@ from typing import Any
 
 from textual.widgets import Input, Static
 
-from preo_tui.ui.screens.home import HomeScreen
-from preo_tui.ui.screens.journal import JournalScreen
-from preo_tui.ui.screens.signin import SignInScreen
+from preo_tui.ui.home.screen import HomeScreen
+from preo_tui.ui.journal.screen import JournalScreen
+from preo_tui.ui.shell.signin import SignInScreen
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,

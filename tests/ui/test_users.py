@@ -9,9 +9,9 @@ from typing import Any
 from textual.widgets import Input, OptionList, Select
 
 from preo_tui.api.users import User
-from preo_tui.ui.screens.users import UsersScreen
+from preo_tui.ui.users.form import UserFormModal
+from preo_tui.ui.users.screen import UsersScreen
 from preo_tui.ui.widgets.choice import ChoiceModal
-from preo_tui.ui.widgets.user_form import UserFormModal
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from preo_tui.ui.screens.users import UsersScreen
-from preo_tui.ui.widgets.user_form import UserFormModal
+from preo_tui.ui.users.form import UserFormModal
+from preo_tui.ui.users.screen import UsersScreen
 from tests.fixtures.app import (
     SIZES,
     AppFactory,

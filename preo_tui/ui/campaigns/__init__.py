@@ -1,0 +1,1 @@
+"""Campaigns: one feature of the app."""

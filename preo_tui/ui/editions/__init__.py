@@ -1,0 +1,1 @@
+"""Editions: one feature of the app."""

@@ -1,0 +1,1 @@
+"""Emails: one feature of the app."""

@@ -1,0 +1,1 @@
+"""Home: one feature of the app."""

@@ -1,0 +1,1 @@
+"""Journal: one feature of the app."""

@@ -1,0 +1,1 @@
+"""Orders: one feature of the app."""

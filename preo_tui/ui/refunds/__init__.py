@@ -1,0 +1,1 @@
+"""Refunds: one feature of the app."""

@@ -1,0 +1,1 @@
+"""Segments: one feature of the app."""

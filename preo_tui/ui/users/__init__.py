@@ -1,0 +1,1 @@
+"""Users: one feature of the app."""
