@@ -22,7 +22,13 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "cel": ("textual", "preo_tui.ui", "preo_tui.sandbox", "preo_tui.api", "preo_tui.store"),
     "sandbox": ("textual", "preo_tui.ui", "preo_tui.api", "preo_tui.store"),
     "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+    # The UI never talks HTTP or parses JSON itself: it calls the client through the store.
+    "ui": ("httpx", "json", "preo_tui.sandbox"),
 }
+
+#: The layer order, lowest first: a layer may import only the layers below it (and itself).
+#: ``sandbox`` is a separate program that shares only ``cel`` (and ``text``, the sanitizer).
+LAYERS: tuple[str, ...] = ("text", "cel", "config", "api", "store", "actions", "ui")
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -114,5 +120,82 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     ]
     assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
     assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
-    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.registry" in violations("sandbox", root)
+    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.refunds" in violations("sandbox", root)
     assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
+
+
+def _first_party_layer(name: str) -> str | None:
+    parts = name.split(".")
+    if parts[0] != "preo_tui" or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+def layer_order_violations(root: Path = ROOT) -> list[str]:
+    """Imports that go up the layer order of :data:`LAYERS`."""
+    found = []
+    for index, layer in enumerate(LAYERS):
+        path = root / layer
+        files = [path.with_suffix(".py")] if path.with_suffix(".py").is_file() else []
+        files += sorted(path.rglob("*.py")) if path.is_dir() else []
+        above = set(LAYERS[index + 1 :]) | {"sandbox"}
+        for file in files:
+            for name in sorted(imported_names(file, root)):
+                target = _first_party_layer(name)
+                if target in above:
+                    found.append(f"{file.relative_to(root.parent)} imports {name}")
+    return found
+
+
+def test_layer_order() -> None:
+    assert layer_order_violations() == []
+
+
+def test_layer_order_checker_catches_an_upward_import(tmp_path: Path) -> None:
+    root = tmp_path / "preo_tui"
+    (root / "api").mkdir(parents=True)
+    (root / "api" / "m.py").write_text("from preo_tui.store import core\n")
+    (root / "cel").mkdir()
+    (root / "cel" / "m.py").write_text("from preo_tui import api\n")
+    assert layer_order_violations(root) == [
+        "preo_tui/cel/m.py imports preo_tui.api",
+        "preo_tui/api/m.py imports preo_tui.store",
+        "preo_tui/api/m.py imports preo_tui.store.core",
+    ]
+
+
+def url_literals(root: Path = ROOT) -> list[str]:
+    """String literals in ``ui/`` that look like API paths: the UI never builds URLs."""
+    found = []
+    for file in sorted((root / "ui").rglob("*.py")):
+        tree = ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
+        docstrings = {
+            id(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if id(node) in docstrings:
+                continue
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if "/v1/" in node.value or node.value.startswith("/v1"):
+                    found.append(f"{file.relative_to(root.parent)}:{node.lineno}")
+    return found
+
+
+def test_ui_has_no_api_paths() -> None:
+    assert url_literals() == []
+
+
+def test_ui_checks_catch_http_json_and_paths(tmp_path: Path) -> None:
+    root = tmp_path / "preo_tui"
+    (root / "ui" / "x").mkdir(parents=True)
+    (root / "ui" / "x" / "s.py").write_text(
+        "import json\nimport httpx\n"
+        "def f(base):\n    return httpx.get(f'{base}/v1/orders').json()\n"
+    )
+    assert violations("ui", root) == [
+        "preo_tui/ui/x/s.py imports httpx",
+        "preo_tui/ui/x/s.py imports json",
+    ]
+    assert url_literals(root) == ["preo_tui/ui/x/s.py:4"]

@@ -163,7 +163,13 @@ async def test_users_list_search_get_update(preo: PreoClient) -> None:
     found = await preo.users.list(search=(someone.email or "").split("@")[0])
     assert someone.id in {u.id for u in found.results}
     got = await preo.users.get(someone.id)
-    assert got.total_spent is None or isinstance(got.total_spent, Decimal)
+    # total_spent: the sum of the customer's confirmed and completed orders
+    orders = await preo.orders.list(customer_id=someone.id, page_size=500)
+    spent = sum(
+        (o.amount for o in orders.results if str(o.status) in ("confirmed", "completed")),
+        Decimal(0),
+    )
+    assert got.total_spent == spent
     updated = await preo.users.update(someone.id, first_name="Client", language=Language.PL)
     assert updated.first_name == "Client" and updated.language is Language.PL
     again = await preo.users.get(someone.id)

@@ -508,11 +508,17 @@ async def test_listener_errors_do_not_break_the_client() -> None:
     def broken(event: ConnectionEvent) -> None:
         raise RuntimeError("listener bug")
 
+    seen: list[str] = []
     remove = preo.add_listener(broken)
+    preo.add_listener(lambda event: seen.append(event.state.value))
     async with preo:
-        await preo.refunds.get("rfr_1")
+        first = await preo.refunds.get("rfr_1")
         remove()
-        await preo.refunds.get("rfr_1")
+        second = await preo.refunds.get("rfr_1")
+    # The broken listener raised on the first event, yet the call answered and the listener
+    # after it still heard the event.
+    assert first.id == second.id == REFUND["id"]
+    assert seen[:1] == ["online"]
 
 
 async def test_messages_about_secret_fields_are_kept_but_secret_values_scrubbed() -> None:

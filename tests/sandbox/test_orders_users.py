@@ -110,11 +110,7 @@ async def test_seeded_orders_cover_deposits_and_fees(sandbox: Sandbox) -> None:
     assert db.scalar("SELECT COUNT(*) FROM purchases WHERE deposit > 0") > 0
     assert db.scalar("SELECT COUNT(*) FROM purchases WHERE fees > 0") > 0
     statuses = {r[0] for r in db.query("SELECT DISTINCT status FROM purchases")}
-    assert statuses == {"active", "partially_refunded", "refunded", "cancelled"} or statuses >= {
-        "active",
-        "refunded",
-        "cancelled",
-    }
+    assert statuses == {"active", "partially_refunded", "refunded", "cancelled"}
 
 
 async def test_users_list_search_and_edition_membership(sandbox: Sandbox) -> None:
@@ -133,7 +129,7 @@ async def test_users_list_search_and_edition_membership(sandbox: Sandbox) -> Non
         assert names & {"Jensen", "Nielsen", "Hansen"} and names & {"Andersson", "Johansson"}
         for term in (user["email"][:6].upper(), user["last_name"], (user["phone"] or "")[-6:]):
             got = (await c.get("/v1/users", params={"search": term})).json()
-            assert user["id"] in [u["id"] for u in got["results"]] or got["count"] > 100, term
+            assert user["id"] in [u["id"] for u in got["results"]], term
         got = (await c.get("/v1/users", params={"ordering": "-last_name", "page_size": 30})).json()
         names_sorted = [u["last_name"] for u in got["results"]]
         assert names_sorted == sorted(names_sorted, reverse=True)

@@ -78,7 +78,7 @@ async def test_page_links_are_absolute_and_keep_filters(sandbox: Sandbox) -> Non
         assert last["next"] is None
         assert len(last["results"]) == body["count"] - 50 * (last_page - 1)
         emails = [u["email"] for u in body["results"] + second["results"]]
-        assert emails == sorted(emails, key=str.lower) or emails == sorted(emails)
+        assert emails == sorted(emails)
 
 
 # -- auth --------------------------------------------------------------------------------------------
@@ -307,13 +307,30 @@ async def test_error_rate_is_roughly_honoured(sandbox_factory: Any) -> None:
     await box.stop()
 
 
-async def test_latency_is_added(sandbox: Sandbox) -> None:
-    loop = asyncio.get_running_loop()
+async def test_latency_is_added(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No clock reading: the fault layer is seen asking for the configured delay.
+    from preo_tui.sandbox import faults
+
+    delays: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(delay: float, *args: Any) -> Any:
+        delays.append(delay)
+        return await real_sleep(0, *args)
+
+    class AsyncioSeenByFaults:  # the fault layer's view of asyncio, with a recording sleep
+        sleep = staticmethod(recording_sleep)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(asyncio, name)
+
+    monkeypatch.setattr(faults, "asyncio", AsyncioSeenByFaults())
     async with sandbox.client() as c:
-        await c.put("/_sandbox/faults", json={"latency_ms": 50})
-        began = loop.time()
         await c.get("/v1/consents")
-        assert loop.time() - began >= 0.05
+        assert delays == []
+        await c.put("/_sandbox/faults", json={"latency_ms": 50})
+        await c.get("/v1/consents")
+        assert delays == [0.05]
 
 
 async def test_request_id_is_echoed(sandbox: Sandbox) -> None:

@@ -118,6 +118,14 @@ class EndpointCreate(BaseModel):
     is_active: bool = True
     timeout_seconds: int = Field(10, ge=1, le=60)
 
+    @field_validator("url")
+    @classmethod
+    def http_url(cls, value: str) -> str:
+        # Checked with the other fields, so one answer names every bad field (as DRF does).
+        if (msg := check_url(value)) is not None:
+            raise ValueError(msg)
+        return value
+
     @field_validator("events")
     @classmethod
     def known_events(cls, value: list[str]) -> list[str]:
