@@ -177,9 +177,12 @@ def url_literals(root: Path = ROOT) -> list[str]:
         for node in ast.walk(tree):
             if id(node) in docstrings:
                 continue
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if "/v1/" in node.value or node.value.startswith("/v1"):
-                    found.append(f"{file.relative_to(root.parent)}:{node.lineno}")
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and ("/v1/" in node.value or node.value.startswith("/v1"))
+            ):
+                found.append(f"{file.relative_to(root.parent)}:{node.lineno}")
     return found
 
 
