@@ -26,6 +26,7 @@ from tests.fixtures.app import (
     SandboxBackend,
     sandbox_profile,
     wait_for_screen,
+    wait_for_text,
     wait_for_workers,
     wait_until,
 )
@@ -622,22 +623,18 @@ async def test_refund_form_validates_and_creates(
         purchase = form.purchase
         # No reason yet.
         form.action_create()
-        await pilot.pause()
-        assert "Choose a reason" in str(form.query_one("#form-reason-error").render())
+        await wait_for_text(pilot, form, "#form-reason-error", "Choose a reason")
         # compensation implies a custom scope: the amount is required and bounded.
         form.query_one("#form-reason").value = "compensation"
-        await pilot.pause()
-        assert "purchase custom" in str(form.query_one("#form-implied").render())
+        await wait_for_text(pilot, form, "#form-implied", "purchase custom")
         amount = form.query_one("#form-amount", Input)
         assert not amount.disabled
         form.action_create()
-        await pilot.pause()
-        assert "needs an amount" in str(form.query_one("#form-amount-error").render())
+        await wait_for_text(pilot, form, "#form-amount-error", "needs an amount")
         left = purchase.refundable_amount
         amount.value = str(left + 1)
         form.action_create()
-        await pilot.pause()
-        assert "still refundable" in str(form.query_one("#form-amount-error").render())
+        await wait_for_text(pilot, form, "#form-amount-error", "still refundable")
         amount.value = "1.50"
         form.query_one("#form-comment", Input).value = "goodwill"
         form.action_create()

@@ -22,6 +22,7 @@ from tests.fixtures.app import (
     no_blink,
     wait_for_home,
     wait_for_screen,
+    wait_for_text,
     wait_for_workers,
     wait_until,
 )
@@ -142,10 +143,11 @@ def test_refund_form(snap_compare: Any, refunds_app: AppFactory, size: str) -> N
             return isinstance(app.screen, RefundForm)
 
         await wait_until(pilot, form_up, what="the refund form")
-        form = app.screen
+        form = await wait_for_screen(pilot, RefundForm)  # mounted, its Selects' parts too
         form.query_one("#form-reason").value = "compensation"
-        await pilot.pause()
+        await wait_for_text(pilot, form, "#form-implied", "purchase custom")
         form.action_create()  # the amount is required for a custom scope: the error shows
+        await wait_for_text(pilot, form, "#form-amount-error", "needs an amount")
         await settle(pilot)
 
     assert snap_compare(refunds_app(), terminal_size=SIZES[size], run_before=before)
