@@ -196,7 +196,8 @@ async def test_login_with_password_uses_the_client_and_remembers_tokens() -> Non
         auth = Auth()
 
     store = CredentialStore(use_keyring=False)
-    tokens = await login_with_password(Client(), store, profile(), "ops@preo.test", "pw")
+    stand_in: Any = Client()  # a client with only .auth
+    tokens = await login_with_password(stand_in, store, profile(), "ops@preo.test", "pw")
     assert tokens == Tokens(SECRET, REFRESH) and calls == [
         {"email": "ops@preo.test", "password": "pw"}
     ]

@@ -49,8 +49,8 @@ async def test_upload_multipart_and_base64_then_list(sandbox: Sandbox) -> None:
         named = (
             await c.get("/v1/files", params={"file_name": "POSTER", "ordering": "file_name"})
         ).json()
-        names = [f["file_name"] for f in named["results"]]
-        assert names == sorted(names) and "poster.png" in names
+        file_names = [f["file_name"] for f in named["results"]]
+        assert file_names == sorted(file_names) and "poster.png" in file_names
         r = await c.patch(
             f"/v1/files/{up['api_id']}", json={"image_alt_text": "Poster", "tags": ["a"]}
         )

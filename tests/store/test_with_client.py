@@ -169,8 +169,8 @@ async def test_store_over_the_client_round_trip_offline_and_write(
 
     # A new session rebuilds the client's models from disk without any registration.
     again = open_store("http://preo.test", "usr_admin", cache_dir=tmp_path / "cache")
-    entry = again.peek(requested(client))
-    assert entry is not None and entry.source == "disk"
+    again_entry = again.peek(requested(client))
+    assert again_entry is not None and again_entry.source == "disk"
     assert all(isinstance(r, RefundRequest) for r in entry.value.results)
     await again.close()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import Checkbox, Input, OptionList
+from textual.widgets import Checkbox, Input, OptionList, Select
 
 from preo_tui.api.editions import Edition
 from preo_tui.ui.editions.form import DuplicateEditionModal, EditionFormModal
@@ -214,7 +214,7 @@ async def test_create_edition(make_app: AppFactory, sandbox_backend: SandboxBack
         assert base is not None
         form = await open_new_form(pilot)
         # choice fields come from field-choices
-        tz_select = form.query_one("#f-timezone")
+        tz_select = form.query_one("#f-timezone", Select)
         assert len(tz_select._options) > 100
         # typed for real into the name field
         form.query_one("#f-name", Input).focus()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static, TextArea
 
 from preo_tui.ui.emails.editor import BlockModal, EmailEditorScreen
 from preo_tui.ui.emails.placeholders import check_fields, placeholders
@@ -209,12 +209,14 @@ async def test_edit_refuses_an_unknown_placeholder_then_saves(
         assert server_message(sandbox_backend, item.id)["subject"] == before["subject"]
         # fix it; edit a block's text; add a button; move it up; remove the divider
         editor.query_one("#f-subject", Input).value = "Line-up for {{ user.first_name }}"
-        table = editor.query_one("#blocks")
+        table = editor.query_one("#blocks", DataTable)
         table.focus()
         table.move_cursor(row=1)
         await pilot.press("enter")
         modal: BlockModal = await wait_for_screen(pilot, BlockModal)
-        modal.query_one("#blk-text").text = "All acts of {{ edition.name }} are {{ bogus }}."
+        modal.query_one(
+            "#blk-text", TextArea
+        ).text = "All acts of {{ edition.name }} are {{ bogus }}."
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, EmailEditorScreen)
         await pilot.press("ctrl+s")
@@ -228,7 +230,7 @@ async def test_edit_refuses_an_unknown_placeholder_then_saves(
         kinds.query_one("OptionList").highlighted = 2  # heading, text, button, ...
         await pilot.press("enter")
         modal = await wait_for_screen(pilot, BlockModal)
-        modal.query_one("#blk-text").text = "Tickets"
+        modal.query_one("#blk-text", TextArea).text = "Tickets"
         modal.query_one("#blk-url", Input).value = "https://tickets.example/{{ user.language }}"
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, EmailEditorScreen)

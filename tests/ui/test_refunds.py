@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from rich.console import Console
-from textual.widgets import Input
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Input, Select
 
 from preo_tui.store import Journal
 from preo_tui.ui.journal.screen import JournalScreen
@@ -385,7 +386,7 @@ async def test_marks_survive_refresh_and_sort(refunds_app: AppFactory) -> None:
         drawn = {
             r.id
             for index, r in enumerate(screen.table.items)
-            if str(screen.table.get_cell_at((index, 0))) == "●"
+            if str(screen.table.get_cell_at(Coordinate(index, 0))) == "●"
         }
         assert drawn == marked
 
@@ -523,7 +524,7 @@ async def test_live_progress_to_processed_without_refresh(
             within=15,
             what="processed on screen",
         )
-        activity = screen.query_one("#refund-activity")
+        activity = screen.query_one("#refund-activity", DataTable)
         assert "processed" in str(activity.get_row(item.id)[4])
         assert [c for c in changes(refunds_backend, item.id) if c[0]] == [
             ("requested", "ready"),
@@ -579,7 +580,7 @@ async def test_lost_answer_shows_unknown_and_is_resolved_by_rereading(
             lambda: screen.outcomes.get(item.id) and screen.outcomes[item.id].kind == "unknown",
             what="unknown — checking",
         )
-        assert "checking" in str(screen.status_cell(item))
+        assert item is not None and "checking" in str(screen.status_cell(item))
         faults.config = faults.config.model_copy(update={"error_rate": 0.0})
         await wait_until(
             pilot,
@@ -625,7 +626,7 @@ async def test_refund_form_validates_and_creates(
         form.action_create()
         await wait_for_text(pilot, form, "#form-reason-error", "Choose a reason")
         # compensation implies a custom scope: the amount is required and bounded.
-        form.query_one("#form-reason").value = "compensation"
+        form.query_one("#form-reason", Select).value = "compensation"
         await wait_for_text(pilot, form, "#form-implied", "purchase custom")
         amount = form.query_one("#form-amount", Input)
         assert not amount.disabled

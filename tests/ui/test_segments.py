@@ -533,7 +533,7 @@ async def test_delete_an_unused_segment(
         screen = await open_segments(pilot)
         unused = [s for s in screen.table.items if not screen.campaigns_using(s.id)]
         assert unused, "the seed has segments no campaign uses"
-        item = await select_by_name(pilot, screen, unused[0].name)
+        item = await select_by_name(pilot, screen, unused[0].name or "")
         await pilot.press("d")
         await wait_for_screen(pilot, ConfirmModal)
         await pilot.press("y")

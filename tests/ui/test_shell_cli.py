@@ -115,7 +115,7 @@ def test_config_edit_writes_defaults_and_validates(
 def test_login_with_token_and_logout(
     isolated_dirs: Dirs, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": "secret-token")
+    monkeypatch.setattr("preo_tui.ui.cli.getpass.getpass", lambda prompt="": "secret-token")
     assert cli.main(["--profile", "staging", "login", "--method", "token"]) == 0
     out = capsys.readouterr().out
     assert "secret-token" not in out

@@ -50,7 +50,7 @@ class OrdersProbe(ListDetailScreen[Any]):
         client = self.ctx.client
         edition = self.ctx.edition
         assert client is not None and edition is not None
-        params = {
+        params: dict[str, Any] = {
             "edition_id": edition.id,
             "page": request.page,
             "page_size": 25,
