@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / "preo_tui"
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "api": ("textual", "preo_tui.ui", "preo_tui.store", "preo_tui.sandbox"),
     "store": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+    "actions": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
     "cel": ("textual", "preo_tui.ui", "preo_tui.sandbox", "preo_tui.api", "preo_tui.store"),
     "sandbox": ("textual", "preo_tui.ui", "preo_tui.api", "preo_tui.store"),
     "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
@@ -78,7 +79,8 @@ def test_layer_imports(target: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config"]
+    "module",
+    ["preo_tui.api", "preo_tui.store", "preo_tui.actions", "preo_tui.cel", "preo_tui.config"],
 )
 def test_textual_free_at_runtime(module: str) -> None:
     code = (
