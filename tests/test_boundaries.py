@@ -99,7 +99,7 @@ def test_textual_free_at_runtime(module: str) -> None:
 def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     """The test of the test: a planted forbidden import in each layer is reported."""
     root = tmp_path / "preo_tui"
-    for pkg in ("api", "store", "cel", "sandbox"):
+    for pkg in ("api", "store", "actions", "cel", "sandbox"):
         (root / pkg / "deep").mkdir(parents=True)
         (root / pkg / "__init__.py").write_text("")
         (root / pkg / "deep" / "__init__.py").write_text("")
@@ -107,6 +107,7 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
         "def f():\n    from textual.widgets import Static\n"
     )
     (root / "store" / "m.py").write_text("import textual\n")
+    (root / "actions" / "m.py").write_text("from preo_tui.ui.base import PreoScreen\n")
     (root / "cel" / "m.py").write_text("from ..ui import app\n")
     (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.refunds import screen\n")
     (root / "config.py").write_text("__import__('textual')\n")
@@ -115,6 +116,9 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
         "preo_tui/api/deep/m.py imports textual.widgets.Static",
     ]
     assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
+    assert "preo_tui/actions/m.py imports preo_tui.ui.base" in violations("actions", root)
     assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
-    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.registry" in violations("sandbox", root)
+    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.refunds.screen" in violations(
+        "sandbox", root
+    )
     assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
