@@ -92,6 +92,18 @@ class Action:
             return value
         return self.object_ids[0] if self.object_ids else None
 
+    def continuing(self, previous: Action | None) -> Action:
+        """This action with ``previous``'s key when it is the same write (same operation and
+        arguments) whose outcome was not a success: saving a draft again after a lost or
+        refused answer is the same logical action, and the server applies it at most once."""
+        if (
+            previous is not None
+            and previous.operation == self.operation
+            and previous.args == self.args
+        ):
+            return replace(self, key=previous.key)
+        return self
+
     def again(self, **changes: Any) -> Action:
         """The same action (same key and arguments) with ``changes``."""
         return replace(self, **changes)
