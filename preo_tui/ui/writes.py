@@ -81,9 +81,47 @@ async def run(ctx: AppContext, action: Action, node: DOMNode | None = None) -> A
 
 
 async def perform(ctx: AppContext, action: Action, node: DOMNode | None = None) -> Any:
-    """Run ``action`` and return the server's object when it applied; raise otherwise."""
+    """Run ``action`` and return the server's object when it applied; raise otherwise. When
+    its outcome stays unknown, it is re-read in the background until it is known (the
+    outcome then reaches ``node`` as an :class:`ActionProgress` and a toast)."""
     result = await run(ctx, action, node)
+    if result.outcome == "unknown" and node is not None:
+        runner = runner_of(ctx)
+        if runner is not None:
+            node.app.run_worker(
+                keep_checking(runner, result.action, node),
+                group="actions-check",
+                exit_on_error=False,
+            )
     return value_or_raise(result)
+
+
+#: Background re-reads of an action left unknown: how many, and the pause between them.
+KEEP_CHECKING = (20, 3.0)
+
+
+async def keep_checking(runner: ActionRunner, action: Action, node: DOMNode) -> ActionResult:
+    """Re-read ``action`` every few seconds until its outcome is known; say it."""
+    attempts, pause = KEEP_CHECKING
+    result = ActionResult(action, "unknown")
+    for _ in range(attempts):
+        await runner.sleep(pause)
+        result = await runner.check(action, attempts=1)
+        if result.outcome != "unknown":
+            break
+    else:
+        return result
+    node.post_message(
+        ActionProgress(ActionEvent(action, "done", result.outcome, result.value, result.message))
+    )
+    applied = result.outcome == "applied"
+    node.app.notify(
+        f"{action.summary}: {result.message}",
+        title="Write confirmed" if applied else "Write not applied",
+        severity="information" if applied else "warning",
+        timeout=8,
+    )
+    return result
 
 
 def value_or_raise(result: ActionResult) -> Any:

@@ -388,6 +388,10 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
             self.set_status_note(f"{verb}: unknown — checking")
         elif event.phase == "done":
             self.set_status_note("")
+            if event.outcome in ("applied", "not_applied", "elsewhere") and isinstance(
+                event.value, Campaign
+            ):
+                self.adopt(event.value)  # the row shows what the server has now
 
     def adopt(self, campaign: Campaign) -> None:
         """Show a campaign the server just returned (row and detail), and follow it live."""
