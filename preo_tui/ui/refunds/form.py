@@ -137,6 +137,7 @@ class RefundForm(ModalScreen[RefundRequest | None]):
         self.sending = False
         #: The last action sent and not known to have applied (Create again reuses its key).
         self._last: Action | None = None
+        self._select_values: dict[str, object] = {}
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -235,8 +236,13 @@ class RefundForm(ModalScreen[RefundRequest | None]):
         return default_scope(reason) if reason else None
 
     @on(Select.Changed)
-    def _select_changed(self) -> None:
-        self._clear_errors()
+    def _select_changed(self, event: Select.Changed) -> None:
+        # A Select announces its initial value when it mounts: that is no change, and must
+        # not wipe an error shown meanwhile.
+        key = event.select.id or ""
+        if key in self._select_values and self._select_values[key] != event.value:
+            self._clear_errors()
+        self._select_values[key] = event.value
         self._update_implied()
 
     def _update_implied(self) -> None:
