@@ -125,3 +125,70 @@ async def test_a_enter_five_times_in_one_burst_decides_five_requests_exactly_onc
         entries = Journal(isolated_dirs.data / "journal.jsonl").read()
         assert sorted(e.object_ids[0] for e in entries if e.outcome == "ok") == sorted(first_five)
         assert all("order" in e.summary for e in entries)
+
+
+async def test_restart_resolves_unknown_writes_and_journal_retry_reuses_the_key(
+    frozen_clock: Any, isolated_dirs: Dirs
+) -> None:
+    """Writes an earlier run left unknown are re-read at start-up; ``R`` in the journal resends
+    one that did not apply with its original key (one approval on the server)."""
+    backend = SandboxBackend(requested_refunds=10, refund_failure_rate=0.0)
+    factory = AppFactory(backend, isolated_dirs)
+    db = backend.state.db
+    applied_id, missing_id = (
+        str(r["id"])
+        for r in db.query(
+            "SELECT id FROM refund_requests WHERE status = 'requested' ORDER BY pk LIMIT 2"
+        )
+    )
+    app = factory()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: app.session_ready.is_set(), within=15, what="sign-in")
+        journal = app.ctx.journal
+        journal.user = str(app.ctx.me.id)
+        # The previous run: one approval whose answer was lost after the server applied it,
+        # one that crashed before it was sent.
+        for rid, key in ((applied_id, "key-applied"), (missing_id, "key-missing")):
+            entry = journal.begin(
+                resource="refunds",
+                action="approve",
+                object_ids=[rid],
+                summary=f"approve refund {rid} · order X · €1.00",
+                idempotency_key=key,
+                operation="refunds.approve",
+                args={"id": rid},
+            )
+            journal.finish(entry.action_id, "unknown", "connection lost")
+        await app.ctx.client.refunds.approve(applied_id, idempotency_key="key-applied")
+
+    app = factory()  # the restart
+    path = isolated_dirs.data / "journal.jsonl"
+    async with app.run_test(size=(160, 48)) as pilot:
+
+        def outcomes() -> dict[str, str]:
+            return {e.object_ids[0]: e.outcome for e in Journal(path).read()}
+
+        await wait_until(
+            pilot,
+            lambda: outcomes() == {applied_id: "ok", missing_id: "failed"},
+            within=30,
+            what="the unknown writes resolved at start-up",
+        )
+        app.jump("journal")
+        from preo_tui.ui.journal.screen import JournalScreen
+        from preo_tui.ui.widgets.confirm import ConfirmModal
+
+        viewer = await wait_for_screen(pilot, JournalScreen)
+        await wait_until(pilot, lambda: len(viewer.entries) == 2, what="the journal rows")
+        table = viewer.query_one("#journal-table")
+        table.move_cursor(
+            row=next(i for i, e in enumerate(viewer.entries) if e.object_ids[0] == missing_id)
+        )
+        await pilot.press("R")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: outcomes()[missing_id] == "ok", within=30, what="resent")
+        [entry] = [e for e in Journal(path).read() if e.object_ids[0] == missing_id]
+        assert (entry.idempotency_key, entry.attempts) == ("key-missing", 2)
+        for rid in (applied_id, missing_id):
+            assert list(db.state_changes(rid)).count(("requested", "ready")) == 1
