@@ -16,7 +16,8 @@ Measured:
   with the cursor on the next request (ready for the next ``a``), and to the frame that shows
   the server's answer on the decided row (the round trip the target is about);
 - keystrokes to approve 10 requests including confirmations (``a`` + ``enter`` per request),
-  checked against the server.
+  checked against the server; then 10 more typed as one burst (all 20 keys sent at once):
+  each pair must decide a different request (none lost, none doubled).
 
 Targets (issue 6): cursor move ≤ 16 ms, approve round trip ≤ 150 ms on loopback, ≤ 21 keys.
 """
@@ -262,12 +263,25 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             nxt = screen.table.current_item
             if nxt is None or nxt.id == rid:
                 break
+        # The same at burst speed: every a + enter in one go, nothing awaited in between.
+        burst_before = set(decided_at)
+        burst_keys = ["a", "enter"] * args.approvals
+        await pilot.press(*burst_keys)
+        await wait_for(
+            pilot,
+            lambda: len(set(decided_at) - burst_before) >= args.approvals and not screen.busy,
+            "the burst's approvals",
+            within=60,
+        )
+        burst_ids = sorted(set(decided_at) - burst_before)
+        results["burst_keys"] = len(burst_keys)
+        results["burst_ids"] = burst_ids
         results["approve"] = round_trips
         results["next_ready"] = next_ready
         results["keys"] = keys
         results["approved"] = approved
         client = app.ctx.client
-        statuses = [str((await client.refunds.get(rid)).status) for rid in approved]
+        statuses = [str((await client.refunds.get(rid)).status) for rid in approved + burst_ids]
         results["server_statuses"] = statuses
     return results
 
@@ -326,6 +340,11 @@ def main() -> None:
     print(
         f"  keystrokes to approve {len(approved)}: {results['keys']} "
         f"(a + enter each; server confirms {'all' if ok else 'NOT all'} approved)"
+    )
+    burst = results["burst_ids"]
+    print(
+        f"  burst: {results['burst_keys']} keys in one go → {len(burst)} different requests"
+        f" approved ({'none lost' if len(burst) * 2 == results['burst_keys'] else 'KEYS LOST'})"
     )
     moves = results["move_cold"] + results["move_warm"]
     move_median = statistics.median(moves) if moves else float("nan")

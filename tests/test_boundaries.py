@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / "preo_tui"
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "api": ("textual", "preo_tui.ui", "preo_tui.store", "preo_tui.sandbox"),
     "store": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+    "actions": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
     "cel": ("textual", "preo_tui.ui", "preo_tui.sandbox", "preo_tui.api", "preo_tui.store"),
     "sandbox": ("textual", "preo_tui.ui", "preo_tui.api", "preo_tui.store"),
     "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
@@ -84,7 +85,8 @@ def test_layer_imports(target: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config"]
+    "module",
+    ["preo_tui.api", "preo_tui.store", "preo_tui.actions", "preo_tui.cel", "preo_tui.config"],
 )
 def test_textual_free_at_runtime(module: str) -> None:
     code = (
@@ -103,7 +105,7 @@ def test_textual_free_at_runtime(module: str) -> None:
 def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     """The test of the test: a planted forbidden import in each layer is reported."""
     root = tmp_path / "preo_tui"
-    for pkg in ("api", "store", "cel", "sandbox"):
+    for pkg in ("api", "store", "actions", "cel", "sandbox"):
         (root / pkg / "deep").mkdir(parents=True)
         (root / pkg / "__init__.py").write_text("")
         (root / pkg / "deep" / "__init__.py").write_text("")
@@ -111,6 +113,7 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
         "def f():\n    from textual.widgets import Static\n"
     )
     (root / "store" / "m.py").write_text("import textual\n")
+    (root / "actions" / "m.py").write_text("from preo_tui.ui.base import PreoScreen\n")
     (root / "cel" / "m.py").write_text("from ..ui import app\n")
     (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.refunds import screen\n")
     (root / "config.py").write_text("__import__('textual')\n")
@@ -119,8 +122,11 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
         "preo_tui/api/deep/m.py imports textual.widgets.Static",
     ]
     assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
+    assert "preo_tui/actions/m.py imports preo_tui.ui.base" in violations("actions", root)
     assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
-    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.refunds" in violations("sandbox", root)
+    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.refunds.screen" in violations(
+        "sandbox", root
+    )
     assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
 
 

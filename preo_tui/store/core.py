@@ -548,6 +548,8 @@ class Store:
         invalidates: Iterable[str] = (),
         update: bool = True,
         journal_id: str | None = None,
+        operation: str | None = None,
+        args: dict[str, Any] | None = None,
     ) -> R:
         """Run one logical write: ``await call(idempotency_key)``.
 
@@ -563,6 +565,10 @@ class Store:
         To retry an action whose outcome was ``unknown``, pass its ``idempotency_key`` and
         its ``journal_id`` (the entry's ``action_id``): the journal then shows one action with
         two attempts, and the server applies it at most once.
+
+        ``operation`` and ``args`` (the client operation key and its JSON arguments) are
+        journalled so that the action can be resolved or resent after a restart
+        (``preo_tui.actions``).
         """
         if self.read_only:
             raise ReadOnlyError(f"Read-only profile: {summary or action} was not sent")
@@ -582,6 +588,8 @@ class Store:
                         summary=summary,
                         idempotency_key=key,
                         action_id=journal_id,
+                        operation=operation,
+                        args=args,
                     )
                 )
                 entry_id = begun.action_id

@@ -6,6 +6,11 @@ the error message), each synced to disk (fdatasync), so after a crash or a lost 
 operator can see what was attempted and what went through. An ``unknown`` outcome can be
 resolved later by appending another outcome line (the last one wins).
 
+Format 2 adds to the ``begin`` line what is needed to resolve or resend the action after a
+restart: ``operation`` (the client's operation key, e.g. ``refunds.approve``), ``args`` (its
+JSON arguments, never tokens) and ``user`` (the signed-in user's id). Lines of format 1 (without
+them) are still read; such entries can be shown but not resumed.
+
 The file is created 0600. The reader merges the lines, newest first, and skips a truncated
 or garbled line (the tail of a crash) instead of failing. Known secrets (tokens) are replaced
 by ``***`` in everything written. When the file grows past ``max_bytes`` it is rotated to
@@ -27,7 +32,7 @@ from typing import Any, Literal
 
 Outcome = Literal["pending", "ok", "failed", "unknown"]
 OUTCOMES: tuple[str, ...] = ("pending", "ok", "failed", "unknown")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
 
@@ -57,6 +62,12 @@ class JournalEntry:
     finished: str | None = None
     attempts: int = 1
     """How many times it was sent (a retry reuses the action id and idempotency key)."""
+    operation: str | None = None
+    """The client operation key (``refunds.approve``); None on format-1 lines."""
+    args: dict[str, Any] | None = None
+    """The operation's JSON arguments (enough to resend it); None on format-1 lines."""
+    user: str | None = None
+    """The id of the user who made it (None on format-1 lines)."""
 
     @property
     def when(self) -> datetime:
@@ -87,6 +98,8 @@ class Journal:
         self.path = path
         self.profile = profile
         self.server = server
+        self.user: str | None = None
+        """The signed-in user's id, recorded on every begin line (set after sign-in)."""
         self.clock = clock
         self.max_bytes = max_bytes
         self._secrets: tuple[str, ...] = tuple(s for s in secrets if s)
@@ -157,6 +170,8 @@ class Journal:
         summary: str = "",
         idempotency_key: str | None = None,
         action_id: str | None = None,
+        operation: str | None = None,
+        args: dict[str, Any] | None = None,
     ) -> JournalEntry:
         """Record a write about to be sent (outcome ``pending``). Pass the ``action_id`` of an
         earlier entry to record a retry of that same action (it becomes pending again and
@@ -171,9 +186,15 @@ class Journal:
             object_ids=[str(i) for i in object_ids],
             summary=summary,
             idempotency_key=idempotency_key,
+            operation=operation,
+            args=dict(args) if args is not None else None,
+            user=self.user,
         )
         record = {"v": FORMAT_VERSION, "kind": "begin", **asdict(entry)}
         del record["outcome"], record["error"], record["finished"], record["attempts"]
+        for optional in ("operation", "args", "user"):
+            if record[optional] is None:
+                del record[optional]
         self._append(record)
         return entry
 
@@ -209,9 +230,10 @@ class Journal:
         profile: str | None = None,
         server: str | None = None,
         outcome: str | None = None,
+        user: str | None = None,
     ) -> list[JournalEntry]:
         """Entries newest first, each with its latest outcome; filter by profile, server or
-        outcome; at most ``limit``. Unparseable lines are skipped and counted."""
+        outcome, user; at most ``limit``. Unparseable lines are skipped and counted."""
         entries: dict[str, JournalEntry] = {}
         skipped = 0
         for line in self._lines():
@@ -231,6 +253,9 @@ class Journal:
                         object_ids=[str(i) for i in record.get("object_ids") or []],
                         summary=str(record.get("summary") or ""),
                         idempotency_key=record.get("idempotency_key"),
+                        operation=record.get("operation"),
+                        args=record["args"] if isinstance(record.get("args"), dict) else None,
+                        user=record.get("user"),
                     )
                     earlier = entries.get(entry.action_id)
                     if earlier is not None:  # a retry of the same logical action
@@ -257,6 +282,7 @@ class Journal:
             if (profile is None or e.profile == profile)
             and (server is None or e.server == server)
             and (outcome is None or e.outcome == outcome)
+            and (user is None or e.user == user)
         ]
         selected.reverse()  # appended in time order
         return selected[:limit] if limit is not None else selected

@@ -422,6 +422,28 @@ class PreoApp(App[None]):
                 set_last_profile(self.profile.name)
         self.session_ready.set()
         self.broadcast(lambda: ContextChanged("session"))
+        self._resume_writes()
+
+    def _resume_writes(self) -> None:
+        """In the background: re-read the writes an earlier run of this server and user left
+        unknown, and record what happened (nothing is resent; ``:journal`` offers that)."""
+        from preo_tui.ui.writes import resume_unknown
+
+        async def resume() -> None:
+            results = await resume_unknown(self.ctx)
+            if not results:
+                return
+            applied = sum(1 for r in results if r.outcome == "applied")
+            missing = sum(1 for r in results if r.outcome in ("not_applied", "elsewhere"))
+            unknown = len(results) - applied - missing
+            text = f"{len(results)} writes of an earlier session were unknown: {applied} applied"
+            if missing:
+                text += f", {missing} not applied (R in :journal resends with the same key)"
+            if unknown:
+                text += f", {unknown} still unknown"
+            self.notify(text + ".", title="Journal", timeout=10)
+
+        self.run_worker(resume(), group="resume-writes", exclusive=True, exit_on_error=False)
 
     async def load_cached(
         self, resource: str, loader: Any, *, fresh: bool = False, **params: Any

@@ -71,6 +71,8 @@ class AppContext:
     offline: bool = False
     settings: Any = None
     profile: Any = None
+    #: The session's ``preo_tui.actions.ActionRunner`` (see ``preo_tui.ui.writes.runner_of``).
+    actions: Any = None
 
     @property
     def role(self) -> str | None:

@@ -1,7 +1,5 @@
 """Actions shared by the feature screens (segments, campaigns, email messages and their editors).
 
-- :func:`journaled_write`: one write through the store (journalled, invalidating the resource's
-  lists) or, without a store, straight to the client.
 - :func:`confirm_destructive`: typed confirmation on a production profile, a plain confirmation
   otherwise.
 - :func:`confirm_delete`: :func:`confirm_destructive` worded for deleting a named object.
@@ -14,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
@@ -24,7 +22,6 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from preo_tui.ui.base import ListDetailScreen, PreoScreen
-    from preo_tui.ui.context import AppContext
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -50,31 +47,6 @@ def writable_or_warn(screen: PreoScreen, *, refuse_offline: bool = False) -> boo
         screen.notify("Offline: writes are refused until the server is back.", severity="warning")
         return False
     return True
-
-
-async def journaled_write(
-    ctx: AppContext,
-    call: Callable[[str | None], Awaitable[R]],
-    *,
-    resource: str,
-    action: str,
-    object_ids: Sequence[str],
-    summary: str,
-) -> R:
-    """Run ``call(idempotency_key)`` as one journalled store write that invalidates
-    ``resource``; without a store (not signed in yet) call the client directly."""
-    store = ctx.store
-    if store is None:
-        return await call(None)
-    written: R = await store.write(
-        call,
-        resource=resource,
-        action=action,
-        object_ids=list(object_ids),
-        summary=summary,
-        invalidates=(resource,),
-    )
-    return written
 
 
 async def confirm_destructive(

@@ -175,3 +175,34 @@ def test_a_retry_continues_the_same_entry(tmp_path: Path) -> None:
     retried = entries[1]
     assert retried.attempts == 2 and retried.outcome == "ok" and retried.error is None
     assert retried.time == first.time
+
+
+def test_format_2_keeps_operation_args_and_user_and_reads_format_1(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    path.write_text(
+        '{"v":1,"kind":"begin","action_id":"old","time":"2026-07-01T00:00:00+00:00",'
+        '"profile":"p","server":"s","resource":"refunds","action":"approve",'
+        '"object_ids":["rfr_0"],"summary":"old line","idempotency_key":"k0"}\n'
+    )
+    j = journal(path, profile="p", server="s")
+    j.user = "usr_1"
+    entry = j.begin(
+        resource="refunds",
+        action="approve",
+        object_ids=["rfr_1"],
+        summary="approve refund rfr_1 · order 1001 · €12.00",
+        idempotency_key="k1",
+        operation="refunds.approve",
+        args={"id": "rfr_1", "comment": "ok"},
+    )
+    j.finish(entry.action_id, "unknown", "lost")
+    new, old = j.read()
+    assert (new.operation, new.args, new.user) == (
+        "refunds.approve",
+        {"id": "rfr_1", "comment": "ok"},
+        "usr_1",
+    )
+    assert (old.operation, old.args, old.user, old.summary) == (None, None, None, "old line")
+    assert [e.action_id for e in j.read(user="usr_1")] == [entry.action_id]
+    record = json.loads(path.read_text().splitlines()[1])
+    assert record["v"] == 2 and record["args"] == {"id": "rfr_1", "comment": "ok"}

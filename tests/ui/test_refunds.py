@@ -649,5 +649,5 @@ async def test_refund_form_validates_and_creates(
         assert created["scope"] == "purchase_custom" and created["amount"] == 1.5
         assert created["reason"] == "compensation"
         entries = journal(isolated_dirs).read()
-        assert [(e.action, e.outcome) for e in entries] == [("create", "ok")]
+        assert [(e.action, e.outcome) for e in entries] == [("refund", "ok")]
         assert item is not None

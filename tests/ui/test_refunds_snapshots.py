@@ -140,7 +140,8 @@ def test_refund_form(snap_compare: Any, refunds_app: AppFactory, size: str) -> N
         def form_up() -> bool:
             if isinstance(app.screen, ChoiceModal):
                 app.screen.dismiss(next(c.value for c in app.screen.choices if not c.disabled))
-            return isinstance(app.screen, RefundForm)
+            # Composed, not only pushed (under load the query could come first).
+            return isinstance(app.screen, RefundForm) and bool(app.screen.query("#form-reason"))
 
         await wait_until(pilot, form_up, what="the refund form")
         form = await wait_for_screen(pilot, RefundForm)  # mounted, its Selects' parts too

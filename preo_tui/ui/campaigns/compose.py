@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from preo_tui.actions import Action, make
 from preo_tui.api.campaigns import Campaign
 from preo_tui.api.email_messages import EmailMessage
 from preo_tui.api.segments import Segment
@@ -35,10 +36,11 @@ from preo_tui.ui.campaigns.common import (
 )
 from preo_tui.ui.errors import ErrorReport, describe_error
 from preo_tui.ui.formatting import value_of
-from preo_tui.ui.list_actions import journaled_write, leave_editor
+from preo_tui.ui.list_actions import leave_editor
 from preo_tui.ui.sms import SMS_MAX_CHARACTERS, count_sms
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.forms import field_error, hide_field_errors, show_field_error
+from preo_tui.ui.writes import perform
 
 FIELDS = ("name", "channel", "segment_id", "email_message_id", "sms_body")
 
@@ -95,6 +97,8 @@ class CampaignComposeScreen(PreoScreen):
         self.saved: Campaign | None = None
         self.saving = False
         self.save_error: BaseException | None = None
+        #: The last write sent and not known to have succeeded (its key is reused).
+        self._last_action: Action | None = None
         self.loaded = False
         self._initial: dict[str, str] = {}
 
@@ -442,21 +446,17 @@ class CampaignComposeScreen(PreoScreen):
         sms_body = None if email else v["sms_body"]
         original = self.campaign
         if original is None:
-
-            def create(key: str | None) -> Any:
-                return client.campaigns.create(
-                    organization_id=edition.organization_id,
-                    edition_id=edition.id,
-                    segment_id=v["segment_id"],
-                    name=v["name"],
-                    channel=v["channel"],
-                    email_message_id=message_id,
-                    sms_body=sms_body,
-                    idempotency_key=key,
-                )
-
-            call, action, ids = create, "create", []
-            summary = f"create {v['channel']} campaign {v['name']}"
+            action = make(
+                "campaigns.create",
+                f"create {v['channel']} campaign {v['name']}",
+                organization_id=edition.organization_id,
+                edition_id=edition.id,
+                segment_id=v["segment_id"],
+                name=v["name"],
+                channel=v["channel"],
+                email_message_id=message_id,
+                sms_body=sms_body,
+            )
         else:
             changes: dict[str, Any] = {}
             for key in ("name", "segment_id"):
@@ -467,15 +467,17 @@ class CampaignComposeScreen(PreoScreen):
             if not email and v["sms_body"] != self._initial.get("sms_body"):
                 changes["sms_body"] = sms_body
             cid = original.id
-
-            def update(key: str | None) -> Any:
-                return client.campaigns.update(cid, idempotency_key=key, **changes)
-
-            call, action, ids = update, "update", [cid]
-            summary = f"update campaign {v['name']} ({cid}): {', '.join(changes) or 'no change'}"
-        written: Campaign = await journaled_write(
-            self.ctx, call, resource="campaigns", action=action, object_ids=ids, summary=summary
-        )
+            action = make(
+                "campaigns.update",
+                f"update campaign {v['name']} ({cid}): {', '.join(changes) or 'no change'}",
+                id=cid,
+                **changes,
+            )
+        # Saving the same draft again after a lost answer is the same action (same key).
+        action = action.continuing(self._last_action)
+        self._last_action = action
+        written: Campaign = await perform(self.ctx, action, self)
+        self._last_action = None
         return written
 
     def handle_error(self, report: ErrorReport, error: BaseException) -> bool:

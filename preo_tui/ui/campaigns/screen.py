@@ -24,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from preo_tui.actions import make
 from preo_tui.api.campaigns import Campaign
 from preo_tui.api.email_messages import EmailMessage
 from preo_tui.api.segments import Segment
@@ -58,7 +59,6 @@ from preo_tui.ui.list_actions import (
     confirm_delete,
     filter_choices,
     forget_deleted,
-    journaled_write,
     open_filter_picker,
     selected_or_warn,
     writable_or_warn,
@@ -74,6 +74,7 @@ from preo_tui.ui.widgets.paged_table import (
     PageRequest,
     SimplePage,
 )
+from preo_tui.ui.writes import ActionProgress, perform
 
 #: Seconds between polls while a campaign on screen is calculating or sending.
 LIVE_INTERVAL = 0.5
@@ -373,16 +374,24 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
         )
         return True
 
-    async def _write(self, action: str, item: Campaign, call: Any, summary: str) -> Any:
+    async def _write(self, operation: str, item: Campaign, summary: str, **args: Any) -> Any:
+        """One write on ``item`` as a durable action (journalled, resolved by re-reading
+        when its answer is lost); its progress shows in the status line."""
         self.refusal = None
-        return await journaled_write(
-            self.ctx,
-            call,
-            resource="campaigns",
-            action=action,
-            object_ids=[item.id],
-            summary=summary,
-        )
+        action = make(f"campaigns.{operation}", summary, id=item.id, **args)
+        return await perform(self.ctx, action, self)
+
+    def on_action_progress(self, message: ActionProgress) -> None:
+        event = message.event
+        verb = event.action.name.replace("_", " ")
+        if event.phase == "checking":
+            self.set_status_note(f"{verb}: unknown — checking")
+        elif event.phase == "done":
+            self.set_status_note("")
+            if event.outcome in ("applied", "not_applied", "elsewhere") and isinstance(
+                event.value, Campaign
+            ):
+                self.adopt(event.value)  # the row shows what the server has now
 
     def adopt(self, campaign: Campaign) -> None:
         """Show a campaign the server just returned (row and detail), and follow it live."""
@@ -470,13 +479,11 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
         )
         if not ok:
             return
-        client = self.ctx.client
-        assert client is not None
         campaign: Campaign = await self._write(
             "schedule",
             item,
-            lambda key: client.campaigns.schedule(item.id, when.utc, idempotency_key=key),
             f"schedule campaign {item.name} ({item.id}) for {when.utc.isoformat()}",
+            scheduled_at=when.utc,
         )
         self.adopt(campaign)
         self.notify(f"{item.name} scheduled for {when.describe()}.", title="Scheduled", timeout=6)
@@ -541,13 +548,8 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
         )
         if not ok:
             return
-        client = self.ctx.client
-        assert client is not None
         campaign: Campaign = await self._write(
-            "send_now",
-            item,
-            lambda key: client.campaigns.send_now(item.id, idempotency_key=key),
-            f"send campaign {item.name} ({item.id}) now",
+            "send_now", item, f"send campaign {item.name} ({item.id}) now"
         )
         self.adopt(campaign)
         self.notify(f"{item.name} is being sent.", title="Sending", timeout=4)
@@ -575,13 +577,8 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
         )
         if not ok:
             return
-        client = self.ctx.client
-        assert client is not None
         campaign: Campaign = await self._write(
-            "cancel",
-            item,
-            lambda key: client.campaigns.cancel(item.id, idempotency_key=key),
-            f"cancel campaign {item.name} ({item.id})",
+            "cancel", item, f"cancel campaign {item.name} ({item.id})"
         )
         self.adopt(campaign)
         self.notify(f"{item.name} is cancelled.", title="Cancelled", timeout=4)
@@ -602,14 +599,7 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
             )
         if not await confirm_delete(self, "campaign", item.name, item.id, body):
             return
-        client = self.ctx.client
-        assert client is not None
-        await self._write(
-            "delete",
-            item,
-            lambda key: client.campaigns.delete(item.id, idempotency_key=key),
-            f"delete campaign {item.name} ({item.id})",
-        )
+        await self._write("delete", item, f"delete campaign {item.name} ({item.id})")
         await forget_deleted(self, "campaigns", item.id, item.name)
 
     # -- stats -----------------------------------------------------------------------------------

@@ -427,34 +427,6 @@ class FormModal(ModalScreen[R | None], Generic[R]):
         self.dismiss(result)
 
 
-async def store_write(
-    ctx: Any,
-    call: Any,
-    *,
-    resource: str,
-    action: str,
-    object_ids: Sequence[str] = (),
-    summary: str = "",
-    invalidates: Sequence[str] = (),
-) -> Any:
-    """One logical write through the store (journalled, refused offline/read-only, cached
-    queries invalidated); without a store (not signed in yet) the client is called directly
-    with a fresh idempotency key. ``call(idempotency_key)`` performs the request."""
-    store = getattr(ctx, "store", None)
-    if store is None:
-        import uuid
-
-        return await call(str(uuid.uuid4()))
-    return await store.write(
-        call,
-        resource=resource,
-        action=action,
-        object_ids=list(object_ids),
-        summary=summary,
-        invalidates=tuple(invalidates),
-    )
-
-
 def run_latest(node: Any, work: Callable[[], Awaitable[Any]], *, group: str) -> Any:
     """Run ``work()`` in a worker that replaces the previous one of ``group`` (a detail that
     follows the cursor). ``work`` is a callable, not a coroutine, so a worker cancelled before

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select, SelectionList
 from textual.widgets.selection_list import Selection
 
+from preo_tui.actions import make
 from preo_tui.api.editions import Edition
 from preo_tui.ui.editions.fields import (
     CONTRACT_LANGUAGES,
@@ -31,9 +32,9 @@ from preo_tui.ui.editions.fields import (
     choice_pairs,
     fmt_input_when,
     parse_when,
-    store_write,
 )
 from preo_tui.ui.formatting import enum_text
+from preo_tui.ui.writes import perform
 
 Mode = Literal["create", "edit"]
 FieldChoices = dict[str, list[Any]]
@@ -205,44 +206,34 @@ class EditionFormModal(FormModal[Edition]):
         return values
 
     async def send(self, values: dict[str, Any]) -> Edition:
-        client = self.ctx.client
         if self.mode == "create":
             body = {k: v for k, v in values.items() if v is not None}
 
-            async def create(key: str) -> Edition:
-                result: Edition = await client.editions.create(
+            result: Edition = await perform(
+                self.ctx,
+                make(
+                    "editions.create",
+                    f"create edition {values['name']}",
                     organization_id=self.organization_id,
                     event_id=self.event_id,
-                    idempotency_key=key,
                     **body,
-                )
-                return result
-
-            result: Edition = await store_write(
-                self.ctx,
-                create,
-                resource="editions",
-                action="create",
-                summary=f"create edition {values['name']}",
+                ),
+                self,
             )
             return result
         assert self.edition is not None
         changes = self._changes(values)
         edition_id = self.edition.id
 
-        async def update(key: str) -> Edition:
-            updated: Edition = await client.editions.update(
-                edition_id, idempotency_key=key, **changes
-            )
-            return updated
-
-        updated: Edition = await store_write(
+        updated: Edition = await perform(
             self.ctx,
-            update,
-            resource="editions",
-            action="update",
-            object_ids=[edition_id],
-            summary=f"edit edition {self.edition.name} ({', '.join(changes) or 'no changes'})",
+            make(
+                "editions.update",
+                f"edit edition {self.edition.name} ({', '.join(changes) or 'no changes'})",
+                id=edition_id,
+                **changes,
+            ),
+            self,
         )
         return updated
 
@@ -314,19 +305,16 @@ class DuplicateEditionModal(FormModal[Edition]):
         }
 
     async def send(self, values: dict[str, Any]) -> Edition:
-        client = self.ctx.client
         source = self.edition.id
 
-        async def duplicate(key: str) -> Edition:
-            result: Edition = await client.editions.duplicate(source, idempotency_key=key, **values)
-            return result
-
-        result: Edition = await store_write(
+        result: Edition = await perform(
             self.ctx,
-            duplicate,
-            resource="editions",
-            action="duplicate",
-            object_ids=[source],
-            summary=f"duplicate edition {self.edition.name}",
+            make(
+                "editions.duplicate",
+                f"duplicate edition {self.edition.name}",
+                id=source,
+                **values,
+            ),
+            self,
         )
         return result

@@ -21,14 +21,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static, TextArea
 
+from preo_tui.actions import Action, make
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.emails.placeholders import check_text
 from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.formatting import value_of
-from preo_tui.ui.list_actions import journaled_write, leave_editor
+from preo_tui.ui.list_actions import leave_editor
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.forms import field_error, hide_field_errors, show_field_error
+from preo_tui.ui.writes import perform
 
 BLOCK_TYPES = ("heading", "text", "button", "image", "divider")
 NEEDS_TEXT = ("heading", "text", "button")
@@ -178,6 +180,8 @@ class EmailEditorScreen(PreoScreen):
         self.errors: dict[str, list[str]] = {}
         self.saved: EmailMessage | None = None
         self.saving = False
+        #: The last write sent and not known to have succeeded (its key is reused).
+        self._last_action: Action | None = None
         self.save_error: BaseException | None = None
         self._initial: tuple[str, str, list[Block]] = ("", "", [])
 
@@ -413,18 +417,12 @@ class EmailEditorScreen(PreoScreen):
             ]
         mid = self.message.id
 
-        def update(key: str | None) -> Any:
-            return client.email_messages.update(mid, idempotency_key=key, **changes)
-
         summary = f"update email message {title} ({mid}): {', '.join(changes) or 'no change'}"
-        written: EmailMessage = await journaled_write(
-            self.ctx,
-            update,
-            resource="email_messages",
-            action="update",
-            object_ids=[mid],
-            summary=summary,
-        )
+        action = make("email_messages.update", summary, id=mid, **changes)
+        action = action.continuing(self._last_action)
+        self._last_action = action
+        written: EmailMessage = await perform(self.ctx, action, self)
+        self._last_action = None
         return written
 
     def handle_error(self, report: ErrorReport, error: BaseException) -> bool:

@@ -24,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from preo_tui.actions import make
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.errors import ErrorReport
@@ -32,7 +33,6 @@ from preo_tui.ui.list_actions import (
     FilterValue,
     change_filter,
     filter_choices,
-    journaled_write,
     open_filter_picker,
     selected_or_warn,
     writable_or_warn,
@@ -40,6 +40,7 @@ from preo_tui.ui.list_actions import (
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.choice import Choice
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
+from preo_tui.ui.writes import perform
 
 SCOPES = ("platform", "template", "edition")
 TYPES = (
@@ -328,15 +329,11 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
         if self.current is not None and self.current.id == message.id:
             self.show_detail(message)
 
-    async def _write(self, action: str, item: EmailMessage, call: Any, summary: str) -> Any:
-        return await journaled_write(
-            self.ctx,
-            call,
-            resource="email_messages",
-            action=action,
-            object_ids=[item.id],
-            summary=summary,
-        )
+    async def _write(self, operation: str, item: EmailMessage, summary: str, **args: Any) -> Any:
+        """One write on ``item`` as a durable action (journalled, resolved by re-reading
+        when its answer is lost)."""
+        action = make(f"email_messages.{operation}", summary, id=item.id, **args)
+        return await perform(self.ctx, action, self)
 
     async def _show_new(self, message: EmailMessage, verb: str) -> None:
         self.details[message.id] = message
@@ -352,12 +349,9 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
         self.run_job(self._duplicate(item), group=f"email-{item.id}")
 
     async def _duplicate(self, item: EmailMessage) -> EmailMessage:
-        client = self.ctx.client
-        assert client is not None
         copy: EmailMessage = await self._write(
             "duplicate",
             item,
-            lambda key: client.email_messages.duplicate(item.id, idempotency_key=key),
             f"duplicate email message {item.title} ({item.id})",
         )
         await self._show_new(copy, "Duplicated")
@@ -377,14 +371,13 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
         self.run_job(self._adopt(item), group=f"email-{item.id}")
 
     async def _adopt(self, item: EmailMessage) -> EmailMessage:
-        client = self.ctx.client
         edition = self.ctx.edition
-        assert client is not None and edition is not None
+        assert edition is not None
         copy: EmailMessage = await self._write(
             "adopt",
             item,
-            lambda key: client.email_messages.adopt(item.id, edition.id, idempotency_key=key),
             f"adopt email template {item.title} ({item.id}) into {edition.name}",
+            edition_id=edition.id,
         )
         await self._show_new(copy, f"Adopted into {edition.name}")
         return copy

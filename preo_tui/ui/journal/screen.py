@@ -1,6 +1,11 @@
 """The journal viewer: every write made from this machine (what, when, which profile,
 outcome), newest first, from the local JSON-lines journal. Reachable with ``:journal`` and from
-the command palette. ``a`` toggles between this profile and all profiles."""
+the command palette. ``a`` toggles between this profile and all profiles.
+
+Opening it (and ``r``) re-reads the server for the writes of this server and user whose outcome
+is unknown and records what happened (``preo_tui.actions``). ``R`` resends a write that did not
+apply (or is still unknown) with its *original* idempotency key and arguments: the server
+applies it at most once. The detail line shows the summary in full (order number, amount)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from textual.widgets import DataTable, Static
 
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.registry import register_screen
+from preo_tui.ui.widgets.confirm import ConfirmModal
+from preo_tui.ui.writes import resume_unknown, run, runner_of
 
 OUTCOME_STYLE = {"ok": "green", "failed": "bold red", "unknown": "bold yellow", "pending": "yellow"}
 
@@ -32,6 +39,7 @@ class JournalScreen(PreoScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "toggle_all", "All profiles", id="journal.all"),
         Binding("y", "copy", "Copy ids", id="journal.copy"),
+        Binding("R", "retry", "Retry", id="journal.retry"),
         Binding("j", "cursor('down')", "Down", show=False, id="journal.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="journal.up"),
         Binding("g", "cursor('top')", "First", show=False, id="journal.first"),
@@ -40,7 +48,7 @@ class JournalScreen(PreoScreen):
 
     DEFAULT_CSS = """
     JournalScreen #journal-table { height: 1fr; }
-    JournalScreen #journal-detail { height: auto; max-height: 8; padding: 0 1; border-top: solid $panel-lighten-2; }
+    JournalScreen #journal-detail { height: auto; max-height: 10; padding: 0 1; border-top: solid $panel-lighten-2; }
     JournalScreen #journal-empty { color: $text-muted; padding: 1; height: auto; }
     """
 
@@ -48,6 +56,7 @@ class JournalScreen(PreoScreen):
         super().__init__()
         self.all_profiles = False
         self.entries: list[Any] = []
+        self.checking = False
 
     def compose_body(self) -> ComposeResult:
         with Vertical():
@@ -71,6 +80,27 @@ class JournalScreen(PreoScreen):
         ):
             table.add_column(label, key=key, width=width)
         self.load()
+        self.resolve_unknown()
+
+    def resolve_unknown(self) -> None:
+        """Re-read the server for this user's unknown writes, then show what was learnt."""
+        if runner_of(self.ctx) is None or self.checking:
+            return
+        self.checking = True
+        self.run_job(self._resolve_unknown(), group="journal-resolve", exclusive=True)
+
+    async def _resolve_unknown(self) -> None:
+        try:
+            results = await resume_unknown(self.ctx)
+        finally:
+            self.checking = False
+        if results:
+            known = sum(1 for r in results if r.outcome != "unknown")
+            self.notify(
+                f"Checked {len(results)} unknown writes with the server: {known} resolved.",
+                timeout=5,
+            )
+            self.load()
 
     def load(self) -> None:
         journal = self.ctx.journal
@@ -114,6 +144,7 @@ class JournalScreen(PreoScreen):
             return
         e = self.entries[index]
         lines = [
+            e.summary or "—",
             f"{e.resource}.{e.action} · {e.outcome} · {e.time}"
             + (f" → {e.finished}" if e.finished else ""),
             f"objects: {', '.join(e.object_ids) or '—'} · profile {e.profile} · {e.server}",
@@ -124,9 +155,66 @@ class JournalScreen(PreoScreen):
                 f"idempotency key: {e.idempotency_key}"
                 + (f" · {attempts} attempts" if attempts > 1 else "")
             )
+        if getattr(e, "args", None):
+            args = ", ".join(f"{k}={v!r}" for k, v in e.args.items())
+            lines.append(f"{e.operation}({args})")
         if e.error:
-            lines.append(f"error: {e.error}")
+            lines.append(f"note: {e.error}")
+        if self._retryable(e):
+            lines.append("R resends it with the same key (the server applies it at most once)")
         detail.update("\n".join(lines))
+
+    def _retryable(self, entry: Any) -> bool:
+        runner = runner_of(self.ctx)
+        return (
+            runner is not None
+            and entry.outcome in ("failed", "unknown")
+            and entry.server == self.ctx.base_url
+            and runner.action_of(entry) is not None
+        )
+
+    def action_retry(self) -> None:
+        table = self.query_one("#journal-table", DataTable)
+        index = table.cursor_row
+        if not 0 <= index < len(self.entries):
+            return
+        entry = self.entries[index]
+        if not self._retryable(entry):
+            self.notify(
+                "Only a write of this server that failed or is unknown, recorded with its"
+                " arguments, can be resent.",
+                severity="warning",
+                timeout=5,
+            )
+            return
+        if self.ctx.read_only:
+            self.notify("This profile is read-only.", severity="warning", timeout=4)
+            return
+        self.run_job(self._retry(entry), group="journal-retry", exclusive=True)
+
+    async def _retry(self, entry: Any) -> None:
+        ok = await self.app.push_screen_wait(
+            ConfirmModal(
+                "Send this write again?",
+                f"{entry.summary}\nSame request, same idempotency key: the server applies it"
+                " at most once.",
+                confirm_label="Send again",
+                production=self.ctx.is_production,
+            )
+        )
+        runner = runner_of(self.ctx)
+        if not ok or runner is None:
+            return
+        action = runner.action_of(entry)
+        if action is None:
+            return
+        result = await run(self.ctx, action, self)
+        self.notify(
+            f"{entry.summary}: {result.outcome.replace('_', ' ')} — {result.message}",
+            severity="information" if result.applied else "warning",
+            timeout=8,
+        )
+        self.load()
 
     @on(DataTable.RowHighlighted, "#journal-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -158,3 +246,4 @@ class JournalScreen(PreoScreen):
 
     def action_refresh(self) -> None:
         self.load()
+        self.resolve_unknown()

@@ -11,6 +11,7 @@ Dismisses with a :class:`DecisionInput` or ``None`` when cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -54,6 +55,9 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="refund_decision.cancel"),
+        # Enter confirms even when it arrives before the text box has the focus (a burst of
+        # a-enter typed while the dialog mounts); with the focus there, Input.Submitted does.
+        Binding("enter", "confirm", "Confirm", show=False, id="refund_decision.confirm"),
     ]
 
     def __init__(
@@ -65,8 +69,13 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
         production: bool = False,
         typed: str | None = None,
         confirm_label: str | None = None,
+        on_confirm: Callable[[DecisionInput], None] | None = None,
     ) -> None:
         super().__init__(classes=f"-{action}")
+        #: Called with the answer when confirmed, *before* the dialog closes (the refund queue
+        #: moves its cursor on there, so the next key already acts on the next request).
+        self.on_confirm = on_confirm
+        self.confirmed = False
         self.action = action
         self.title_text = title
         self.body_text = body
@@ -138,8 +147,14 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
         if problem:
             self.query_one("#decision-error", Label).update(problem)
             return
+        if self.confirmed:
+            return  # a second enter while closing: one decision per dialog
+        self.confirmed = True
         text = self.query_one("#decision-text", Input).value.strip()
-        self.dismiss(DecisionInput(self.action, text or None))
+        answer = DecisionInput(self.action, text or None)
+        if self.on_confirm is not None:
+            self.on_confirm(answer)
+        self.dismiss(answer)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

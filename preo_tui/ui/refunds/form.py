@@ -8,8 +8,9 @@ otherwise), comment, pickup point (a picker when the server lists the edition's 
 else an optional id). ``enter`` in a field creates, ``escape`` cancels. Bad input is named
 inline; the server's field errors (400) appear next to the form, never as a traceback.
 
-Exactly once: the form keeps one idempotency key per draft — pressing Create again after a lost
-answer resends the same draft with the same key; changing a field makes it a new action.
+Exactly once: the request is a durable action (``preo_tui.actions``: journalled, resolved by
+re-reading when the answer is lost). The form keeps the last action until it applied — pressing
+Create again resends the same draft with the same key; changing a field makes it a new action.
 
 From a screen, inside a worker::
 
@@ -19,7 +20,6 @@ From a screen, inside a worker::
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +32,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from preo_tui.actions import Action, make
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.errors import describe_error
@@ -48,6 +49,7 @@ from preo_tui.ui.refunds.common import (
     words,
 )
 from preo_tui.ui.widgets.badge import ProductionBanner
+from preo_tui.ui.writes import perform
 
 if TYPE_CHECKING:
     from preo_tui.ui.base import PreoScreen
@@ -71,7 +73,10 @@ class RefundDraft:
         return self.scope or default_scope(self.reason)
 
 
-Submit = Callable[[RefundDraft, str], Awaitable[RefundRequest]]
+#: The action that creates a draft's refund request (key and arguments included).
+ActionFor = Callable[[RefundDraft], Action]
+#: Runs an action and returns the created request (raises when it did not apply).
+Submit = Callable[[Action], Awaitable[RefundRequest]]
 
 
 class FormError(ValueError):
@@ -113,6 +118,7 @@ class RefundForm(ModalScreen[RefundRequest | None]):
         purchase: Purchase,
         *,
         submit: Submit,
+        action_for: ActionFor,
         order: Any = None,
         currency: str | None = None,
         pickup_points: Sequence[tuple[str, str]] = (),
@@ -127,8 +133,11 @@ class RefundForm(ModalScreen[RefundRequest | None]):
         self.allow_scope_override = allow_scope_override
         self.production = production
         self.submit = submit
+        self.action_for = action_for
         self.sending = False
-        self._last: tuple[RefundDraft, str] | None = None
+        #: The last action sent and not known to have applied (Create again reuses its key).
+        self._last: Action | None = None
+        self._select_values: dict[str, object] = {}
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -227,8 +236,13 @@ class RefundForm(ModalScreen[RefundRequest | None]):
         return default_scope(reason) if reason else None
 
     @on(Select.Changed)
-    def _select_changed(self) -> None:
-        self._clear_errors()
+    def _select_changed(self, event: Select.Changed) -> None:
+        # A Select announces its initial value when it mounts: that is no change, and must
+        # not wipe an error shown meanwhile.
+        key = event.select.id or ""
+        if key in self._select_values and self._select_values[key] != event.value:
+            self._clear_errors()
+        self._select_values[key] = event.value
         self._update_implied()
 
     def _update_implied(self) -> None:
@@ -328,20 +342,18 @@ class RefundForm(ModalScreen[RefundRequest | None]):
         except FormError as exc:
             self.show_field_error(exc.field, str(exc))
             return
-        if self._last is not None and self._last[0] == draft:
-            key = self._last[1]  # the same action again (after a lost answer): same key
-        else:
-            key = uuid.uuid4().hex
-        self._last = (draft, key)
+        # The same draft again (after a lost answer) is the same action: same key.
+        action = self.action_for(draft).continuing(self._last)
+        self._last = action
         self.sending = True
         self.query_one("#create", Button).disabled = True
         self.query_one("#form-error", Label).update("Sending…")
-        self._send(draft, key)
+        self._send(action)
 
     @work(group="refund-form", exclusive=True, exit_on_error=False)
-    async def _send(self, draft: RefundDraft, key: str) -> None:
+    async def _send(self, action: Action) -> None:
         try:
-            created = await self.submit(draft, key)
+            created = await self.submit(action)
         except Exception as exc:
             report = describe_error(exc)
             self.query_one("#form-error", Label).update("")
@@ -362,6 +374,7 @@ class RefundForm(ModalScreen[RefundRequest | None]):
             self.sending = False
             with contextlib.suppress(Exception):
                 self.query_one("#create", Button).disabled = False
+        self._last = None
         self.dismiss(created)
 
     @on(Button.Pressed, "#cancel")
@@ -398,44 +411,36 @@ async def open_refund_form(
     if client is None:
         screen.notify("Not signed in.", severity="warning")
         return None
-    store = ctx.store
     edition_id = purchase.edition_id or (ctx.edition.id if ctx.edition else None)
     pickups = await pickup_point_choices(client, edition_id)
 
-    async def submit(draft: RefundDraft, key: str) -> RefundRequest:
-        def call(k: str) -> Awaitable[RefundRequest]:
-            return client.purchases.refund(  # type: ignore[no-any-return]
-                purchase.id,
-                reason=draft.reason,
-                scope=draft.scope,
-                amount=draft.amount,
-                comment=draft.comment,
-                pickup_point_id=draft.pickup_point_id,
-                idempotency_key=k,
-            )
-
-        if store is None:
-            return await call(key)
-        result: RefundRequest = await store.write(
-            call,
-            resource="refunds",
-            action="create",
-            object_ids=[purchase.id],
-            summary=(
-                f"create refund for {purchase.product_name or purchase.id}"
-                f" ({words(draft.effective_scope)}"
-                + (f", {money(draft.amount)}" if draft.amount is not None else "")
-                + ")"
-            ),
-            idempotency_key=key,
+    def action_for(draft: RefundDraft) -> Action:
+        amount = f", {money(draft.amount)}" if draft.amount is not None else ""
+        order_number = getattr(order, "order_number", None)
+        return make(
+            "purchases.refund",
+            f"create refund for {purchase.product_name or purchase.id}"
+            + (f" · order {order_number}" if order_number else "")
+            + f" ({words(draft.effective_scope)}{amount})",
+            id=purchase.id,
+            cache_resource="refunds",
             invalidates=("orders", "purchases"),
+            reason=draft.reason,
+            scope=draft.scope,
+            amount=draft.amount,
+            comment=draft.comment,
+            pickup_point_id=draft.pickup_point_id,
         )
-        return result
+
+    async def submit(action: Action) -> RefundRequest:
+        created: RefundRequest = await perform(ctx, action)
+        return created
 
     role = ctx.role
     form = RefundForm(
         purchase,
         submit=submit,
+        action_for=action_for,
         order=order,
         currency=getattr(order, "currency", None)
         or (ctx.edition.currency if ctx.edition else None),

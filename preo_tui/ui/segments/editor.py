@@ -23,11 +23,12 @@ from textual.events import Resize
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from preo_tui.actions import Action, make
 from preo_tui.api.segments import Segment
 from preo_tui.cel import CONTRACT_EXAMPLES, CelContext, SchemaError, contract_context
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.errors import ErrorReport, describe_error
-from preo_tui.ui.list_actions import journaled_write, leave_editor
+from preo_tui.ui.list_actions import leave_editor
 from preo_tui.ui.segments.cel_editor import (
     CelEditor,
     ServerVerdict,
@@ -38,6 +39,7 @@ from preo_tui.ui.segments.cel_editor import (
     variable_names,
 )
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+from preo_tui.ui.writes import perform
 
 TYPES = ("transactional", "marketing")
 CHANNELS = ("any", "email", "sms", "pass_push")
@@ -117,6 +119,8 @@ class SegmentEditorScreen(PreoScreen):
         self.context_source = "contract"
         self.saved: Segment | None = None
         self.saving = False
+        #: The last write sent and not known to have succeeded (its key is reused).
+        self._last_action: Action | None = None
         self._initial: dict[str, str] = {}
         self._shown_message = ""
 
@@ -442,20 +446,18 @@ class SegmentEditorScreen(PreoScreen):
             organization = self.ctx.organization
             org_id = organization.id if organization is not None else ""
 
-            def create(key: str | None) -> Any:
-                return client.segments.create(
-                    organization_id=org_id,
-                    edition_id=self.edition_id,
-                    name=values["name"],
-                    description=values["description"],
-                    communication_type=values["communication_type"],
-                    communication_channel=values["communication_channel"],
-                    consent_id=consent,
-                    condition=values["condition"],
-                    idempotency_key=key,
-                )
-
-            call, action, ids, summary = create, "create", [], f"create segment {values['name']}"
+            action = make(
+                "segments.create",
+                f"create segment {values['name']}",
+                organization_id=org_id,
+                edition_id=self.edition_id,
+                name=values["name"],
+                description=values["description"],
+                communication_type=values["communication_type"],
+                communication_channel=values["communication_channel"],
+                consent_id=consent,
+                condition=values["condition"],
+            )
         else:
             changes: dict[str, Any] = {}
             before = self._initial
@@ -469,16 +471,16 @@ class SegmentEditorScreen(PreoScreen):
                 changes["consent_id"] = consent
             seg_id = original.id
 
-            def update(key: str | None) -> Any:
-                return client.segments.update(seg_id, idempotency_key=key, **changes)
-
-            call, action, ids = update, "update", [seg_id]
-            summary = (
-                f"update segment {values['name']} ({seg_id}): {', '.join(changes) or 'no change'}"
+            action = make(
+                "segments.update",
+                f"update segment {values['name']} ({seg_id}): {', '.join(changes) or 'no change'}",
+                id=seg_id,
+                **changes,
             )
-        written: Segment = await journaled_write(
-            self.ctx, call, resource="segments", action=action, object_ids=ids, summary=summary
-        )
+        action = action.continuing(self._last_action)
+        self._last_action = action
+        written: Segment = await perform(self.ctx, action, self)
+        self._last_action = None
         return written
 
     def handle_error(self, report: ErrorReport, error: BaseException) -> bool:

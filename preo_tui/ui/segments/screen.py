@@ -32,6 +32,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
+from preo_tui.actions import make
 from preo_tui.api.campaigns import Campaign
 from preo_tui.api.segments import Segment
 from preo_tui.ui.base import ListDetailScreen
@@ -42,7 +43,6 @@ from preo_tui.ui.list_actions import (
     confirm_delete,
     filter_choices,
     forget_deleted,
-    journaled_write,
     open_filter_picker,
     selected_or_warn,
     writable_or_warn,
@@ -52,6 +52,7 @@ from preo_tui.ui.segments.cel_editor import highlight_cel
 from preo_tui.ui.widgets.choice import Choice
 from preo_tui.ui.widgets.confirm import ConfirmModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest
+from preo_tui.ui.writes import perform
 
 STATUSES = ("draft", "pending", "processing", "completed", "failed")
 TYPES = ("transactional", "marketing")
@@ -480,15 +481,10 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         await self.table.reload_and_wait()
         self.table.move_to_id(segment_id)
 
-    async def _write(self, action: str, segment: Segment, call: Any, summary: str) -> Any:
-        return await journaled_write(
-            self.ctx,
-            call,
-            resource="segments",
-            action=action,
-            object_ids=[segment.id],
-            summary=summary,
-        )
+    async def _write(self, operation: str, segment: Segment, summary: str) -> Any:
+        """One write on ``segment`` as a durable action (journalled, resolved by re-reading
+        when its answer is lost)."""
+        return await perform(self.ctx, make(f"segments.{operation}", summary, id=segment.id), self)
 
     def _adopt(self, segment: Segment) -> None:
         self.table.update_item(segment)
@@ -515,7 +511,6 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         segment = await self._write(
             "recalculate",
             item,
-            lambda key: client.segments.recalculate(item.id, idempotency_key=key),
             f"recalculate segment {item.name} ({item.id})",
         )
         self._adopt(segment)
@@ -588,7 +583,6 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         segment = await self._write(
             "reset_to_draft",
             item,
-            lambda key: client.segments.reset_to_draft(item.id, idempotency_key=key),
             f"reset segment {item.name} ({item.id}) to draft",
         )
         self._adopt(segment)
@@ -615,7 +609,6 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         await self._write(
             "delete",
             item,
-            lambda key: client.segments.delete(item.id, idempotency_key=key),
             f"delete segment {item.name} ({item.id})",
         )
         await forget_deleted(self, "segments", item.id, item.name)

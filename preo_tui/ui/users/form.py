@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Input, Select
 
+from preo_tui.actions import make
 from preo_tui.api.users import User
 from preo_tui.ui.editions.fields import (
     CONTRACT_LANGUAGES,
@@ -23,9 +24,9 @@ from preo_tui.ui.editions.fields import (
     check_email,
     choice_pairs,
     normalize_phone,
-    store_write,
 )
 from preo_tui.ui.formatting import enum_text
+from preo_tui.ui.writes import perform
 
 
 class UserFormModal(FormModal[User]):
@@ -122,20 +123,17 @@ class UserFormModal(FormModal[User]):
         changes = self.changes(values)
         if not changes:
             return self.user
-        client = self.ctx.client
         user_id = self.user.id
 
-        async def update(key: str) -> User:
-            result: User = await client.users.update(user_id, idempotency_key=key, **changes)
-            return result
-
-        result: User = await store_write(
+        result: User = await perform(
             self.ctx,
-            update,
-            resource="users",
-            action="update",
-            object_ids=[user_id],
-            summary=f"edit customer {self.user.email or user_id} ({', '.join(sorted(changes))})",
-            invalidates=("orders",),
+            make(
+                "users.update",
+                f"edit customer {self.user.email or user_id} ({', '.join(sorted(changes))})",
+                id=user_id,
+                invalidates=("orders",),
+                **changes,
+            ),
+            self,
         )
         return result

@@ -1,0 +1,32 @@
+"""Writes as durable actions: idempotency key, journal, resolve-by-re-read, resume.
+
+Every write of the app is an :class:`Action` (a client operation, its JSON arguments, one
+idempotency key, a human summary) run by an :class:`ActionRunner`, which journals it before
+sending, resolves a lost answer by re-reading (:mod:`.resolve`), reports progress as
+:class:`ActionEvent` values and, after a restart, resolves or resends what the journal left
+unknown. No Textual here (``tests/test_boundaries.py``): the UI turns events into messages.
+"""
+
+from __future__ import annotations
+
+from .action import FINAL, OPERATIONS, Action, Outcome, make, new_key
+from .resolve import RESOLVERS, Resolution, ResolveContext, can_resolve, resolve
+from .runner import ActionEvent, ActionResult, ActionRunner, Listener
+
+__all__ = [
+    "FINAL",
+    "OPERATIONS",
+    "RESOLVERS",
+    "Action",
+    "ActionEvent",
+    "ActionResult",
+    "ActionRunner",
+    "Listener",
+    "Outcome",
+    "Resolution",
+    "ResolveContext",
+    "can_resolve",
+    "make",
+    "new_key",
+    "resolve",
+]

@@ -1,0 +1,164 @@
+"""Every write of the UI goes through here: an :class:`~preo_tui.actions.Action` run by the
+session's :class:`~preo_tui.actions.ActionRunner` (journalled before sending, resolved by
+re-reading when the answer is lost, resumable after a restart).
+
+- :func:`runner_of`: the runner of the app context (one per session, kept in step with the
+  client, store, journal and signed-in user).
+- :func:`perform`: run an action for a screen; its progress reaches the screen as
+  :class:`ActionProgress` messages; returns the server's object when it applied and raises
+  otherwise (the refusal itself, :class:`ActionNotApplied`, :class:`ActionUnknown`, or a
+  ``Conflict`` when the object was changed elsewhere) so the usual error reporting says why.
+- :func:`resume_unknown`: resolve what the journal left unknown (start-up, ``:journal``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+from preo_tui.actions import Action, ActionEvent, ActionResult, ActionRunner
+from preo_tui.api.errors import Conflict, NetworkError
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from preo_tui.ui.context import AppContext
+
+
+class ActionProgress(Message):
+    """An action's progress (``sending``, ``checking``, ``done``), posted to the screen that
+    started it."""
+
+    def __init__(self, event: ActionEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ActionNotApplied(NetworkError):
+    """The answer was lost and a re-read proved the server did not apply the write."""
+
+
+class ActionUnknown(NetworkError):
+    """The answer was lost and the server could not be re-read yet."""
+
+
+def runner_of(ctx: AppContext) -> ActionRunner | None:
+    """The session's runner (None before signing in)."""
+    client = ctx.client
+    if client is None:
+        return None
+    me = getattr(ctx.me, "id", None)
+    me = str(me) if me is not None else None
+    journal = ctx.journal
+    if journal is not None and me is not None:
+        journal.user = me
+    runner: ActionRunner | None = ctx.actions
+    if runner is None:
+        runner = ActionRunner(client, store=ctx.store, journal=journal, me=me)
+        ctx.actions = runner
+    runner.client, runner.store, runner._journal, runner.me = client, ctx.store, journal, me
+    return runner
+
+
+def poster(node: DOMNode | None) -> Any:
+    """A listener that posts each event to ``node`` as an :class:`ActionProgress`."""
+    if node is None:
+        return None
+
+    def post(event: ActionEvent) -> None:
+        node.post_message(ActionProgress(event))
+
+    return post
+
+
+async def run(ctx: AppContext, action: Action, node: DOMNode | None = None) -> ActionResult:
+    """Run ``action``; progress goes to ``node`` as :class:`ActionProgress` messages."""
+    runner = runner_of(ctx)
+    if runner is None:
+        raise NetworkError("Not signed in: nothing was sent.")
+    return await runner.run(action, poster(node))
+
+
+async def perform(ctx: AppContext, action: Action, node: DOMNode | None = None) -> Any:
+    """Run ``action`` and return the server's object when it applied; raise otherwise. When
+    its outcome stays unknown, it is re-read in the background until it is known (the
+    outcome then reaches ``node`` as an :class:`ActionProgress` and a toast)."""
+    result = await run(ctx, action, node)
+    if result.outcome == "unknown" and node is not None:
+        runner = runner_of(ctx)
+        if runner is not None:
+            node.app.run_worker(
+                keep_checking(runner, result.action, node),
+                group="actions-check",
+                exit_on_error=False,
+            )
+    return value_or_raise(result)
+
+
+#: Background re-reads of an action left unknown: how many, and the pause between them.
+KEEP_CHECKING = (20, 3.0)
+
+
+async def keep_checking(runner: ActionRunner, action: Action, node: DOMNode) -> ActionResult:
+    """Re-read ``action`` every few seconds until its outcome is known; say it."""
+    attempts, pause = KEEP_CHECKING
+    result = ActionResult(action, "unknown")
+    for _ in range(attempts):
+        await runner.sleep(pause)
+        result = await runner.check(action, attempts=1)
+        if result.outcome != "unknown":
+            break
+    else:
+        return result
+    node.post_message(
+        ActionProgress(ActionEvent(action, "done", result.outcome, result.value, result.message))
+    )
+    applied = result.outcome == "applied"
+    node.app.notify(
+        f"{action.summary}: {result.message}",
+        title="Write confirmed" if applied else "Write not applied",
+        severity="information" if applied else "warning",
+        timeout=8,
+    )
+    return result
+
+
+def value_or_raise(result: ActionResult) -> Any:
+    outcome = result.outcome
+    if outcome == "applied":
+        return result.value
+    summary = result.action.summary or result.action.operation
+    if outcome in ("failed", "refused") and result.error is not None:
+        raise result.error
+    if outcome == "elsewhere":
+        raise Conflict(f"{summary}: not applied — {result.message}")
+    if outcome == "not_applied":
+        raise ActionNotApplied(
+            f"{summary}: the answer was lost and the server did not apply it. Nothing changed;"
+            " retry it (the same request) from :journal."
+        )
+    raise ActionUnknown(
+        f"{summary}: the answer was lost. It will be checked again from :journal and at the"
+        " next start."
+    )
+
+
+async def resume_unknown(ctx: AppContext, node: DOMNode | None = None) -> list[ActionResult]:
+    """Re-read and resolve the unknown writes of this server and user."""
+    runner = runner_of(ctx)
+    if runner is None or runner.journal is None:
+        return []
+    return await runner.resume(poster(node))
+
+
+__all__ = [
+    "ActionNotApplied",
+    "ActionProgress",
+    "ActionUnknown",
+    "perform",
+    "resume_unknown",
+    "run",
+    "runner_of",
+    "value_or_raise",
+]
