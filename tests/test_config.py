@@ -226,8 +226,8 @@ def test_save_profile(tmp_path: Path) -> None:
     save_profile("eu", {"read_only": True, "token_env": None}, path)
     save_profile("new", {"server": "https://new.example"}, path)
     doc = tomlkit.parse(path.read_text())
-    assert doc["profiles"]["eu"]["read_only"] is True  # type: ignore[index]
-    assert "token_env" not in doc["profiles"]["eu"]  # type: ignore[operator]
+    assert doc["profiles"]["eu"]["read_only"] is True
+    assert "token_env" not in doc["profiles"]["eu"]
     assert "# a custom server" in path.read_text()
     s = load_settings(path).settings
     assert s.profile("new").server == "https://new.example" and s.profile("eu").read_only

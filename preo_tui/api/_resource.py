@@ -228,7 +228,7 @@ class Resource:
         params: Mapping[str, Any],
         ids: Mapping[str, str] | None = None,
     ) -> Page[T]:
-        page: Page[T] = await self._call(op_name, Page[model], ids=ids, params=params)  # type: ignore[valid-type]
+        page: Page[T] = await self._call(op_name, Page[model], ids=ids, params=params)  # type: ignore[valid-type]  # Page[model] with a runtime type variable: pydantic builds it, mypy cannot
         number = params.get("page")
         try:
             page.page = int(number) if number is not None else 1

@@ -178,7 +178,7 @@ class WebhookDispatcher:
                 )
             ids.append(delivery_id)
         for delivery_id in ids:
-            self.schedule(lambda d=delivery_id: self.attempt(d), 0.0)  # type: ignore[misc]
+            self.schedule(lambda d=delivery_id: self.attempt(d), 0.0)  # type: ignore[misc]  # a default argument binds the loop variable; mypy cannot type such lambdas
         return ids
 
     def schedule(
@@ -275,7 +275,7 @@ class WebhookDispatcher:
                 delay = max(0.0, (clock.parse_iso(row["next_retry_at"]) - now).total_seconds())
             delivery_id = str(row["id"])
             self.schedule(
-                lambda d=delivery_id: self.attempt(d),  # type: ignore[misc]
+                lambda d=delivery_id: self.attempt(d),  # type: ignore[misc]  # a default argument binds the loop variable; mypy cannot type such lambdas
                 delay,
                 RETRY_TASK if delay > 0 else "webhook",
             )

@@ -126,7 +126,7 @@ class TypeRegistry:
         if tag in self._names:
             return self._names[tag]
         if tag.startswith("list[") and tag.endswith("]"):
-            return list[self.resolve(tag[5:-1])]  # type: ignore[misc]
+            return list[self.resolve(tag[5:-1])]  # type: ignore[misc]  # a generic alias built at run time from a resolved tag
         if "[" in tag:
             if not tag.endswith("]"):
                 raise SerialError(f"malformed type tag {tag!r}")

@@ -518,7 +518,7 @@ class ListDetailScreen(PreoScreen, Generic[T]):
         text = " · ".join(parts)
         status = self.query_one("#list-status", Static)
         if getattr(status, "_preo_text", None) != text:  # one line: no layout pass
-            status._preo_text = text  # type: ignore[attr-defined]
+            status._preo_text = text  # type: ignore[attr-defined]  # a private marker attribute kept on the Static to skip redundant updates
             status.update(text, layout=False)
 
     # -- filter -------------------------------------------------------------------------------

@@ -9,11 +9,17 @@ screen on the stack (see ``PreoApp.set_edition``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from textual.message import Message
 
-from preo_tui.config import Environment, classify_server
+from preo_tui.config import Environment, Profile, Settings, classify_server
+
+if TYPE_CHECKING:
+    from preo_tui.actions import ActionRunner
+    from preo_tui.api.client import PreoClient
+    from preo_tui.store.core import Store
+    from preo_tui.store.journal import Journal
 
 #: The environment kinds (production, staging, development, sandbox, custom) come from the
 #: config layer, which classifies servers by host (production by host, never by name).
@@ -49,6 +55,19 @@ class EditionRef:
     currency: str | None = None
 
 
+class SignedInUser(Protocol):
+    """The signed-in user: the server's ``Me`` or the one remembered in the cache."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def first_name(self) -> str | None: ...
+    @property
+    def last_name(self) -> str | None: ...
+
+
 @dataclass
 class AppContext:
     """Everything a screen needs to reach the server and know where it is.
@@ -61,18 +80,24 @@ class AppContext:
     base_url: str
     environment: Environment
     read_only: bool = False
-    client: Any = None
-    store: Any = None
-    journal: Any = None
-    me: Any = None
+    client: PreoClient | None = None
+    store: Store | None = None
+    journal: Journal | None = None
+    me: SignedInUser | None = None
     organizations: list[OrgRef] = field(default_factory=list)
     organization: OrgRef | None = None
     edition: EditionRef | None = None
     offline: bool = False
-    settings: Any = None
-    profile: Any = None
-    #: The session's ``preo_tui.actions.ActionRunner`` (see ``preo_tui.ui.writes.runner_of``).
-    actions: Any = None
+    settings: Settings | None = None
+    profile: Profile | None = None
+    #: The session's action runner (see ``preo_tui.ui.writes.runner_of``).
+    actions: ActionRunner | None = None
+
+    def require_client(self) -> PreoClient:
+        """The client; only for code that runs after sign-in (raises before it)."""
+        if self.client is None:
+            raise RuntimeError("not signed in yet: no client")
+        return self.client
 
     @property
     def role(self) -> str | None:
@@ -93,10 +118,8 @@ class AppContext:
         me = self.me
         if me is None:
             return "not signed in"
-        first = getattr(me, "first_name", "") or ""
-        last = getattr(me, "last_name", "") or ""
-        name = f"{first} {last}".strip()
-        return name or str(getattr(me, "email", "") or getattr(me, "id", "?"))
+        name = f"{me.first_name or ''} {me.last_name or ''}".strip()
+        return name or me.email or me.id
 
 
 class ContextChanged(Message):

@@ -30,7 +30,7 @@ APPROVALS = 200
 LATENCY_MS = 200
 
 
-async def test_200_approvals_under_faults_land_exactly_once(started_sandbox) -> None:  # type: ignore[no-untyped-def]
+async def test_200_approvals_under_faults_land_exactly_once(started_sandbox) -> None:
     sandbox = await started_sandbox(requested_refunds=APPROVALS + 20)
     async with preo_client(sandbox) as reader:
         ids = [r.id async for r in reader.refunds.iterate(status="requested", page_size=500)]

@@ -103,7 +103,7 @@ async def test_refund_validation_and_permissions(sandbox: Sandbox, preo: PreoCli
             await staff.refunds.approve(requested.id)
 
 
-async def test_bulk_approval_at_the_concurrency_limit(started_sandbox) -> None:  # type: ignore[no-untyped-def]
+async def test_bulk_approval_at_the_concurrency_limit(started_sandbox) -> None:
     sandbox = await started_sandbox(requested_refunds=60)
     async with preo_client(sandbox, max_concurrency=8) as preo:
         ids = [r.id async for r in preo.refunds.iterate(status="requested")][:50]

@@ -32,7 +32,7 @@ def make(loader: GatedLoader, **options: object) -> tuple[Store, Poller, FakeSle
     store = Store()
     sleep = FakeSleep()
     query = Query("refunds", loader, params={"status": "requested"})
-    poller = store.poll(query, 10, sleep=sleep, **options)  # type: ignore[arg-type]
+    poller = store.poll(query, 10, sleep=sleep, **options)
     return store, poller, sleep
 
 
@@ -69,7 +69,7 @@ async def test_poller_backs_off_exponentially_and_recovers() -> None:
     poller.on_error = errors.append
     poller.start()
     for expected in ([10.0 * 2], [20.0, 40.0], [20.0, 40.0, 60.0], [20.0, 40.0, 60.0, 60.0]):
-        await wait_until(lambda e=expected: sleep.delays == e)  # type: ignore[misc]
+        await wait_until(lambda e=expected: sleep.delays == e)
         sleep.release()
     assert poller.failures == 4 and len(errors) == 4
     loader.error = None

@@ -408,7 +408,7 @@ async def test_unrebuildable_disk_entry_is_a_miss(tmp_path: Path) -> None:
 async def test_disk_error_mid_session_falls_back_to_memory(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     assert store.disk is not None
-    store.disk._conn.close()  # type: ignore[union-attr]  # the file vanishes under us
+    store.disk._conn.close()
     q = refunds_query(GatedLoader(None))
     store.put(q, page(Item(id="a", name="a")))
     assert store.disk.disabled is not None and not store.disk.enabled

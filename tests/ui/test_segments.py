@@ -269,7 +269,7 @@ async def test_marketing_needs_a_consent(make_app: AppFactory) -> None:
         assert not editor_screen.query_one("#row-consent").has_class("-hidden")
         await type_condition(pilot, editor, "size(orders) > 0")
         assert editor_screen.refusal() is not None
-        assert "consent" in editor_screen.refusal()[0]  # type: ignore[index]
+        assert "consent" in editor_screen.refusal()[0]
 
 
 async def test_a_server_400_on_condition_is_shown_at_its_position(
@@ -601,8 +601,8 @@ async def test_editing_a_marketing_segment_offers_its_consent(make_app: AppFacto
         await wait_until(pilot, lambda: editor_screen.context_source == "edition", what="context")
         assert not editor_screen.query_one("#row-consent").has_class("-hidden")
         consent = editor_screen.query_one("#f-consent")
-        assert consent.value == "cns_newsletter"  # type: ignore[attr-defined]
-        labels = [str(prompt) for prompt, _ in consent._options]  # type: ignore[attr-defined]
+        assert consent.value == "cns_newsletter"
+        labels = [str(prompt) for prompt, _ in consent._options]
         assert any("cns_newsletter" in label and "(" in label for label in labels)
         assert not editor_screen.dirty
         await pilot.press("escape")  # nothing changed: closes without asking

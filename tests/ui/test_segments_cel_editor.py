@@ -60,7 +60,7 @@ class Host(App[None]):
 
     def compose(self) -> ComposeResult:
         editor = CelEditor(self.initial, validator=self.server, id="ed")
-        editor.DEBOUNCE = self.debounce  # type: ignore[misc]
+        editor.DEBOUNCE = self.debounce
         yield editor
 
 

@@ -57,7 +57,7 @@ async def test_copy_through_the_terminal(make_app: AppFactory) -> None:
         driver = app._driver
         assert driver is not None
         original = driver.write
-        driver.write = lambda data: (written.append(data), original(data))[1]  # type: ignore[method-assign]
+        driver.write = lambda data: (written.append(data), original(data))[1]
         app.copy_text("rfr_123", what="id")
         await pilot.pause()
         assert any(w.startswith("\x1b]52;c;") for w in written)

@@ -103,7 +103,7 @@ class CampaignComposeScreen(PreoScreen):
         self._initial: dict[str, str] = {}
 
     @property
-    def SCREEN_TITLE(self) -> str:  # type: ignore[override]
+    def SCREEN_TITLE(self) -> str:  # type: ignore[override]  # a property where the base class has a plain class attribute
         if self.campaign is None:
             return "New campaign"
         return f"Edit campaign: {self.campaign.name or self.campaign.id}"

@@ -67,7 +67,7 @@ class CampaignStatsScreen(PreoScreen):
         self.totals: list[tuple[str, str]] = []
 
     @property
-    def SCREEN_TITLE(self) -> str:  # type: ignore[override]
+    def SCREEN_TITLE(self) -> str:  # type: ignore[override]  # a property where the base class has a plain class attribute
         return f"Stats: {self.campaign.name or self.campaign.id}"
 
     @property
@@ -162,8 +162,8 @@ class CampaignStatsScreen(PreoScreen):
             note.update("")
             chart.refresh()
             return
-        start: datetime = points[0].at  # type: ignore[assignment]
-        hours = [round((p.at - start).total_seconds() / 3600, 2) for p in points]  # type: ignore[operator]
+        start: datetime = points[0].at  # type: ignore[assignment]  # points are filtered to those with a time above
+        hours = [round((p.at - start).total_seconds() / 3600, 2) for p in points]  # type: ignore[operator]  # as above: every point has a time
         series: list[tuple[str, list[int], str]] = [
             ("sent", cumulative([int(p.sent or 0) for p in points]), "green"),
             ("opened", cumulative([int(p.opened or 0) for p in points]), "cyan"),

@@ -281,7 +281,7 @@ class EditionsScreen(ListDetailScreen[Edition]):
         return self.ctx.client is not None
 
     async def _choices(self, edition_id: str) -> dict[str, list[Any]] | None:
-        client = self.ctx.client
+        client = self.ctx.require_client()
         try:
             query = self.data_query(
                 "editions",

@@ -186,7 +186,7 @@ class EmailEditorScreen(PreoScreen):
         self._initial: tuple[str, str, list[Block]] = ("", "", [])
 
     @property
-    def SCREEN_TITLE(self) -> str:  # type: ignore[override]
+    def SCREEN_TITLE(self) -> str:  # type: ignore[override]  # a property where the base class has a plain class attribute
         return f"Edit email: {self.message.title or self.message.id}"
 
     def compose_body(self) -> ComposeResult:

@@ -48,7 +48,7 @@ class EmailPreviewScreen(PreoScreen):
         self.preview: EmailPreview | None = None
 
     @property
-    def SCREEN_TITLE(self) -> str:  # type: ignore[override]
+    def SCREEN_TITLE(self) -> str:  # type: ignore[override]  # a property where the base class has a plain class attribute
         return f"Preview: {self.message.title or self.message.id}"
 
     def compose_body(self) -> ComposeResult:

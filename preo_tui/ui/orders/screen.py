@@ -357,7 +357,7 @@ class OrdersScreen(ListDetailScreen[Order]):
         return Path.cwd()
 
     def start_export(self, path: Path) -> ExportProgressModal:
-        client = self.ctx.client
+        client = self.ctx.require_client()
         params = self.list_params(search=self.table.search, ordering=self.table.ordering)
         if params.get("created_before") is None:
             # Freeze the list at the export's start: new orders must not shift the pages.

@@ -86,7 +86,7 @@ def parse_money(text: str) -> Decimal:
         raise ValueError(f"{text.strip()!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{text.strip()!r} is not a number")
-    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]  # Decimal.as_tuple().exponent is int for finite numbers (checked before)
         raise ValueError("at most two decimals")
     return value
 

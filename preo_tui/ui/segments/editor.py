@@ -132,7 +132,7 @@ class SegmentEditorScreen(PreoScreen):
         return edition.id if edition is not None else ""
 
     @property
-    def SCREEN_TITLE(self) -> str:  # type: ignore[override]
+    def SCREEN_TITLE(self) -> str:  # type: ignore[override]  # a property where the base class has a plain class attribute
         if self.segment is None:
             return "New segment"
         return f"Edit segment: {self.segment.name or self.segment.id}"

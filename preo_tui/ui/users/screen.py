@@ -188,9 +188,12 @@ class UsersScreen(ListDetailScreen[User]):
         if client is None or org is None:
             return
         if self.consents is None:
-            params = {"organization_id": org.id, "page_size": 200}
             q = self.data_query(
-                "consents", lambda: client.consents.list(**params), scoped=False, **params
+                "consents",
+                lambda: client.consents.list(organization_id=org.id, page_size=200),
+                scoped=False,
+                organization_id=org.id,
+                page_size=200,
             )
             try:
                 page = await self.load_data(q, fresh=False)
@@ -201,9 +204,12 @@ class UsersScreen(ListDetailScreen[User]):
                 self.consents = {}
         if not self.edition_names:
             names = {e.id: e.name for e in self.preo_app.editions}
-            params = {"organization_id": org.id, "page_size": 200}
             q = self.data_query(
-                "editions", lambda: client.editions.list(**params), scoped=False, **params
+                "editions",
+                lambda: client.editions.list(organization_id=org.id, page_size=200),
+                scoped=False,
+                organization_id=org.id,
+                page_size=200,
             )
             page = await self.load_data(q, fresh=False)
             names.update({e.id: e.name or e.id for e in page.results})
@@ -213,9 +219,15 @@ class UsersScreen(ListDetailScreen[User]):
         client = self.ctx.client
         if client is None:
             return
-        params = {"customer_id": user.id, "ordering": "-created", "page_size": USER_ORDERS}
         orders_q = self.data_query(
-            "orders", lambda: client.orders.list(**params), scoped=False, **params
+            "orders",
+            lambda: client.orders.list(
+                customer_id=user.id, ordering="-created", page_size=USER_ORDERS
+            ),
+            scoped=False,
+            customer_id=user.id,
+            ordering="-created",
+            page_size=USER_ORDERS,
         )
         lookups, page = await asyncio.gather(self._load_lookups(), self.load_data(orders_q))
         del lookups

@@ -90,7 +90,7 @@ class PreoHeader(Horizontal):
     def _set(self, selector: str, text: str) -> None:
         widget = self.query_one(selector, Static)
         if getattr(widget, "_preo_text", None) != text:
-            widget._preo_text = text  # type: ignore[attr-defined]
+            widget._preo_text = text  # type: ignore[attr-defined]  # a private marker attribute kept on the widget to skip redundant updates
             widget.update(text)
 
     def set_title(self, title: str) -> None:

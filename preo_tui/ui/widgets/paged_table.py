@@ -369,7 +369,7 @@ class PagedTable(DataTable[Any], Generic[T]):
 
     def _relabel_headers(self) -> None:
         for spec in self.columns_spec:
-            column = self.columns.get(spec.key)  # type: ignore[call-overload]
+            column = self.columns.get(spec.key)  # type: ignore[call-overload]  # DataTable.columns is keyed by ColumnKey, which compares equal to its str
             if column is not None:
                 column.label = self._header_label(spec)
         self.refresh()
