@@ -183,7 +183,7 @@ class ActionRunner:
         method = getattr(getattr(self.client, op.resource), op.name)
 
         def call(key: str) -> Awaitable[Any]:
-            return method(**action.args, idempotency_key=key)  # type: ignore[no-any-return]
+            return method(**action.args, idempotency_key=key)  # type: ignore[no-any-return]  # a resource method found by name
 
         store = self.store
         if store is not None:

@@ -210,7 +210,7 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
         query = self.data_query("refunds", loader, scoped=False, **key_params)
         page: Any = await self.load_data(query)
         self._remember_page(page)
-        return page  # type: ignore[no-any-return]
+        return page  # type: ignore[no-any-return]  # the store's entries are untyped values
 
     def _remember_page(self, page: Any) -> None:
         results: list[RefundRequest] = list(page.results)
