@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from preo_tui.text import safe_data, safe_text
+
 
 class PreoError(Exception):
     """Base of every error the Preo client raises."""
@@ -43,15 +45,16 @@ class PreoError(Exception):
         detail: Any = None,
         operation: str | None = None,
     ) -> None:
-        self.message = message or self.default_message
+        # Text safety: messages and bodies come from a server; they reach toasts and dialogs.
+        self.message = safe_text(message or self.default_message, multiline=True)
         #: The client operation, e.g. ``"refunds.approve"`` (see ``ALL_OPERATIONS``).
         self.operation = operation
         self.method = method
         self.path = path
         self.status = status
-        self.request_id = request_id
-        #: The decoded error body (already scrubbed of secrets), when there was one.
-        self.detail = detail
+        self.request_id = safe_text(request_id) if request_id is not None else None
+        #: The decoded error body (already scrubbed of secrets, terminal-safe), when there was one.
+        self.detail = safe_data(detail)
         super().__init__(self.message)
 
     @property
@@ -124,7 +127,7 @@ class ValidationFailed(PreoError):
         **kw: Any,
     ) -> None:
         super().__init__(message, **kw)
-        self.fields: dict[str, list[str]] = fields or {}
+        self.fields: dict[str, list[str]] = safe_data(fields or {})
 
     def messages_for(self, field: str) -> list[str]:
         return self.fields.get(field, [])
