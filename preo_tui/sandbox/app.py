@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 
 from .errors import install_error_handlers
 from .faults import FaultMiddleware, FaultUpdate
+from .guards import InputGuardMiddleware
 from .idempotency import IdempotencyMiddleware
 from .schemas import COMMON_ERRORS
 from .settings import SandboxSettings
@@ -129,5 +130,6 @@ def create_app(
     app.include_router(_sandbox_router())
     app.add_middleware(IdempotencyMiddleware, state=sandbox)
     app.add_middleware(FaultMiddleware, state=sandbox)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)  # added last = outermost
     return app
