@@ -70,6 +70,7 @@ from .errors import (
     ServerError,
     Unsupported,
     ValidationFailed,
+    check_token,
     scrub,
     scrub_value,
 )
@@ -315,8 +316,9 @@ class HttpCore:
         self.base_url = base_url.rstrip("/")
         self.read_only = read_only
         self.retry = retry
-        self._access = token
-        self._refresh = refresh_token
+        # Refused here, with a clear message, rather than as an untyped header error later.
+        self._access = check_token(token) if token is not None else None
+        self._refresh = check_token(refresh_token, "refresh token") if refresh_token else None
         self._on_tokens = on_tokens
         self._listeners: list[Listener] = []
         self._sem = asyncio.Semaphore(max_concurrency)
@@ -353,6 +355,8 @@ class HttpCore:
         return [s for s in (self._access, self._refresh) if s]
 
     async def set_tokens(self, access: str | None, refresh: str | None, *, notify: bool) -> None:
+        access = check_token(access) if access is not None else None
+        refresh = check_token(refresh, "refresh token") if refresh else refresh
         self._access = access
         if refresh is not None or access is None:
             self._refresh = refresh

@@ -95,6 +95,35 @@ class AuthError(PreoError):
         self.code = code
 
 
+class InvalidToken(AuthError):
+    """A token that cannot be sent (spaces or line breaks inside it, non-ASCII characters):
+    refused before anything is sent, with a message saying what is wrong (issue 14)."""
+
+    default_message = "The token is not valid"
+
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        super().__init__(message, code="invalid_token", **kw)
+
+
+def check_token(value: str, what: str = "access token") -> str:
+    """``value`` with surrounding whitespace trimmed; :class:`InvalidToken` when it is empty,
+    holds whitespace inside, or holds anything but printable ASCII (an HTTP header cannot carry
+    it; a token never has it). The message never repeats the token."""
+    token = value.strip()
+    if not token:
+        raise InvalidToken(f"The {what} is empty.")
+    if any(ch.isspace() for ch in token):
+        raise InvalidToken(
+            f"The {what} contains spaces or line breaks: paste it again as one line."
+        )
+    if not token.isascii() or not token.isprintable():
+        raise InvalidToken(
+            f"The {what} contains characters that are not plain ASCII (a token never does):"
+            " check what was pasted."
+        )
+    return token
+
+
 class PermissionDenied(PreoError):
     """403: signed in, but the role does not allow this."""
 
@@ -222,6 +251,7 @@ __all__ = [
     "AuthError",
     "Conflict",
     "DecodeError",
+    "InvalidToken",
     "NetworkError",
     "NotFound",
     "PermissionDenied",

@@ -252,9 +252,15 @@ def _run(args: argparse.Namespace) -> int:
         watchdog=True,
         tune_gc=True,
     )
+    from preo_tui.ui.signals import install_exit_signals
+
+    # SIGTERM/SIGQUIT/SIGHUP: the app exits through its loop (terminal restored), then the
+    # finally below stops the sandbox child; a stuck app is forced out the same way.
+    restore_signals = install_exit_signals(app, sandbox.stop if sandbox is not None else None)
     try:
         app.run()
     finally:
+        restore_signals()
         if sandbox is not None:
             sandbox.stop()
     return app.return_code or 0
