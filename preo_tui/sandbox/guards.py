@@ -87,7 +87,14 @@ class InputGuardMiddleware:
         if problem is not None:
             await _bad_request(send, problem)
             return
-        if scope.get("method") not in ("POST", "PUT", "PATCH", "DELETE"):
+        content_type = b""
+        for key, value in scope.get("headers", ()):
+            if key.lower() == b"content-type":
+                content_type = value.lower()
+        if scope.get("method") not in ("POST", "PUT", "PATCH", "DELETE") or (
+            content_type and b"json" not in content_type
+        ):
+            # Only JSON bodies are checked (a multipart upload may hold any bytes).
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
