@@ -5,9 +5,18 @@ The configuration is one TOML file, ``config.toml`` in the platformdirs config d
 validated with pydantic, and written with :mod:`tomlkit` so that the operator's comments and
 layout survive every change the app makes (``set_last_profile``, ``save_profile``).
 
-A broken file never stops the app: :func:`load_settings` returns the settings it could read
+Invalid values never stop the app: :func:`load_settings` returns the settings it could read
 plus a list of :class:`ConfigWarning` naming the line (and the field) of every problem; the
-offending values fall back to their defaults and everything else is kept.
+offending values fall back to their defaults and everything else is kept — except that a
+profile whose ``read_only``/``server`` value or whole table was dropped is made read-only
+until the file is fixed (fail closed).
+
+A file that cannot be *parsed* (TOML syntax error, unreadable) fails closed: see
+:func:`check_fail_closed`. The app stops with the error (file, line, column) before anything
+connects, unless the profile in use is fully defined by the command line or environment
+(``--sandbox``, or a server from ``--server``/``PREO_SERVER``) — and even then a production
+server is read-only until the file is fixed. ``preo-tui config check`` prints every problem
+(:func:`config_problems`) and exits non-zero.
 
 Built-in profiles: ``development``, ``staging``, ``production`` (the Preo servers) and
 ``sandbox`` (a local sandbox on a loopback port chosen at run time). A ``[profiles.<name>]``
@@ -301,6 +310,7 @@ class ConfigWarning:
     line: int | None = None
     field: str | None = None
     path: Path | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         where = self.path.name if self.path else CONFIG_FILENAME
@@ -346,6 +356,9 @@ class LoadResult:
     warnings: list[ConfigWarning] = field(default_factory=list)
     path: Path | None = None
     exists: bool = False
+    #: The file exists but could not be parsed (syntax error, unreadable): nothing in it was
+    #: used. Callers must fail closed (:func:`check_fail_closed`).
+    unparsable: ConfigWarning | None = None
 
 
 def _merge_profiles(file: ConfigFile) -> dict[str, Profile]:
@@ -596,13 +609,14 @@ def load_settings(path: Path | None = None, env: Env | None = None) -> LoadResul
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         warning = ConfigWarning(f"cannot read the file ({reason}); using defaults", path=path)
-        return LoadResult(default_settings(), [warning], path, exists=True)
+        return LoadResult(default_settings(), [warning], path, exists=True, unparsable=warning)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return LoadResult(default_settings(), [_syntax_warning(exc, path)], path, exists=True)
+        warning = _syntax_warning(exc, path)
+        return LoadResult(default_settings(), [warning], path, exists=True, unparsable=warning)
     file, warnings = validate_config(raw, text, path)
-    settings = build_settings(file)
+    settings = _read_only_where_dropped(build_settings(file), warnings)
     if settings.app.default_profile not in settings.profiles:
         warnings.append(
             ConfigWarning(
@@ -622,6 +636,7 @@ _AT_END = re.compile(r"\s*\(at end of document\)\s*$")
 def _syntax_warning(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigWarning:
     message = str(exc)
     line: int | None = None
+    column: int | None = None
     match = _AT_LINE.search(message)
     if match:
         line = int(match.group(1))
@@ -630,7 +645,111 @@ def _syntax_warning(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigWarning:
     elif _AT_END.search(message):
         message = _AT_END.sub("", message) + " (at the end of the file)"
     text = message[:1].lower() + message[1:]
-    return ConfigWarning(f"TOML syntax error: {text}; using defaults", line=line, path=path)
+    return ConfigWarning(
+        f"TOML syntax error: {text}; using defaults", line=line, path=path, column=column
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Failing closed (issue 14)
+
+#: Fields whose loss must never loosen a profile: dropping one makes the profile read-only.
+_SAFETY_FIELDS = ("read_only", "server")
+
+
+def _read_only_where_dropped(settings: Settings, warnings: list[ConfigWarning]) -> Settings:
+    """Fail closed on invalid values: a profile whose ``read_only`` or ``server`` value (or
+    whole table) was dropped is read-only until the file is fixed."""
+    names: set[str] = set()
+    for warning in warnings:
+        parts = (warning.field or "").split(".")
+        in_profile = len(parts) >= 2 and parts[0] == "profiles" and parts[1] in settings.profiles
+        if in_profile and (len(parts) == 2 or parts[2] in _SAFETY_FIELDS):
+            names.add(parts[1])
+    if not names:
+        return settings
+    profiles = dict(settings.profiles)
+    for name in sorted(names):
+        if not profiles[name].read_only:
+            profiles[name] = profiles[name].model_copy(update={"read_only": True})
+            warnings.append(
+                ConfigWarning(
+                    "read-only until the errors in its settings are fixed",
+                    field=f"profiles.{name}",
+                    path=warnings[0].path if warnings else None,
+                )
+            )
+    return settings.model_copy(update={"profiles": profiles})
+
+
+def describe_unparsable(problem: ConfigWarning) -> str:
+    """``/path/config.toml:4:17: TOML syntax error: ...`` (file, line, column)."""
+    where = str(problem.path) if problem.path else CONFIG_FILENAME
+    if problem.line is not None:
+        where += f":{problem.line}"
+        if problem.column is not None:
+            where += f":{problem.column}"
+    message = problem.message.removesuffix("; using defaults")
+    return f"{where}: {message}"
+
+
+def fully_defined_outside_file(
+    *, server: str | None = None, sandbox: bool = False, env: Env | None = None
+) -> bool:
+    """Is the profile in use fully defined without the file (``--sandbox``, or a server
+    given by ``--server`` / ``PREO_SERVER``)? A profile *name* alone is not: the file may
+    have refined it (``read_only = true`` on production)."""
+    env = os.environ if env is None else env
+    return sandbox or bool(server) or bool(env.get(ENV_SERVER, "").strip())
+
+
+def check_fail_closed(
+    loaded: LoadResult,
+    profile: Profile | None,
+    *,
+    server: str | None = None,
+    sandbox: bool = False,
+    env: Env | None = None,
+) -> Profile | None:
+    """Fail closed on a file that could not be parsed.
+
+    Raises :class:`ConfigError` (file, line, column; "run preo-tui config check") unless the
+    profile is fully defined by the command line/environment; then returns ``profile`` made
+    read-only when its server is production. Returns ``profile`` unchanged for a good file.
+    """
+    problem = loaded.unparsable
+    if problem is None:
+        return profile
+    if not fully_defined_outside_file(server=server, sandbox=sandbox, env=env):
+        raise ConfigError(
+            f"{describe_unparsable(problem)}\nThe configuration could not be read, so nothing"
+            " was started (its profiles may be read-only). Fix the file, or run"
+            " `preo-tui config check`; `preo-tui --server URL` runs without it."
+        )
+    if profile is not None and profile.is_production and not profile.read_only:
+        profile = profile.model_copy(update={"read_only": True})
+        loaded.warnings.append(
+            ConfigWarning(
+                "production is read-only until the configuration file is fixed",
+                path=problem.path,
+            )
+        )
+    return profile
+
+
+def config_problems(path: Path | None = None, env: Env | None = None) -> list[str]:
+    """Every problem of the configuration file, one line each (``preo-tui config check``)."""
+    loaded = load_settings(path, env)
+    if loaded.unparsable is not None:
+        return [describe_unparsable(loaded.unparsable)]
+    out = []
+    for warning in loaded.warnings:
+        where = str(warning.path or loaded.path or CONFIG_FILENAME)
+        if warning.line is not None:
+            where += f":{warning.line}"
+        subject = f"{warning.field}: " if warning.field else ""
+        out.append(f"{where}: {subject}{warning.message}")
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -348,9 +348,12 @@ async def login_with_pin(
 
 def login_with_token(store: CredentialStore, profile: Profile, token: str) -> Tokens:
     """Remember a pasted access token (no refresh token)."""
-    token = token.strip()
-    if not token or any(c.isspace() for c in token):
-        raise CredentialError("the token is empty or contains spaces")
+    from preo_tui.api.errors import InvalidToken, check_token
+
+    try:
+        token = check_token(token)
+    except InvalidToken as exc:
+        raise CredentialError(exc.message) from None
     tokens = Tokens(access=token)
     store.login(profile, tokens)
     return tokens

@@ -151,6 +151,7 @@ server = "ftp://example.com"
         (16, "profiles.nohost.server"),
         (20, "profiles.bad-url.server"),
         (24, "keymap.no good"),
+        (None, "profiles.staging"),  # issue 14: read-only until fixed (fail closed)
     }
     messages = {w.field: str(w) for w in result.warnings}
     assert (
@@ -161,7 +162,8 @@ server = "ftp://example.com"
     assert "http:// or https://" in messages["profiles.bad-url.server"]
     s = result.settings
     assert s.app.theme == "nord" and s.app.refresh_interval == 10
-    assert s.profile("staging").edition == "edt_1" and not s.profile("staging").read_only
+    # Issue 14: an unreadable read_only fails closed.
+    assert s.profile("staging").edition == "edt_1" and s.profile("staging").read_only
     assert "nohost" not in s.profiles and "bad-url" not in s.profiles
     assert s.keymap == {"refunds.approve": "A"}
     assert s.last_profile == "staging"

@@ -24,11 +24,23 @@ from pydantic import (
     model_validator,
 )
 
+from preo_tui.text import safe_data
+
 
 class PreoModel(BaseModel):
-    """Base of every response model: unknown fields kept, values not re-validated on set."""
+    """Base of every response model: unknown fields kept, values not re-validated on set.
+
+    The text-safety boundary (``preo_tui.text``): before validation every string of the
+    server's answer, nested and unknown fields and dict keys included, is made terminal-safe
+    (control characters, ESC sequences and bidi overrides shown as visible escapes), so no
+    widget downstream ever receives raw control bytes from a server."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _terminal_safe(cls, data: Any) -> Any:
+        return safe_data(data)
 
     @property
     def extra_fields(self) -> dict[str, Any]:
@@ -96,8 +108,9 @@ class Page(BaseModel, Generic[T]):
     def _bare_list(cls, data: Any) -> Any:
         # Tolerance: a server answering an unpaginated list is read as one complete page.
         if isinstance(data, list):
-            return {"count": len(data), "next": None, "previous": None, "results": data}
-        return data
+            data = {"count": len(data), "next": None, "previous": None, "results": data}
+        # Text safety (see PreoModel): results of plain types (str) and extra fields too.
+        return safe_data(data)
 
     @property
     def has_next(self) -> bool:

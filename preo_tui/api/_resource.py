@@ -13,6 +13,8 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from preo_tui.text import safe_data
+
 from ._base import Page
 from ._transport import Body, HttpCore
 from .errors import DecodeError
@@ -118,7 +120,8 @@ def decode(tp: Any, response: httpx.Response, op: Operation, path: str) -> Any:
     try:
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             return tp.model_validate_json(response.content)
-        return _adapter(tp).validate_json(response.content)
+        # Models make their text safe themselves; plain types (``list[str]``) are made safe here.
+        return safe_data(_adapter(tp).validate_json(response.content))
     except ValidationError as exc:
         invalid_json = any(e.get("type") == "json_invalid" for e in exc.errors())
         message = (
@@ -148,7 +151,7 @@ def decode(tp: Any, response: httpx.Response, op: Operation, path: str) -> Any:
 def decode_raw(response: httpx.Response, op: Operation, path: str) -> Any:
     """Plain decoded JSON (for answers with no model), as :func:`decode` does errors."""
     try:
-        return json.loads(response.content)
+        return safe_data(json.loads(response.content))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise DecodeError(
             "The server's answer is not valid JSON",

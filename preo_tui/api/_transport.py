@@ -2,7 +2,16 @@
 
 Decisions (documented here because the contract leaves them open):
 
-* **Timeouts** on every request (``timeout=``, default 10 s connect/read/write/pool).
+* **Timeouts** on every request (``timeout=``, default 10 s connect/read/write/pool), and an
+  **overall deadline** per request (``deadline=``, default 30 s): connect, the full body and
+  every retry must fit in it, so a server that trickles its body a byte at a time cannot hold
+  a request for minutes (httpx's read timeout restarts with every byte). A request over its
+  deadline raises :class:`NetworkError` ("No complete answer within 30 s"), not retried.
+  Streamed downloads (``stream=True``) are bounded up to their headers only.
+* **Response size cap** (``max_response_bytes=``, default 64 MiB, after decompression): a
+  bigger answer (or a gzip bomb) is cut off and raises :class:`DecodeError`.
+* **Honest status**: a request still unanswered after ``slow_after`` seconds (default 3)
+  emits ``slow``; ``online`` follows once no request is slow any more.
 * **Idempotency.** Every write (POST, PATCH, DELETE) carries an ``Idempotency-Key``: one per
   logical action (a method call), or the caller's ``idempotency_key=``, reused across every
   retry and across the replay after a token refresh. The contract only promises the key on
@@ -47,6 +56,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from ._bounded import deadline_error, read_capped
 from ._redact import redact, secret_values
 from .errors import (
     AuthError,
@@ -60,6 +70,7 @@ from .errors import (
     ServerError,
     Unsupported,
     ValidationFailed,
+    check_token,
     scrub,
     scrub_value,
 )
@@ -73,6 +84,7 @@ FRAMEWORK_ROUTE_404 = "Not Found"
 
 class ConnectionState(StrEnum):
     ONLINE = "online"
+    SLOW = "slow"
     RETRYING = "retrying"
     OFFLINE = "offline"
     AUTH_EXPIRED = "auth_expired"
@@ -112,6 +124,11 @@ class RetryPolicy:
         base = min(self.backoff_initial * (2.0 ** max(attempt - 1, 0)), self.backoff_max)
         return base + random.uniform(0, self.jitter) if self.jitter > 0 else base
 
+
+#: Defaults of the bounded requests (issue 14); ``PreoClient(deadline=..., ...)`` changes them.
+DEFAULT_DEADLINE = 30.0
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+DEFAULT_SLOW_AFTER = 3.0
 
 Listener = Callable[[ConnectionEvent], None]
 TokensCallback = Callable[[Tokens], Awaitable[None] | None]
@@ -285,6 +302,9 @@ class HttpCore:
         on_tokens: TokensCallback | None,
         headers: Mapping[str, str] | None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        slow_after: float = DEFAULT_SLOW_AFTER,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -296,8 +316,9 @@ class HttpCore:
         self.base_url = base_url.rstrip("/")
         self.read_only = read_only
         self.retry = retry
-        self._access = token
-        self._refresh = refresh_token
+        # Refused here, with a clear message, rather than as an untyped header error later.
+        self._access = check_token(token) if token is not None else None
+        self._refresh = check_token(refresh_token, "refresh token") if refresh_token else None
         self._on_tokens = on_tokens
         self._listeners: list[Listener] = []
         self._sem = asyncio.Semaphore(max_concurrency)
@@ -307,6 +328,10 @@ class HttpCore:
         self.state: ConnectionState | None = None
         self.writes_in_flight = 0
         self.requests_sent = 0
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
+        self.slow_after = slow_after
+        self._slow: set[str] = set()
         base_headers = {"Accept": "application/json", "User-Agent": "preo-tui"}
         base_headers.update(headers or {})
         self.http = httpx.AsyncClient(
@@ -330,6 +355,8 @@ class HttpCore:
         return [s for s in (self._access, self._refresh) if s]
 
     async def set_tokens(self, access: str | None, refresh: str | None, *, notify: bool) -> None:
+        access = check_token(access) if access is not None else None
+        refresh = check_token(refresh, "refresh token") if refresh else refresh
         self._access = access
         if refresh is not None or access is None:
             self._refresh = refresh
@@ -391,11 +418,14 @@ class HttpCore:
             key = idempotency_key or str(uuid.uuid4())
         if op.is_write:
             self.writes_in_flight += 1
+        deadline_at = time.monotonic() + self.deadline
         try:
             for replay in (False, True):
                 sent_with = self._access
                 try:
-                    return await self._with_retries(op, path, params, body, key, stream)
+                    return await self._with_retries(
+                        op, path, params, body, key, stream, deadline_at
+                    )
                 except AuthError as exc:
                     if not replay and self._should_refresh(op, exc):
                         await self._refresh_after(sent_with, exc)
@@ -468,7 +498,7 @@ class HttpCore:
 
     def _retryable(self, exc: BaseException) -> bool:
         if isinstance(exc, NetworkError):
-            return True
+            return not getattr(exc, "deadline_exceeded", False)
         if isinstance(exc, RateLimited):
             return exc.retry_after is None or exc.retry_after <= self.retry.max_retry_after
         if isinstance(exc, ServerError):
@@ -502,6 +532,7 @@ class HttpCore:
         body: Body | None,
         key: str | None,
         stream: bool,
+        deadline_at: float | None = None,
     ) -> httpx.Response | None:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(max(self.retry.attempts, 1)),
@@ -516,7 +547,9 @@ class HttpCore:
             async for attempt in retrying:
                 with attempt:
                     try:
-                        response = await self._attempt(op, path, params, body, key, stream)
+                        response = await self._attempt(
+                            op, path, params, body, key, stream, deadline_at
+                        )
                     except NotFound:
                         if op.method == "DELETE" and attempt.retry_state.attempt_number > 1:
                             log.info(
@@ -539,6 +572,7 @@ class HttpCore:
         body: Body | None,
         key: str | None,
         stream: bool,
+        deadline_at: float | None = None,
     ) -> httpx.Response:
         request_id = uuid.uuid4().hex
         headers = {"X-Request-ID": request_id}
@@ -561,9 +595,22 @@ class HttpCore:
             )
         async with self._sem:
             started = time.perf_counter()
+            budget = deadline_at if deadline_at is not None else time.monotonic() + self.deadline
+            budget -= time.monotonic()
+            if budget <= 0:
+                raise self._deadline_error(op, path, request_id)
             self.requests_sent += 1
+            slow = asyncio.get_running_loop().call_later(
+                min(self.slow_after, budget), self._mark_slow, request_id, op, path
+            )
             try:
-                response = await self.http.send(request, stream=stream)
+                async with asyncio.timeout(budget):
+                    response = await self.http.send(request, stream=True)
+                    if not stream or response.status_code >= 400:
+                        await self._read_capped(response, op, path, request_id)
+            except TimeoutError:
+                self._log_failure(op, path, started, request_id, TimeoutError())
+                raise self._deadline_error(op, path, request_id) from None
             except httpx.TimeoutException as exc:
                 self._log_failure(op, path, started, request_id, exc)
                 raise NetworkError(
@@ -584,6 +631,8 @@ class HttpCore:
                 ) from None
             except asyncio.CancelledError:
                 raise
+            except PreoError:
+                raise
             except Exception as exc:  # an in-process server that dies mid-request
                 self._log_failure(op, path, started, request_id, exc)
                 raise NetworkError(
@@ -593,6 +642,9 @@ class HttpCore:
                     request_id=request_id,
                     operation=op.key,
                 ) from None
+            finally:
+                slow.cancel()
+                self._slow.discard(request_id)
             elapsed = (time.perf_counter() - started) * 1000
         rid = response.headers.get("x-request-id") or request_id
         log.debug(
@@ -604,15 +656,34 @@ class HttpCore:
             rid,
         )
         if response.status_code >= 400:
-            if stream:
-                await response.aread()
-                await response.aclose()
             if response.status_code < 500 and response.status_code != 401:
-                self.emit(ConnectionState.ONLINE, "")  # reachable, whatever it said
+                self._settled()  # reachable, whatever it said
             sent = secret_values(body.json) if body is not None and body.json is not None else []
             raise error_from_response(op, op.method, path, response, rid, self.secrets() + sent)
-        self.emit(ConnectionState.ONLINE, "")
+        self._settled()
         return response
+
+    # -- bounded requests (issue 14) ----------------------------------------------------------
+
+    def _deadline_error(self, op: Operation, path: str, request_id: str) -> NetworkError:
+        return deadline_error(self.deadline, op, path, request_id)
+
+    def _mark_slow(self, request_id: str, op: Operation, path: str) -> None:
+        self._slow.add(request_id)
+        self.emit(
+            ConnectionState.SLOW, f"{op.method} {path}: no answer after {self.slow_after:g} s"
+        )
+
+    def _settled(self) -> None:
+        """``online`` unless another request is still slow."""
+        if self._slow:
+            return
+        self.emit(ConnectionState.ONLINE, "")
+
+    async def _read_capped(
+        self, response: httpx.Response, op: Operation, path: str, request_id: str
+    ) -> None:
+        await read_capped(response, self.max_response_bytes, op, path, request_id)
 
     def _log_failure(
         self, op: Operation, path: str, started: float, request_id: str, exc: BaseException

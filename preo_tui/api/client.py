@@ -9,6 +9,9 @@ from typing import Self
 import httpx
 
 from ._transport import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_SLOW_AFTER,
     ConnectionEvent,
     ConnectionState,
     HttpCore,
@@ -80,6 +83,9 @@ class PreoClient:
         on_tokens: TokensCallback | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        slow_after: float = DEFAULT_SLOW_AFTER,
     ) -> None:
         self._core = HttpCore(
             base_url=base_url,
@@ -93,6 +99,9 @@ class PreoClient:
             on_tokens=on_tokens,
             headers=headers,
             sleep=sleep,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
+            slow_after=slow_after,
         )
         self.auth = Auth(self._core)
         self.editions = Editions(self._core)

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from preo_tui.text import safe_data, safe_text
+
 
 class PreoError(Exception):
     """Base of every error the Preo client raises."""
@@ -43,15 +45,16 @@ class PreoError(Exception):
         detail: Any = None,
         operation: str | None = None,
     ) -> None:
-        self.message = message or self.default_message
+        # Text safety: messages and bodies come from a server; they reach toasts and dialogs.
+        self.message = safe_text(message or self.default_message, multiline=True)
         #: The client operation, e.g. ``"refunds.approve"`` (see ``ALL_OPERATIONS``).
         self.operation = operation
         self.method = method
         self.path = path
         self.status = status
-        self.request_id = request_id
-        #: The decoded error body (already scrubbed of secrets), when there was one.
-        self.detail = detail
+        self.request_id = safe_text(request_id) if request_id is not None else None
+        #: The decoded error body (already scrubbed of secrets, terminal-safe), when there was one.
+        self.detail = safe_data(detail)
         super().__init__(self.message)
 
     @property
@@ -92,6 +95,35 @@ class AuthError(PreoError):
         self.code = code
 
 
+class InvalidToken(AuthError):
+    """A token that cannot be sent (spaces or line breaks inside it, non-ASCII characters):
+    refused before anything is sent, with a message saying what is wrong (issue 14)."""
+
+    default_message = "The token is not valid"
+
+    def __init__(self, message: str | None = None, **kw: Any) -> None:
+        super().__init__(message, code="invalid_token", **kw)
+
+
+def check_token(value: str, what: str = "access token") -> str:
+    """``value`` with surrounding whitespace trimmed; :class:`InvalidToken` when it is empty,
+    holds whitespace inside, or holds anything but printable ASCII (an HTTP header cannot carry
+    it; a token never has it). The message never repeats the token."""
+    token = value.strip()
+    if not token:
+        raise InvalidToken(f"The {what} is empty.")
+    if any(ch.isspace() for ch in token):
+        raise InvalidToken(
+            f"The {what} contains spaces or line breaks: paste it again as one line."
+        )
+    if not token.isascii() or not token.isprintable():
+        raise InvalidToken(
+            f"The {what} contains characters that are not plain ASCII (a token never does):"
+            " check what was pasted."
+        )
+    return token
+
+
 class PermissionDenied(PreoError):
     """403: signed in, but the role does not allow this."""
 
@@ -124,7 +156,7 @@ class ValidationFailed(PreoError):
         **kw: Any,
     ) -> None:
         super().__init__(message, **kw)
-        self.fields: dict[str, list[str]] = fields or {}
+        self.fields: dict[str, list[str]] = safe_data(fields or {})
 
     def messages_for(self, field: str) -> list[str]:
         return self.fields.get(field, [])
@@ -219,6 +251,7 @@ __all__ = [
     "AuthError",
     "Conflict",
     "DecodeError",
+    "InvalidToken",
     "NetworkError",
     "NotFound",
     "PermissionDenied",

@@ -8,6 +8,9 @@ in the contract and not in ``/openapi.json``):
 - ``GET /_sandbox/webhook-sink``: what the in-process webhook receiver got;
 - ``GET /_sandbox/state-changes?object_id=``: the transition log of one object;
 - ``GET /_sandbox/health``: ``{"ok": true, "scale", "seed"}``.
+
+All but health need an admin's bearer token (``sandbox.auth.sandbox_admin``), as does the
+file download ``/_sandbox/files/...`` (``resources/files.py``).
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 
+from .auth import sandbox_admin
 from .errors import install_error_handlers
 from .faults import FaultMiddleware, FaultUpdate
+from .guards import InputGuardMiddleware
 from .idempotency import IdempotencyMiddleware
 from .schemas import COMMON_ERRORS
 from .settings import SandboxSettings
@@ -62,22 +67,24 @@ class RequestIdMiddleware:
 
 
 def _sandbox_router() -> APIRouter:
+    # Every endpoint but health needs the admin token (issue 14): they expose customer data.
     router = APIRouter(prefix="/_sandbox", include_in_schema=False)
+    admin_only = APIRouter(dependencies=[Depends(sandbox_admin)])
 
-    @router.get("/faults")
+    @admin_only.get("/faults")
     async def get_faults(state: StateDep) -> JSONResponse:
         return JSONResponse(state.faults.describe())
 
-    @router.put("/faults")
+    @admin_only.put("/faults")
     async def put_faults(change: FaultUpdate, state: StateDep) -> JSONResponse:
         state.faults.update(change)
         return JSONResponse(state.faults.describe())
 
-    @router.get("/webhook-sink")
+    @admin_only.get("/webhook-sink")
     async def webhook_sink(state: StateDep) -> JSONResponse:
         return JSONResponse({"received": list(state.webhooks.sink.received)})
 
-    @router.get("/state-changes")
+    @admin_only.get("/state-changes")
     async def state_changes(state: StateDep, object_id: str) -> JSONResponse:
         rows = state.db.query(
             "SELECT object_type, object_id, from_status, to_status, actor_id, at"
@@ -92,6 +99,7 @@ def _sandbox_router() -> APIRouter:
             {"ok": True, "scale": state.db.get_meta("scale"), "seed": state.db.get_meta("seed")}
         )
 
+    router.include_router(admin_only)
     return router
 
 
@@ -129,5 +137,6 @@ def create_app(
     app.include_router(_sandbox_router())
     app.add_middleware(IdempotencyMiddleware, state=sandbox)
     app.add_middleware(FaultMiddleware, state=sandbox)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(RequestIdMiddleware)  # added last = outermost
     return app

@@ -114,3 +114,16 @@ async def current_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def sandbox_admin(principal: PrincipalDep) -> Principal:
+    """FastAPI dependency for the sandbox-only ``/_sandbox/*`` endpoints (all but health):
+    401 without a valid access token, 403 unless the caller is an admin (in any organization;
+    the static admin token printed at start-up qualifies). They expose customer data (the
+    webhook sink, uploaded files) and fault knobs."""
+    if "admin" not in principal.roles.values():
+        raise forbidden("The /_sandbox endpoints need an admin token.")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(sandbox_admin)]

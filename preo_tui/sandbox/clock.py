@@ -52,7 +52,10 @@ def parse_iso(value: str) -> datetime:
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC form
+        raise ValueError("date/time out of range") from None
 
 
 def shift(seconds: float) -> str:

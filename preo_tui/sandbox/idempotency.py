@@ -1,11 +1,21 @@
 """``Idempotency-Key`` on every POST (and PATCH/PUT/DELETE): the first response is replayed 24 h.
 
-Scope: caller (the token's subject, or ``anonymous``) + path + key. The first complete
-response with a status below 500 (except 401 and 429, which a client retries after refreshing
-or waiting) is stored in SQLite and answered again, byte for byte with the header
-``Idempotent-Replayed: true``, to any repeat; the handler does not run again. A repeat that
-arrives while the first is still being processed gets 409. The middleware sits *inside* fault
-injection, so a response lost after commit is still stored and replayed on retry.
+Like Stripe's keys:
+
+- **Scope**: a key belongs to the authenticated principal (the subject of a correctly signed
+  token). Requests without one (the login endpoints, a missing or forged token) and the token
+  endpoints ``/v1/auth/*`` are never cached: a key can never hand one caller's answer — let
+  alone their tokens — to another.
+- **Binding**: the key is bound to a SHA-256 of the method, path and body of its first request.
+  The same key with other parameters (another body, path or method) answers **422** with a
+  message naming the key; nothing runs.
+- **Replay**: the first complete response with a status below 500 (except 401 and 429, which a
+  client retries after refreshing or waiting) is stored in SQLite and answered again, byte for
+  byte with ``Idempotent-Replayed: true``, to any repeat; the handler does not run again.
+  A repeat that arrives while the first is still being processed gets 409.
+
+The middleware sits *inside* fault injection, so a response lost after commit is still stored
+and replayed on retry.
 """
 
 from __future__ import annotations
@@ -48,19 +58,45 @@ async def _json(send: Any, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": raw})
 
 
+#: Paths whose answers are never cached (login, refresh, PIN: tokens are per caller).
+NEVER_CACHED = ("/v1/auth/",)
+
+
+def request_hash(method: str, path: str, query: bytes, body: bytes) -> str:
+    """SHA-256 over method, path, query string and body: the parameters a key is bound to."""
+    h = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, body):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+async def _read_body(receive: Any) -> bytes | None:
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: Any, state: SandboxState) -> None:
         self.app = app
         self.state = state
         self.in_flight: set[tuple[str, str, str]] = set()
 
-    def _principal(self, scope: Any) -> str:
+    def _principal(self, scope: Any) -> str | None:
+        """The subject of a correctly signed token (expired or not), else ``None``."""
         auth = _header(scope, b"authorization") or ""
         if auth.lower().startswith("bearer "):
             subject = self.state.tokens.subject_unverified_expiry(auth[7:].strip())
             if subject:
                 return subject
-        return "anonymous"
+        return None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if (
@@ -86,14 +122,39 @@ class IdempotencyMiddleware:
                 },
             )
             return
-        ident = (self._principal(scope), f"{scope['method']} {scope['path']}", key)
+        principal = self._principal(scope)
+        if principal is None or str(scope["path"]).startswith(NEVER_CACHED):
+            # Anonymous callers and the token endpoints: never cached (tokens are per caller).
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if body is None:
+            return
+        route = f"{scope['method']} {scope['path']}"
+        digest = request_hash(
+            scope["method"], str(scope["path"]), scope.get("query_string", b""), body
+        )
+        ident = (principal, route, key)
         db = self.state.db
         cutoff = clock.iso(clock.now() - TTL)
         row = db.one(
-            "SELECT status, headers, body FROM idempotency"
-            " WHERE principal = ? AND path = ? AND key = ? AND created > ?",
-            (*ident, cutoff),
+            "SELECT path, request_hash, status, headers, body FROM idempotency"
+            " WHERE principal = ? AND key = ? AND created > ?",
+            (principal, key, cutoff),
         )
+        if row is not None and (row["request_hash"] != digest or row["path"] != route):
+            await _json(
+                send,
+                422,
+                {
+                    "Idempotency-Key": [
+                        f"Keys for idempotent requests can only be used with the same parameters"
+                        f" they were first used with; this key was first used for {row['path']}"
+                        " with other parameters. Use a new key for a new request."
+                    ]
+                },
+            )
+            return
         if row is not None:
             headers = [
                 (k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(row["headers"])
@@ -104,7 +165,7 @@ class IdempotencyMiddleware:
             )
             await send({"type": "http.response.body", "body": bytes(row["body"])})
             return
-        if ident in self.in_flight:
+        if (principal, "", key) in self.in_flight:
             await _json(
                 send,
                 409,
@@ -114,24 +175,21 @@ class IdempotencyMiddleware:
                 },
             )
             return
-        self.in_flight.add(ident)
+        self.in_flight.add((principal, "", key))
         try:
-            await self._run_and_store(scope, receive, send, ident)
+            await self._run_and_store(scope, receive, send, ident, body, digest)
         finally:
-            self.in_flight.discard(ident)
+            self.in_flight.discard((principal, "", key))
 
     async def _run_and_store(
-        self, scope: Any, receive: Any, send: Any, ident: tuple[str, str, str]
+        self,
+        scope: Any,
+        receive: Any,
+        send: Any,
+        ident: tuple[str, str, str],
+        body: bytes,
+        digest: str,
     ) -> None:
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
         sent_body = False
 
         async def replay_receive() -> Any:
@@ -168,7 +226,7 @@ class IdempotencyMiddleware:
                     " status, headers, body, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         *ident,
-                        hashlib.sha256(body).hexdigest(),
+                        digest,
                         status,
                         json.dumps(
                             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]

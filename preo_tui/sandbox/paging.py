@@ -95,6 +95,10 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+#: More ordering terms than fields is a client bug (and SQLite caps ORDER BY terms): a 400.
+MAX_ORDERING_TERMS = 8
+
+
 def order_by(
     ordering: str | None,
     allowed: Mapping[str, str],
@@ -109,9 +113,12 @@ def order_by(
     so paging is stable.
     """
     value = (ordering or default).strip()
+    items = [p.strip() for p in value.split(",") if p.strip()]
+    if len(items) > MAX_ORDERING_TERMS:
+        raise bad_request("ordering", f"Order by at most {MAX_ORDERING_TERMS} fields.")
     parts: list[str] = []
     desc_last = False
-    for item in [p.strip() for p in value.split(",") if p.strip()]:
+    for item in items:
         desc = item.startswith("-")
         name = item[1:] if desc else item
         if name not in allowed:
@@ -246,15 +253,24 @@ def parse_time(name: str, value: str | None) -> str | None:
         return None
     try:
         return clock.iso(clock.parse_iso(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise bad_request(name, "Enter a valid ISO 8601 date/time.") from None
 
 
 def time_value(name: str, value: datetime | str | None) -> str | None:
     """Like :func:`parse_time` but also accepts a parsed ``datetime`` (naive means UTC)."""
     if isinstance(value, datetime):
-        return clock.iso(value)
+        return edge_checked_iso(name, value)
     return parse_time(name, value)
+
+
+def edge_checked_iso(name: str, value: datetime | None) -> str | None:
+    """``clock.iso(value)``, or a 400 on ``name`` for an instant at the edge of the calendar
+    that has no UTC form (``0001-01-01T00:00:00+01:00``, ``9999-12-31T23:59:59-01:00``)."""
+    try:
+        return clock.iso(value)
+    except (ValueError, OverflowError):
+        raise bad_request(name, "Date/time out of range (years 1 to 9999 in UTC).") from None
 
 
 def csv_values(value: str | None) -> list[str]:

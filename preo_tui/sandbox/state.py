@@ -32,6 +32,7 @@ from . import clock
 from .db import CORE_SCHEMA, Database
 from .events import RETRY_TASK, WebhookDispatcher
 from .faults import FaultConfig, FaultInjector
+from .ratelimit import RateLimiter
 from .resources import load_modules
 from .seeding import SCALES, SeedContext
 from .settings import SandboxSettings
@@ -107,6 +108,8 @@ class SandboxState:
         self.webhooks = WebhookDispatcher(self, webhook_transport)
         self.principals: dict[str, Principal] = {}
         self.pins: dict[str, str] = {}
+        #: Sign-in rate limits (sandbox/ratelimit.py), in memory.
+        self.rate_limits = RateLimiter()
         self.started = False
         self.seeded_now = False
         self.prepare()

@@ -180,6 +180,7 @@ class Store:
         self.clock = clock
         self._memory: OrderedDict[Key, _Slot] = OrderedDict()
         self._inflight: dict[Key, asyncio.Task[Entry[Any]]] = {}
+        self._load_started: dict[Key, float] = {}
         self._generation: dict[str, int] = {}
         self._subscriptions: list[_Subscription] = []
         self._pollers: set[Poller] = set()
@@ -372,12 +373,29 @@ class Store:
                 self._load(query), name=f"store-load {key}"
             )
             self._inflight[key] = task
+            self._load_started[key] = time.monotonic()
             task.add_done_callback(functools.partial(self._load_done, key))
         return task
+
+    def restart_stalled(self, older_than: float = 3.0) -> int:
+        """Cancel every load under way for ``older_than`` seconds or more (``r`` on a stalled
+        refresh, issue 14): the next refresh of that key starts a new request instead of
+        joining the stalled one. Returns how many were cancelled."""
+        now = time.monotonic()
+        cancelled = 0
+        for key, task in list(self._inflight.items()):
+            started = self._load_started.get(key, now)
+            if not task.done() and now - started >= older_than:
+                del self._inflight[key]
+                self._load_started.pop(key, None)
+                task.cancel()
+                cancelled += 1
+        return cancelled
 
     def _load_done(self, key: Key, task: asyncio.Task[Entry[Any]]) -> None:
         if self._inflight.get(key) is task:
             del self._inflight[key]
+            self._load_started.pop(key, None)
         if not task.cancelled():
             task.exception()  # mark retrieved: callers get it through shield()
 

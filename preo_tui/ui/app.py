@@ -257,7 +257,12 @@ class PreoApp(App[None]):
             kind = describe_error(exc).kind
             if kind == "AuthError":
                 self.connection_state = "signed out"
-                self.show_sign_in(message="Your session has expired: sign in again.")
+                invalid = getattr(exc, "code", None) == "invalid_token"  # issue 14
+                self.show_sign_in(
+                    message=str(getattr(exc, "message", exc))
+                    if invalid
+                    else "Your session has expired: sign in again."
+                )
             elif kind == "NetworkError" and self.ctx.me is not None:  # a cached session
                 self.go_offline(str(describe_error(exc).message))
             elif kind == "NetworkError":

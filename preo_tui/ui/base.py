@@ -265,6 +265,11 @@ class PreoScreen(Screen[None]):
     # -- refresh and polling ------------------------------------------------------------------
 
     def action_refresh(self) -> None:
+        # A refresh stalled on a slow server is cancelled and started again (issue 14): the
+        # exclusive worker replaces the waiting poll, the store drops the stalled load.
+        store = self.ctx.store
+        if store is not None and store.restart_stalled():
+            self.notify("The last refresh was stalled: asked again.", timeout=3)
         self.run_job(self._poll_now(manual=True), group="poll", exclusive=True)
 
     async def poll(self) -> None:

@@ -6,7 +6,7 @@
     preo-tui --sandbox              # start a local sandbox (demo data kept in the data dir)
     preo-tui --profile staging      # a named profile
     preo-tui --server URL [--token-env VAR] [--read-only]
-    preo-tui config path | config edit
+    preo-tui config path | config edit | config check
     preo-tui login [--profile P] [--method password|pin|token]
     preo-tui logout [--profile P]
     preo-tui --version
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="{config,login,logout}")
     config = sub.add_parser("config", help="show or edit the configuration file")
-    config.add_argument("action", choices=("path", "edit"))
+    config.add_argument("action", choices=("path", "edit", "check"))
     login = sub.add_parser("login", help="sign in from the command line and remember the tokens")
     login.add_argument("--method", choices=("password", "pin", "token"), default="password")
     login.add_argument("--email")
@@ -82,10 +82,12 @@ class CliError(Exception):
 
 
 def _resolve(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    from preo_tui.config import ConfigError, load_settings, resolve_profile
+    from preo_tui.config import ConfigError, check_fail_closed, load_settings, resolve_profile
 
     loaded = load_settings()
     try:
+        # Fail closed before anything else (an "unknown profile" would hide a syntax error).
+        check_fail_closed(loaded, None, server=args.server, sandbox=args.sandbox)
         profile = resolve_profile(
             loaded.settings,
             profile=args.profile,
@@ -94,6 +96,8 @@ def _resolve(args: argparse.Namespace) -> tuple[Any, Any, Any]:
             read_only=args.read_only,
             sandbox=args.sandbox,
         )
+        checked = check_fail_closed(loaded, profile, server=args.server, sandbox=args.sandbox)
+        profile = checked if checked is not None else profile
     except ConfigError as exc:
         raise CliError(str(exc)) from None
     return loaded, loaded.settings, profile
@@ -128,6 +132,8 @@ def _config(args: argparse.Namespace) -> int:
     from preo_tui.credentials import CredentialStore
 
     path = config_path()
+    if args.action == "check":
+        return _config_check(path)
     if args.action == "path":
         print(f"config:      {path}{'' if path.exists() else '  (not created yet)'}")
         print(f"data:        {data_dir()}")
@@ -149,6 +155,23 @@ def _config(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     if not result.warnings:
         print(f"{path}: OK")
+    return 0
+
+
+def _config_check(path: Any) -> int:
+    """Print every problem of the configuration file; exit status 1 when there is any."""
+    from preo_tui.config import config_problems
+
+    if not path.exists():
+        print(f"{path}: no configuration file (the defaults are used)")
+        return 0
+    problems = config_problems(path)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {path}", file=sys.stderr)
+        return 1
+    print(f"{path}: OK")
     return 0
 
 
@@ -229,9 +252,15 @@ def _run(args: argparse.Namespace) -> int:
         watchdog=True,
         tune_gc=True,
     )
+    from preo_tui.ui.signals import install_exit_signals
+
+    # SIGTERM/SIGQUIT/SIGHUP: the app exits through its loop (terminal restored), then the
+    # finally below stops the sandbox child; a stuck app is forced out the same way.
+    restore_signals = install_exit_signals(app, sandbox.stop if sandbox is not None else None)
     try:
         app.run()
     finally:
+        restore_signals()
         if sandbox is not None:
             sandbox.stop()
     return app.return_code or 0

@@ -35,9 +35,11 @@ def preo_client(box: Sandbox, role: str | None = "admin", **kw: Any) -> PreoClie
 
 
 async def control(box: Sandbox, method: str, path: str, **kw: Any) -> Any:
-    """Call a sandbox-only ``/_sandbox`` endpoint."""
+    """Call a sandbox-only ``/_sandbox`` endpoint (they need the admin token)."""
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=box.app), base_url=BASE_URL
+        transport=httpx.ASGITransport(app=box.app),
+        base_url=BASE_URL,
+        headers={"Authorization": f"Bearer {box.tokens['admin']}"},
     ) as raw:
         response = await raw.request(method, path, **kw)
         response.raise_for_status()

@@ -70,9 +70,14 @@ async def test_client_over_real_http(server: ServerThread) -> None:
         assert len({o.id for p in pages for o in p.results}) == 60
 
 
+def admin_header(server: ServerThread) -> dict[str, str]:
+    """``/_sandbox/*`` needs the admin token (issue 14)."""
+    return {"Authorization": f"Bearer {server.state.static_tokens['admin']}"}
+
+
 async def test_dropped_connections_over_real_http(server: ServerThread) -> None:
     token = server.state.static_tokens["admin"]
-    async with httpx.AsyncClient(base_url=server.url) as raw:
+    async with httpx.AsyncClient(base_url=server.url, headers=admin_header(server)) as raw:
         await raw.put("/_sandbox/faults", json={"error_rate": 1.0, "kinds": ["drop"]})
     try:
         policy = RetryPolicy(attempts=3, backoff_initial=0.0, jitter=0.0)
@@ -82,7 +87,7 @@ async def test_dropped_connections_over_real_http(server: ServerThread) -> None:
             assert preo.requests_sent == 3
             assert info.value.path == "/v1/auth/me" and info.value.status is None
     finally:
-        async with httpx.AsyncClient(base_url=server.url) as raw:
+        async with httpx.AsyncClient(base_url=server.url, headers=admin_header(server)) as raw:
             await raw.put("/_sandbox/faults", json={"error_rate": 0.0})
     async with PreoClient(server.url, token=token) as preo:
         assert (await preo.auth.me()).email == "admin@sandbox.preo.dev"
@@ -90,7 +95,7 @@ async def test_dropped_connections_over_real_http(server: ServerThread) -> None:
 
 async def test_timeouts_over_real_http(server: ServerThread) -> None:
     token = server.state.static_tokens["admin"]
-    async with httpx.AsyncClient(base_url=server.url) as raw:
+    async with httpx.AsyncClient(base_url=server.url, headers=admin_header(server)) as raw:
         await raw.put("/_sandbox/faults", json={"error_rate": 0.0, "latency_ms": 400})
     try:
         policy = RetryPolicy(attempts=2, backoff_initial=0.0, jitter=0.0)
@@ -99,5 +104,5 @@ async def test_timeouts_over_real_http(server: ServerThread) -> None:
                 await preo.auth.me()
             assert preo.requests_sent == 2 and info.value.status is None
     finally:
-        async with httpx.AsyncClient(base_url=server.url) as raw:
+        async with httpx.AsyncClient(base_url=server.url, headers=admin_header(server)) as raw:
             await raw.put("/_sandbox/faults", json={"latency_ms": 0})

@@ -3,16 +3,26 @@
 Every operation of the generated OpenAPI document is called with Hypothesis-generated path
 ids (real ones and junk), query values and JSON bodies (the schema's own field names with
 values of random types, enum values included). The sandbox must answer each with a 2xx/4xx
-contract body. Bounded: a fixed number of examples, no deadline.
+contract body. Bounded: a fixed number of examples (``SANDBOX_FUZZ_EXAMPLES``, default 600)
+and a time budget (``SANDBOX_FUZZ_SECONDS``, default 120: examples after it are skipped), no
+per-example deadline. Issue 14 added the hostile values that used to answer 500: dates at the
+edge of the calendar, very long strings, NUL characters, ordering with thousands of terms,
+``NaN`` and deeply nested bodies. An exception escaping the app (what drops a real connection)
+fails the test: ``ASGITransport`` re-raises it. The figures (requests tried, statuses, 5xx = 0)
+are printed and written to ``SANDBOX_FUZZ_REPORT`` when set.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import time
+from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,6 +49,14 @@ scalars = st.one_of(
             "se",
             "prd_vip",
             "cns_newsletter",
+            # issue 14: the values that used to answer 500
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-01:00",
+            "a\x00b",
+            "a" * 20_000,  # (several at once must stay under httpx's URL limit)
+            ",".join(["created", "-created"] * 2000),
+            "NaN",
+            "١٢٣٤٥٦",
         ]
     ),
 )
@@ -49,6 +67,10 @@ values = st.recursive(
     ),
     max_leaves=6,
 )
+
+
+#: A JSON body nested 100,000 deep (sent as raw bytes; Python's json cannot build it).
+DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -97,6 +119,8 @@ def request_for(
             )
     body: Any = None
     content = op.get("requestBody", {}).get("content", {})
+    if "application/json" in content and draw(st.integers(0, 40)) == 0:
+        return method, path, params, DEEP
     if "application/json" in content and draw(st.integers(0, 5)) > 0:
         schema = resolve(spec, content["application/json"].get("schema", {}))
         props = schema.get("properties", {})
@@ -142,6 +166,10 @@ def test_no_operation_answers_500() -> None:
         client = box.client()
         loop.run_until_complete(box.start())
         seen: list[tuple[str, str, int]] = []
+        budget = float(os.environ.get("SANDBOX_FUZZ_SECONDS", "120"))
+        started = time.monotonic()
+        skipped = [0]
+        unsendable = [0]
 
         @settings(
             max_examples=int(os.environ.get("SANDBOX_FUZZ_EXAMPLES", "600")),
@@ -152,12 +180,23 @@ def test_no_operation_answers_500() -> None:
         @given(request_for(spec, ids))
         def check(req: tuple[str, str, dict[str, Any], Any]) -> None:
             method, path, params, body = req
+            if time.monotonic() - started > budget:
+                skipped[0] += 1
+                return
             kwargs: dict[str, Any] = {"params": params}
-            if body is not None:
+            if body is DEEP:
+                kwargs["content"] = DEEP
+                kwargs["headers"] = {"Content-Type": "application/json"}
+            elif body is not None:
                 kwargs["json"] = body
-            response = loop.run_until_complete(client.request(method, path, **kwargs))
+            try:
+                response = loop.run_until_complete(client.request(method, path, **kwargs))
+            except httpx.InvalidURL:  # several long values: over httpx's own URL limit
+                unsendable[0] += 1
+                return
             seen.append((method, path, response.status_code))
-            assert response.status_code < 500, (method, path, params, body, response.text)
+            shown = "<100,000-deep JSON>" if body is DEEP else body
+            assert response.status_code < 500, (method, path, params, shown, response.text)
             if response.status_code >= 400 and response.headers.get("content-type", "").startswith(
                 "application/json"
             ):
@@ -171,4 +210,21 @@ def test_no_operation_answers_500() -> None:
         finally:
             loop.run_until_complete(box.stop())
             loop.close()
+            figures = {
+                "requests": len(seen),
+                "resources": len(
+                    {(m, p.split("/")[2] if p.count("/") > 1 else p) for m, p, _ in seen}
+                ),
+                "paths": len({p for _, p, _ in seen}),
+                "status_counts": dict(sorted(Counter(str(s) for _, _, s in seen).items())),
+                "5xx": sum(1 for _, _, s in seen if s >= 500),
+                "skipped_after_budget": skipped[0],
+                "not_sendable_url_too_long": unsendable[0],
+                "seconds": round(time.monotonic() - started, 1),
+            }
+            print("sandbox fuzz:", json.dumps(figures))
+            if os.environ.get("SANDBOX_FUZZ_REPORT"):
+                with open(os.environ["SANDBOX_FUZZ_REPORT"], "w", encoding="utf-8") as f:
+                    json.dump(figures, f, indent=2)
+    assert figures["5xx"] == 0
     assert len({p for _, p, _ in seen}) > 40  # most operations were exercised

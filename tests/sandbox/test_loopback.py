@@ -56,10 +56,13 @@ async def test_real_loopback_server(sandbox: Sandbox) -> None:
             r = await c.get(f"/v1/refund-requests/{rid}", headers=auth)
             assert r.json()["status"] in ("processed", "failed")
             # a dropped connection is a real protocol error on the wire
-            await c.put("/_sandbox/faults", json={"error_rate": 1.0, "kinds": ["drop"]})
+            admin = {"Authorization": f"Bearer {sandbox.tokens['admin']}"}
+            await c.put(
+                "/_sandbox/faults", json={"error_rate": 1.0, "kinds": ["drop"]}, headers=admin
+            )
             with pytest.raises(httpx.TransportError):
                 await c.get("/v1/editions", headers=auth)
-            await c.put("/_sandbox/faults", json={"error_rate": 0.0})
+            await c.put("/_sandbox/faults", json={"error_rate": 0.0}, headers=admin)
             r = await c.get("/v1/editions", headers=auth)
             assert r.status_code == 200
     finally:

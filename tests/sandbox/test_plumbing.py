@@ -142,9 +142,15 @@ async def test_pin_login_and_lockout(sandbox: Sandbox) -> None:
         r = await c.post("/v1/auth/pin/verify", json={"phone": phone, "pin": pin})
         assert r.status_code == 429
         assert int(r.headers["Retry-After"]) > 0 and "detail" in r.json()
+        # Issue 14: a new PIN does not reset the tries; the lockout ends with the PIN window.
         await c.post("/v1/auth/pin", json={"phone": phone})
         pin = sandbox.state.pins[phone]
         r = await c.post("/v1/auth/pin/verify", json={"phone": phone, "pin": pin})
+        assert r.status_code == 429
+        with time_machine.travel(sandbox_now() + timedelta(minutes=10, seconds=1), tick=False):
+            await c.post("/v1/auth/pin", json={"phone": phone})
+            pin = sandbox.state.pins[phone]
+            r = await c.post("/v1/auth/pin/verify", json={"phone": phone, "pin": pin})
         assert r.status_code == 200
         me = await c.get("/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access']}"})
         assert me.json()["email"] == "manager@sandbox.preo.dev"

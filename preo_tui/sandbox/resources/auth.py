@@ -12,11 +12,11 @@ import logging
 import secrets
 from datetime import timedelta
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from .. import clock, schemas
+from .. import clock, ratelimit, schemas
 from ..auth import PrincipalDep
 from ..errors import ApiError, bad_request, too_many
 from ..seeding import SeedContext
@@ -94,13 +94,22 @@ def normalize_phone(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/v1/auth/token", response_model=schemas.Tokens, summary="Password login")
-async def password_login(body: TokenIn, state: StateDep) -> JSONResponse:
+async def password_login(body: TokenIn, state: StateDep, request: Request) -> JSONResponse:
+    email = body.email.strip().lower()
+    limits = state.rate_limits
+    limits.check(ratelimit.LOGIN_FAILURES_PER_EMAIL, email, "failed sign-ins for this account")
+    limits.check(ratelimit.LOGIN_FAILURES_PER_CLIENT, _client(request), "failed sign-ins")
     row = state.db.one(
-        "SELECT id, password_hash FROM accounts WHERE email = ? COLLATE NOCASE",
-        (body.email.strip(),),
+        "SELECT id, password_hash FROM accounts WHERE email = ? COLLATE NOCASE", (email,)
     )
     if row is None or not check_password(body.password, str(row["password_hash"])):
+        limits.hit(ratelimit.LOGIN_FAILURES_PER_EMAIL, email)
+        limits.hit(ratelimit.LOGIN_FAILURES_PER_CLIENT, _client(request))
         raise ApiError(401, "No active account found with the given credentials")
     return JSONResponse(state.tokens.pair(str(row["id"])))
 
@@ -120,15 +129,25 @@ async def request_pin(body: PinIn, state: StateDep) -> Response:
         raise bad_request(
             "phone", "Enter a phone number in international format, e.g. +4520000001."
         )
+    state.rate_limits.check(ratelimit.PIN_REQUESTS_PER_PHONE, phone, "PIN requests")
+    state.rate_limits.hit(ratelimit.PIN_REQUESTS_PER_PHONE, phone)
     row = state.db.one("SELECT id FROM accounts WHERE phone = ?", (phone,))
     if row is not None:  # unknown numbers get the same 204: no account enumeration
         pin = f"{secrets.randbelow(1_000_000):06d}"
         expires = clock.iso(clock.now() + PIN_TTL)
+        old = state.db.one("SELECT expires, tries FROM pins WHERE phone = ?", (phone,))
+        tries = 0
+        if old is not None and clock.parse_iso(str(old["expires"])) > clock.now():
+            # Wrong tries survive a new PIN: asking again never buys 5 more guesses. A phone
+            # locked out stays locked until its current PIN would have expired.
+            tries = int(old["tries"])
+            if tries >= PIN_TRIES:
+                expires = str(old["expires"])
         with state.db.transaction():
             state.db.execute(
                 "INSERT OR REPLACE INTO pins (phone, account_id, pin, expires, tries)"
-                " VALUES (?,?,?,?,0)",
-                (phone, row["id"], pin, expires),
+                " VALUES (?,?,?,?,?)",
+                (phone, row["id"], pin, expires, tries),
             )
         state.pins[phone] = pin
         log.warning("PIN for %s: %s (valid 10 minutes; sandbox: no SMS is sent)", phone, pin)
@@ -136,9 +155,10 @@ async def request_pin(body: PinIn, state: StateDep) -> Response:
 
 
 @router.post("/v1/auth/pin/verify", response_model=schemas.Tokens, summary="PIN login, step 2")
-async def verify_pin(body: PinVerifyIn, state: StateDep) -> JSONResponse:
+async def verify_pin(body: PinVerifyIn, state: StateDep, request: Request) -> JSONResponse:
     phone = normalize_phone(body.phone)
     db = state.db
+    state.rate_limits.check(ratelimit.PIN_FAILURES_PER_CLIENT, _client(request), "wrong PINs")
     row = db.one("SELECT account_id, pin, expires, tries FROM pins WHERE phone = ?", (phone,))
     if row is None:
         raise bad_request("pin", "No PIN was requested for this phone number.")
@@ -147,7 +167,10 @@ async def verify_pin(body: PinVerifyIn, state: StateDep) -> JSONResponse:
     if int(row["tries"]) >= PIN_TRIES:
         left = int((clock.parse_iso(str(row["expires"])) - clock.now()).total_seconds())
         raise too_many("Too many wrong PINs; request a new PIN.", max(1, left))
-    if not secrets.compare_digest(str(row["pin"]), body.pin.strip()):
+    # compare_digest on str raises for non-ASCII: compare the UTF-8 bytes (a 6-digit PIN never
+    # matches a non-ASCII one; the try is counted like any wrong PIN).
+    if not secrets.compare_digest(str(row["pin"]).encode(), body.pin.strip().encode()):
+        state.rate_limits.hit(ratelimit.PIN_FAILURES_PER_CLIENT, _client(request))
         with db.transaction():
             db.execute("UPDATE pins SET tries = tries + 1 WHERE phone = ?", (phone,))
         remaining = PIN_TRIES - int(row["tries"]) - 1

@@ -46,7 +46,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from .. import clock
+from .. import clock, roles
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, new_id
 from ..errors import ApiError, FieldErrors, bad_request, conflict, not_found
@@ -337,6 +337,7 @@ async def update_campaign(
 ) -> JSONResponse:
     db = state.db
     row = get_campaign(db, principal, id)
+    roles.require_campaign_write(principal, row)
     if row["status"] not in ("draft", "scheduled"):
         raise conflict(f"A {row['status']} campaign cannot be changed.")
     given = body.model_fields_set
@@ -374,7 +375,7 @@ async def update_campaign(
 @router.delete("/v1/campaigns/{id}", status_code=204, summary="Delete campaign")
 async def delete_campaign(id: str, state: StateDep, principal: PrincipalDep) -> Response:
     db = state.db
-    get_campaign(db, principal, id)
+    roles.require_campaign_write(principal, get_campaign(db, principal, id))
     with db.transaction():
         status = db.scalar("SELECT status FROM campaigns WHERE id = ?", (id,))
         if status not in ("draft", "cancelled", "failed"):

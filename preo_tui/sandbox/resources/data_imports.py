@@ -715,7 +715,7 @@ class ExternalPurchase(BaseModel):
     product_id: str | None = None
     product_name: str | None = None
     quantity: int = Field(1, ge=1, le=1000)
-    price: float | None = Field(None, ge=0)
+    price: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
 class ExternalOrder(BaseModel):

@@ -21,7 +21,7 @@ from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import FieldErrors, bad_request, not_found
-from ..paging import PagingDep, Where, order_by, paginate, parse_bool
+from ..paging import PagingDep, Where, edge_checked_iso, order_by, paginate, parse_bool
 from ..seeding import SeedContext
 from ..state import StateDep
 
@@ -532,8 +532,8 @@ async def create_edition(
     db = state.db
     principal.require_role(body.organization_id, "admin", "manager")
     values = body.model_dump()
-    values["start_date"] = clock.iso(body.start_date)
-    values["end_date"] = clock.iso(body.end_date)
+    values["start_date"] = edge_checked_iso("start_date", body.start_date)
+    values["end_date"] = edge_checked_iso("end_date", body.end_date)
     langs = body.enabled_languages or [body.default_language]
     values["enabled_languages"] = langs
     _check_fields(db, body.organization_id, values, None)
@@ -613,9 +613,15 @@ async def update_edition(
         if value is None and key not in nullable:
             errors.add(key, "This field may not be null.")
     errors.raise_if_any()
+    if "full_name" in changes and changes["full_name"] is None:
+        # null full_name (NOT NULL column): back to the default, as on create (issue 14).
+        name = str(changes.get("name") or row["name"])
+        event = db.one("SELECT name FROM events WHERE id = ?", (row["event_id"],))
+        event_name = str(event["name"]) if event is not None else ""
+        changes["full_name"] = name if event_name in name else f"{event_name} {name}".strip()
     for key in ("start_date", "end_date"):
         if key in changes:
-            changes[key] = clock.iso(changes[key])
+            changes[key] = edge_checked_iso(key, changes[key])
     merged = {**edition_out(row), **changes}
     _check_fields(
         db,
@@ -662,8 +668,10 @@ async def duplicate_edition(
     principal.require_role(org, "admin", "manager")
     body = body or EditionDuplicate()
     name = body.name or f"{row['name']} (copy)"
-    start = clock.iso(body.start_date) if body.start_date else row["start_date"]
-    end = clock.iso(body.end_date) if body.end_date else row["end_date"]
+    start = (
+        edge_checked_iso("start_date", body.start_date) if body.start_date else row["start_date"]
+    )
+    end = edge_checked_iso("end_date", body.end_date) if body.end_date else row["end_date"]
     _check_fields(db, org, {"slug": body.slug, "start_date": start, "end_date": end}, None)
     slug = body.slug or _unique_slug(db, org, slugify(f"{row['full_name']} copy"))
     eid = new_id("edt")

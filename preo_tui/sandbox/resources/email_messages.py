@@ -29,7 +29,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import clock
+from .. import clock, roles
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import ApiError, FieldErrors, bad_request, conflict, forbidden, not_found
@@ -489,6 +489,7 @@ async def update_message(
     row = get_message(db, principal, id)
     if row["scope"] == "platform":
         raise forbidden("Platform email messages are read-only; adopt or duplicate it to edit.")
+    roles.require_message_write(db, principal, row)
     changes: dict[str, Any] = {}
     given = body.model_fields_set
     if "title" in given and body.title is not None:
@@ -515,6 +516,7 @@ async def delete_message(id: str, state: StateDep, principal: PrincipalDep) -> R
     row = get_message(db, principal, id)
     if row["scope"] == "platform":
         raise forbidden("Platform email messages are read-only and cannot be deleted.")
+    roles.require_message_write(db, principal, row)
     with db.transaction():
         reason = _in_use_reason(db, id)
         if reason:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import mimetypes
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from .. import clock, schemas
-from ..auth import Principal, PrincipalDep
+from ..auth import AdminDep, Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
 from ..errors import ApiError, FieldErrors, bad_request, conflict, not_found, validation_body
 from ..paging import PagingDep, Where, csv_values, like_pattern, order_by, paginate, parse_bool
@@ -358,11 +359,23 @@ async def delete_file(
 
 
 @router.get("/_sandbox/files/{id}/{name}", include_in_schema=False)
-async def download(id: str, name: str, state: StateDep) -> Response:
-    row = state.db.one("SELECT content, content_type FROM files WHERE id = ?", (id,))
+async def download(id: str, name: str, state: StateDep, admin: AdminDep) -> Response:
+    """Sandbox-only download (issue 14): the admin token is required, and the file is always
+    an attachment that the browser must not sniff — an uploaded ``.html`` never renders as a
+    page from the API's origin."""
+    row = state.db.one("SELECT content, content_type, file_name FROM files WHERE id = ?", (id,))
     if row is None:
         raise not_found("File not found.")
-    return Response(bytes(row["content"]), media_type=str(row["content_type"]))
+    safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(row["file_name"])).strip("._") or id
+    return Response(
+        bytes(row["content"]),
+        media_type=str(row["content_type"]),
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe_name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        },
+    )
 
 
 # -- seed ------------------------------------------------------------------------------------------

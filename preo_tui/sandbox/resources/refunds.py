@@ -264,7 +264,9 @@ class RefundBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
     reason: Reason
     scope: Scope | None = None
-    amount: float | None = Field(None, description="Required for the custom scopes.")
+    amount: float | None = Field(
+        None, description="Required for the custom scopes.", allow_inf_nan=False
+    )
     comment: str | None = Field(None, max_length=2000)
     pickup_point_id: str | None = None
 

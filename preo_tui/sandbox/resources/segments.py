@@ -66,7 +66,7 @@ from ...cel import (
     compile_condition,
     field_usage,
 )
-from .. import clock
+from .. import clock, roles
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, new_id
 from ..errors import FieldErrors, bad_request, conflict, not_found
@@ -838,6 +838,8 @@ async def update_segment(
     db = state.db
     row = get_segment(db, principal, id)
     given = body.model_fields_set
+    if {"condition", "communication_type", "communication_channel", "consent_id"} & given:
+        roles.require_segment_audience_write(db, principal, row)  # issue 14: role matrix
     errors = FieldErrors()
     changes: dict[str, Any] = {}
     for name in ("name", "description", "communication_type", "communication_channel", "condition"):
@@ -883,7 +885,7 @@ async def update_segment(
 @router.delete("/v1/segments/{id}", status_code=204, summary="Delete segment")
 async def delete_segment(id: str, state: StateDep, principal: PrincipalDep) -> Response:
     db = state.db
-    get_segment(db, principal, id)
+    roles.require_segment_audience_write(db, principal, get_segment(db, principal, id))
     with db.transaction():
         if db.scalar("SELECT name FROM sqlite_master WHERE type='table' AND name='campaigns'"):
             campaign = db.one(

@@ -149,9 +149,12 @@ class SignInScreen(Screen[None]):
     @on(Button.Pressed, "#token-go")
     @on(Input.Submitted, "#token")
     def _token(self) -> None:
-        token = self.query_one("#token", Input).value.strip()
-        if not token or any(c.isspace() for c in token):
-            self.show_error("Paste an access token (no spaces).")
+        from preo_tui.api.errors import InvalidToken, check_token
+
+        try:
+            token = check_token(self.query_one("#token", Input).value)
+        except InvalidToken as exc:
+            self.show_error(exc.message)
             return
         self.run_worker(
             self._token_sign_in(token), group="signin", exclusive=True, exit_on_error=False

@@ -123,6 +123,7 @@ class StatusLine(Static):
         style = {
             "online": "bold green",
             "retrying": "bold yellow",
+            "slow": "bold yellow",
             "offline": "bold red",
             "auth_expired": "bold red",
             "connecting": "yellow",
