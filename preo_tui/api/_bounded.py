@@ -20,7 +20,7 @@ def deadline_error(deadline: float, op: Operation, path: str, request_id: str) -
         request_id=request_id,
         operation=op.key,
     )
-    error.deadline_exceeded = True  # type: ignore[attr-defined]
+    error.deadline_exceeded = True  # type: ignore[attr-defined]  # a marker the status line reads
     return error
 
 
