@@ -90,6 +90,12 @@ class PreoScreen(Screen[None]):
     SCREEN_TITLE: ClassVar[str] = ""
     #: Seconds between polls, ``"settings"`` for the profile's refresh interval, None: no poll.
     POLL_INTERVAL: ClassVar[float | Literal["settings"] | None] = None
+    #: A form or editor: the app's single-letter keys (``q``, ``e``, ``:``, ``?``) are off
+    #: while it is on top. Its ``dirty`` property (True: unsaved changes) makes every way out
+    #: (escape, ctrl+q, a jump, the palette, a profile switch) ask first.
+    IS_FORM: ClassVar[bool] = False
+    #: How the unsaved-changes question names this form ("The campaign").
+    DIRTY_WHAT: ClassVar[str] = ""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="screen.back", show=False),

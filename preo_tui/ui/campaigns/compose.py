@@ -46,6 +46,9 @@ FIELDS = ("name", "channel", "segment_id", "email_message_id", "sms_body")
 class CampaignComposeScreen(PreoScreen):
     """Create a campaign (``campaign=None``) or edit one."""
 
+    IS_FORM = True
+    DIRTY_WHAT = "The campaign"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="campaign_compose.save", priority=True),
         Binding("ctrl+g", "pick_segment", "Segment", id="campaign_compose.segment"),

@@ -1,0 +1,93 @@
+"""The keyboard contract: no key dropped while a screen mounts (bursts with no pause between
+keys), single-letter app keys off inside forms, quitting or leaving a dirty form asks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual import events
+
+from preo_tui.ui.editions.screen import EditionsScreen
+from preo_tui.ui.orders.screen import OrdersScreen
+from preo_tui.ui.users.screen import UsersScreen
+from preo_tui.ui.widgets.confirm import ConfirmModal
+from tests.fixtures.app import AppFactory, wait_for_home, wait_for_screen, wait_until
+
+
+def burst(app: Any, keys: str | list[str]) -> None:
+    """Send every key at once, as one packet from a fast typist or an SSH link: nothing runs
+    between them (unlike ``pilot.press``, which yields to the app after each key)."""
+    for key in keys:
+        name = {":": "colon", "\n": "enter", " ": "space", "?": "question_mark"}.get(key, key)
+        char = {"enter": "\r", "colon": ":", "space": " ", "question_mark": "?"}.get(name, key)
+        event = events.Key(name, char if len(char) == 1 else None)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+TARGETS = [("orders", OrdersScreen), ("users", UsersScreen), ("editions", EditionsScreen)]
+
+
+@pytest.mark.parametrize(("name", "screen_type"), TARGETS)
+async def test_a_jump_typed_in_one_burst_lands_on_its_screen(
+    make_app: AppFactory, name: str, screen_type: type
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        for _ in range(3):
+            burst(app, [":", *name, "\n"])
+            await wait_for_screen(pilot, screen_type)
+            assert len(app.screen_stack) == 3, app.screen_stack
+            app.go_back()
+            await wait_until(pilot, lambda: len(app.screen_stack) == 2, what="home again")
+
+
+@pytest.mark.parametrize(("name", "screen_type"), TARGETS)
+async def test_a_jump_pressed_without_idle_waits_lands_on_its_screen(
+    make_app: AppFactory, name: str, screen_type: type
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+        await pilot.press("colon", *name, "enter")
+        await wait_for_screen(pilot, screen_type)
+        assert len(app.screen_stack) == 3
+
+
+async def test_keys_after_a_jump_reach_the_new_screen(make_app: AppFactory) -> None:
+    """``:orders⏎/`` in one burst: the ``/`` opens the orders filter (held while Orders
+    mounts), it is not lost nor typed into the prompt."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        burst(app, [":", *"orders", "\n", "slash", *"ab"])
+        screen = await wait_for_screen(pilot, OrdersScreen)
+        await wait_until(
+            pilot, lambda: screen.query_one("#list-filter").value == "ab", what="filter typed"
+        )
+
+
+async def test_ctrl_q_with_an_unsaved_form_asks_and_keeps_the_app(make_app: AppFactory) -> None:
+    from preo_tui.ui.users.form import UserFormModal
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        burst(app, [":", *"users", "\n"])
+        screen = await wait_for_screen(pilot, UsersScreen)
+        await wait_until(pilot, lambda: screen.table.current_item is not None, what="a user")
+        await pilot.press("e")
+        form = await wait_for_screen(pilot, UserFormModal)
+        await pilot.press("end", "x")
+        assert form.dirty
+        await pilot.press("ctrl+q")
+        await wait_for_screen(pilot, ConfirmModal)
+        assert app.is_running
+        await pilot.press("n")
+        await wait_for_screen(pilot, UserFormModal)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("y")
+        await wait_for_screen(pilot, UsersScreen)
