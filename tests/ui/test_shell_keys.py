@@ -78,7 +78,7 @@ async def test_ctrl_q_with_an_unsaved_form_asks_and_keeps_the_app(make_app: AppF
         burst(app, [":", *"users", "\n"])
         screen = await wait_for_screen(pilot, UsersScreen)
         await wait_until(pilot, lambda: screen.table.current_item is not None, what="a user")
-        await pilot.press("e")
+        await pilot.press("enter")
         form = await wait_for_screen(pilot, UserFormModal)
         await pilot.press("end", "x")
         assert form.dirty
