@@ -712,6 +712,27 @@ class PreoApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in self.SINGLE_KEY_ACTIONS and self.in_form())
 
+    async def run_action(
+        self,
+        action: str | Any,
+        default_namespace: Any = None,
+        namespaces: Any = None,
+    ) -> bool:
+        """As Textual's, but a key whose action is disabled (``check_action`` returned None)
+        says why instead of doing nothing: the target's ``action_block_reason(name)``."""
+        target, name, params = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if target.check_action(name, params) is None:
+            explain = getattr(target, "action_block_reason", None)
+            reason = explain(name) if callable(explain) else None
+            if reason:
+                from preo_tui.ui.list_actions import say_blocked
+
+                say_blocked(self, str(reason))
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
     def unsaved_forms(self, above: int = 0) -> list[str]:
         """What has unsaved changes on the stack (from index ``above`` up), e.g. "The
         campaign"."""

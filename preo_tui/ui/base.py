@@ -336,6 +336,19 @@ class PreoScreen(Screen[None]):
     def action_back(self) -> None:
         self.preo_app.go_back()
 
+    def action_block_reason(self, action: str) -> str | None:
+        """Why ``action`` (disabled by ``check_action``) cannot act now: the screen's own
+        ``global_block_reason()`` when it has one, else read-only/offline. The app shows it
+        with the one "not possible now" toast when its key is pressed."""
+        own = getattr(self, "global_block_reason", None)
+        if callable(own):
+            reason = own()
+            if reason:
+                return str(reason)
+        from preo_tui.ui.list_actions import blocked_reason
+
+        return blocked_reason(self.ctx) or "not available in this state."
+
 
 class ListDetailScreen(PreoScreen, Generic[T]):
     """A server-paged list with a detail pane and the ``/`` filter.
