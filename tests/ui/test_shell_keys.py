@@ -91,3 +91,34 @@ async def test_ctrl_q_with_an_unsaved_form_asks_and_keeps_the_app(make_app: AppF
         await wait_for_screen(pilot, ConfirmModal)
         await pilot.press("y")
         await wait_for_screen(pilot, UsersScreen)
+
+
+async def test_help_on_refunds_lists_no_dead_select_key(make_app: AppFactory) -> None:
+    from preo_tui.ui.refunds.screen import RefundsScreen
+    from preo_tui.ui.shell.help import binding_rows
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        burst(app, [":", *"refunds", "\n"])
+        screen = await wait_for_screen(pilot, RefundsScreen)
+        descriptions = [row[2] for row in binding_rows(screen)]
+        assert "Select" not in descriptions
+        assert "Approve" in descriptions
+
+
+async def test_read_only_approve_says_why(make_app: AppFactory) -> None:
+    from preo_tui.ui.refunds.screen import RefundsScreen
+    from tests.fixtures.app import sandbox_profile
+
+    app = make_app(profile=sandbox_profile(read_only=True))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        burst(app, [":", *"refunds", "\n"])
+        await wait_for_screen(pilot, RefundsScreen)
+        await pilot.press("a")
+        await wait_until(
+            pilot,
+            lambda: any("read-only" in str(n.message) for n in app._notifications),
+            what="the read-only toast",
+        )
