@@ -122,3 +122,29 @@ async def test_read_only_approve_says_why(make_app: AppFactory) -> None:
             lambda: any("read-only" in str(n.message) for n in app._notifications),
             what="the read-only toast",
         )
+
+
+async def test_q_on_a_non_text_control_of_a_form_does_not_quit(make_app: AppFactory) -> None:
+    from textual.widgets import Button, Select
+
+    from preo_tui.ui.users.form import UserFormModal
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        burst(app, [":", *"users", "\n"])
+        screen = await wait_for_screen(pilot, UsersScreen)
+        await wait_until(pilot, lambda: screen.table.current_item is not None, what="a user")
+        await pilot.press("enter")
+        form = await wait_for_screen(pilot, UserFormModal)
+        await pilot.press("end", "x")
+        controls = [w for w in form.query("Select, Button") if isinstance(w, (Select, Button))]
+        assert controls
+        for control in controls:
+            control.focus()
+            await pilot.press("q", "e", "colon")
+            assert app.is_running
+            assert app.screen is form, f"q/e/: with {control} focused left the form"
+        await pilot.press("ctrl+q")
+        await wait_for_screen(pilot, ConfirmModal)
+        assert app.is_running
