@@ -86,22 +86,30 @@ class KeyGate:
         through ``target``'s ancestors to the app."""
         self._in_flight += 1
         self._flight_started = time.monotonic()
-        self._post(target, 1)
+        self._post(target, 1, self.ROUNDS)
 
-    def _post(self, node: Any, visit: int) -> None:
-        if node is None or not node.call_later(self._at, node, visit):
+    #: A key's binding runs when the key reaches the app, and may post messages to the
+    #: focused widget (``enter`` makes an Input post ``Submitted``): after the first round
+    #: the marker goes up once more from the focused widget.
+    ROUNDS = 2
+
+    def _post(self, node: Any, visit: int, rounds: int) -> None:
+        if node is None or not node.call_later(self._at, node, visit, rounds):
             self._landed()
 
-    def _at(self, node: Any, visit: int) -> None:
+    def _at(self, node: Any, visit: int, rounds: int) -> None:
         """The marker reached ``node``'s queue behind the key. It waits there once more, so
         what the key made ``node`` post to itself (``Input.Submitted``, ``Button.Pressed``)
         goes up first, then follows the key to the parent; at the app the key is done."""
         if visit == 1:
-            self._post(node, 2)
+            self._post(node, 2, rounds)
         elif node is self.app or getattr(node, "_parent", None) is None:
-            self._landed()
+            if rounds > 1:
+                self._post(self.app.focused or self.app.screen, 1, rounds - 1)
+            else:
+                self._landed()
         else:
-            self._post(node._parent, 1)
+            self._post(node._parent, 1, rounds)
 
     def _landed(self) -> None:
         self._in_flight = max(0, self._in_flight - 1)

@@ -148,3 +148,48 @@ async def test_q_on_a_non_text_control_of_a_form_does_not_quit(make_app: AppFact
         await pilot.press("ctrl+q")
         await wait_for_screen(pilot, ConfirmModal)
         assert app.is_running
+
+
+async def test_campaign_form_keys_stay_in_the_form(make_app: AppFactory) -> None:
+    """Tab follows the visual order and reaches the SMS text; ``e``, ``q`` and ``:`` typed
+    with a select or a button focused never leave the form; the SMS text gets them."""
+    from textual.widgets import Select, TextArea
+
+    from preo_tui.ui.campaigns.compose import CampaignComposeScreen
+    from preo_tui.ui.campaigns.screen import CampaignsScreen
+    from tests.ui.test_campaigns import choose
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        burst(app, [":", *"campaigns", "\n", "n"])
+        compose = await wait_for_screen(pilot, CampaignComposeScreen)
+        await wait_until(pilot, lambda: compose.loaded, what="segments and messages")
+        assert isinstance(app.screen.query_one("#f-name").parent.parent, object)
+        await wait_until(pilot, lambda: app.focused is compose.query_one("#f-name"), what="name")
+        await pilot.press(*"Gate news", "tab")
+        assert app.focused is compose.query_one("#f-channel", Select)
+        compose.query_one("#f-channel", Select).value = "sms"
+        await pilot.pause()
+        for key in ("q", "e", "colon"):
+            await pilot.press(key)
+            assert app.screen is compose and app.is_running, key
+        await pilot.press("tab")
+        assert app.focused is compose.query_one("#pick-segment")
+        for key in ("q", "e", "colon"):
+            await pilot.press(key)
+            assert app.screen is compose and app.is_running, key
+        await pilot.press("enter")
+        await choose(pilot, "VIP pass holders")
+        await wait_for_screen(pilot, CampaignComposeScreen)
+        area = compose.query_one("#f-sms", TextArea)
+        assert app.focused is area
+        await pilot.press("shift+tab", "tab")
+        assert app.focused is area
+        await pilot.press(*"see you at the gate")
+        assert area.text == "see you at the gate"
+        assert compose.dirty
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, CampaignsScreen)

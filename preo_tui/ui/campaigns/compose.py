@@ -335,6 +335,8 @@ class CampaignComposeScreen(PreoScreen):
             self.segment_id = value
             self._field_error("segment_id", "")
             self._show_segment()
+            # on to the next field in the visual order: the message picker or the SMS text
+            self.query_one("#pick-message" if self.channel == "email" else "#f-sms").focus()
 
         self.app.push_screen(
             ChoiceModal("Send to which segment?", choices, current=self.segment_id),
