@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import Resize
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from preo_tui.config import (
@@ -50,6 +50,7 @@ from preo_tui.ui.context import (
     environment_for,
 )
 from preo_tui.ui.errors import describe_error
+from preo_tui.ui.keygate import KeyGate
 from preo_tui.ui.registry import KNOWN_JUMP_NAMES, REGISTRY, load_feature_screens
 from preo_tui.ui.session import ClientFactory, ClientSpec, SandboxHandle, default_client_factory
 
@@ -70,12 +71,18 @@ class PreoApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("q", "quit_key", "Quit", id="app.quit"),
         Binding("colon", "jump", "Jump", id="app.jump"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("e", "pick_edition", "Edition", id="app.edition"),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.force_quit", show=False, priority=True),
     ]
+    #: App actions bound to single printable keys: inactive while a form, an editor or a
+    #: dialog is on top (there a letter belongs to the form; ctrl+q still quits, asking first).
+    SINGLE_KEY_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"quit_key", "jump", "help", "pick_edition"}
+    )
 
     def __init__(
         self,
@@ -119,6 +126,7 @@ class PreoApp(App[None]):
         self._too_small_shown = False
         self._tokens: Tokens | None = None
         self._editions: list[EditionRef] = []
+        self.keys = KeyGate(self)
 
     # -- context ------------------------------------------------------------------------------
 
@@ -706,6 +714,84 @@ class PreoApp(App[None]):
             return
         self.notify(report.toast_text(), title=report.title, severity=report.severity, timeout=8)
 
+    # -- keys ---------------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys wait (in order) while the screen on top is still mounting: see ``KeyGate``."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if not self.keys.hold(event):
+                await self.deliver_key(event)
+            return
+        await super().on_event(event)
+
+    async def deliver_key(self, event: events.Key) -> None:
+        """Route a key (held or just arrived) the way Textual does, then let the gate wait
+        until it has been handled before the next one goes."""
+        target = self.focused or self.screen
+        await super().on_event(event)
+        self.keys.delivered(target)
+
+    def in_form(self) -> bool:
+        """A form, an editor or a dialog is on top: single letters belong to it."""
+        screen = self.screen
+        return isinstance(screen, ModalScreen) or bool(getattr(screen, "IS_FORM", False))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.SINGLE_KEY_ACTIONS and self.in_form())
+
+    async def run_action(
+        self,
+        action: str | Any,
+        default_namespace: Any = None,
+        namespaces: Any = None,
+    ) -> bool:
+        """As Textual's, but a key whose action is disabled (``check_action`` returned None)
+        says why instead of doing nothing: the target's ``action_block_reason(name)``."""
+        target, name, params = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if target.check_action(name, params) is None:
+            explain = getattr(target, "action_block_reason", None)
+            reason = explain(name) if callable(explain) else None
+            if reason:
+                from preo_tui.ui.list_actions import say_blocked
+
+                say_blocked(self, str(reason))
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def unsaved_forms(self, above: int = 0) -> list[str]:
+        """What has unsaved changes on the stack (from index ``above`` up), e.g. "The
+        campaign"."""
+        found = []
+        for screen in self.screen_stack[above:]:
+            if getattr(screen, "dirty", False) is True:
+                found.append(str(getattr(screen, "DIRTY_WHAT", "") or "A form"))
+        return found
+
+    def after_discarding(self, go: Any, *, above: int = 0, title: str = "") -> None:
+        """Run ``go()`` now, or, when a form on the stack (from ``above`` up) has unsaved
+        changes, after the operator agreed to discard them."""
+        unsaved = self.unsaved_forms(above)
+        if not unsaved:
+            go()
+            return
+        from preo_tui.ui.widgets.confirm import ConfirmModal
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                go()
+
+        self.push_screen(
+            ConfirmModal(
+                title or "Discard your changes?",
+                f"{', '.join(unsaved)} has unsaved changes.",
+                confirm_label="Discard",
+                cancel_label="Keep editing",
+            ),
+            callback=answered,
+        )
+
     # -- navigation ---------------------------------------------------------------------------
 
     def jump(self, target: str) -> bool:
@@ -723,7 +809,7 @@ class PreoApp(App[None]):
         if word in ("org", "organization"):
             return self.choose_organization(rest.strip())
         if word in ("quit", "q"):
-            self.exit()
+            self.after_discarding(self.exit, title="Quit preo-tui and discard your changes?")
             return True
         entry = REGISTRY.resolve(word)
         if entry is None and not self.features_loaded.is_set():
@@ -745,8 +831,12 @@ class PreoApp(App[None]):
             return False
         for index, screen in enumerate(self.screen_stack):
             if type(screen) is entry.screen_class:
-                while len(self.screen_stack) > index + 1:
-                    self.pop_screen()
+
+                def back_to(index: int = index) -> None:
+                    while len(self.screen_stack) > index + 1:
+                        self.pop_screen()
+
+                self.after_discarding(back_to, above=index + 1)
                 return True
         self.push_screen(entry.build())
         return True
@@ -862,7 +952,12 @@ class PreoApp(App[None]):
                     timeout=6,
                 )
                 return False
-            self.run_worker(self.switch_profile(profile), group="session", exit_on_error=False)
+            self.after_discarding(
+                lambda: self.run_worker(
+                    self.switch_profile(profile), group="session", exit_on_error=False
+                ),
+                above=2,
+            )
             return True
         from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 
@@ -956,7 +1051,11 @@ class PreoApp(App[None]):
     # -- shutdown -----------------------------------------------------------------------------
 
     async def action_quit(self) -> None:
-        self.exit()
+        """Quit; with unsaved changes in a form, ask first (ctrl+q, ``:quit``, ``q``)."""
+        self.after_discarding(self.exit, title="Quit preo-tui and discard your changes?")
+
+    async def action_quit_key(self) -> None:
+        await self.action_quit()
 
     async def on_unmount(self) -> None:
         client = self.ctx.client

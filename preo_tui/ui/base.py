@@ -90,6 +90,12 @@ class PreoScreen(Screen[None]):
     SCREEN_TITLE: ClassVar[str] = ""
     #: Seconds between polls, ``"settings"`` for the profile's refresh interval, None: no poll.
     POLL_INTERVAL: ClassVar[float | Literal["settings"] | None] = None
+    #: A form or editor: the app's single-letter keys (``q``, ``e``, ``:``, ``?``) are off
+    #: while it is on top. Its ``dirty`` property (True: unsaved changes) makes every way out
+    #: (escape, ctrl+q, a jump, the palette, a profile switch) ask first.
+    IS_FORM: ClassVar[bool] = False
+    #: How the unsaved-changes question names this form ("The campaign").
+    DIRTY_WHAT: ClassVar[str] = ""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="screen.back", show=False),
@@ -334,6 +340,19 @@ class PreoScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.preo_app.go_back()
+
+    def action_block_reason(self, action: str) -> str | None:
+        """Why ``action`` (disabled by ``check_action``) cannot act now: the screen's own
+        ``global_block_reason()`` when it has one, else read-only/offline. The app shows it
+        with the one "not possible now" toast when its key is pressed."""
+        own = getattr(self, "global_block_reason", None)
+        if callable(own):
+            reason = own()
+            if reason:
+                return str(reason)
+        from preo_tui.ui.list_actions import blocked_reason
+
+        return blocked_reason(self.ctx) or "not available in this state."
 
 
 class ListDetailScreen(PreoScreen, Generic[T]):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from preo_tui.ui.base import ListDetailScreen, PreoScreen
+    from preo_tui.ui.context import AppContext
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -38,13 +39,26 @@ def selected_or_warn(screen: ListDetailScreen[T], what: str) -> T | None:
     return item
 
 
+def blocked_reason(ctx: AppContext, *, refuse_offline: bool = True) -> str | None:
+    """Why no write can be made now (read-only profile, offline), or None."""
+    if ctx.read_only:
+        return "this profile is read-only."
+    if refuse_offline and ctx.offline:
+        return "offline — writes are refused until the server answers again."
+    return None
+
+
+def say_blocked(node: Any, reason: str) -> None:
+    """The one toast of a key that cannot act, with the reason (every screen uses it)."""
+    text = reason[:1].upper() + reason[1:]
+    node.notify(text, title="Not possible now", severity="warning", timeout=4)
+
+
 def writable_or_warn(screen: PreoScreen, *, refuse_offline: bool = False) -> bool:
     """False (and say why) on a read-only profile, and with ``refuse_offline`` while offline."""
-    if screen.ctx.read_only:
-        screen.notify("This profile is read-only.", severity="warning", timeout=4)
-        return False
-    if refuse_offline and screen.ctx.offline:
-        screen.notify("Offline: writes are refused until the server is back.", severity="warning")
+    reason = blocked_reason(screen.ctx, refuse_offline=refuse_offline)
+    if reason is not None:
+        say_blocked(screen, reason)
         return False
     return True
 

@@ -30,9 +30,9 @@ async def test_confirm_yes_no_keys() -> None:
         await pilot.pause()
         app.push_screen(ConfirmModal("Delete segment?"), app.results.append)
         await pilot.pause()
-        await pilot.press("enter")  # focus starts on "No": enter never confirms by accident
+        await pilot.press("enter")  # enter is the dialog's primary action (escape/n cancel)
         await pilot.pause()
-        assert app.results == [True, False, False]
+        assert app.results == [True, False, True]
 
 
 async def test_typed_confirmation_needs_the_exact_text() -> None:

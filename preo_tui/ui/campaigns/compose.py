@@ -48,6 +48,9 @@ FIELDS = ("name", "channel", "segment_id", "email_message_id", "sms_body")
 class CampaignComposeScreen(PreoScreen):
     """Create a campaign (``campaign=None``) or edit one."""
 
+    IS_FORM = True
+    DIRTY_WHAT = "The campaign"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="campaign_compose.save", priority=True),
         Binding("ctrl+g", "pick_segment", "Segment", id="campaign_compose.segment"),
@@ -336,6 +339,8 @@ class CampaignComposeScreen(PreoScreen):
             self.segment_id = value
             self._field_error("segment_id", "")
             self._show_segment()
+            # on to the next field in the visual order: the message picker or the SMS text
+            self.query_one("#pick-message" if self.channel == "email" else "#f-sms").focus()
 
         self.app.push_screen(
             ChoiceModal("Send to which segment?", choices, current=self.segment_id),

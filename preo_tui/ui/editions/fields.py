@@ -29,6 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
 from preo_tui.ui.errors import describe_error
+from preo_tui.ui.widgets.forms import TracksChanges
 
 R = TypeVar("R")
 
@@ -199,7 +200,7 @@ def choice_pairs(
 # -- the form ---------------------------------------------------------------------------------
 
 
-class FormModal(ModalScreen[R | None], Generic[R]):
+class FormModal(TracksChanges, ModalScreen[R | None], Generic[R]):
     """A modal form: fields in a column, an error line under each, Save/Cancel.
 
     Subclasses implement ``compose_fields`` (using :meth:`field_row`), ``collect`` (read and
@@ -224,11 +225,13 @@ class FormModal(ModalScreen[R | None], Generic[R]):
     FormModal .form-label { width: 18; padding: 0 1 0 0; }
     FormModal .form-control { width: 1fr; height: auto; }
     FormModal .form-control Input {
-        width: 100%; height: 1; border: none; padding: 0 1; background: $boost;
+        width: 100%; height: 1; border: none !important; padding: 0 1; background: $boost;
     }
     FormModal .form-control Input:focus { background: $primary 35%; }
     FormModal .form-control Select { width: 100%; height: auto; }
-    FormModal .form-control SelectCurrent { border: none; height: 1; padding: 0 1; background: $boost; }
+    FormModal .form-control SelectCurrent {
+        border: none !important; height: 1; padding: 0 1; background: $boost;
+    }
     FormModal .form-control Select:focus > SelectCurrent { background: $primary 35%; }
     FormModal .form-control SelectionList {
         height: auto; max-height: 6; border: none; padding: 0; background: $boost;
@@ -380,7 +383,7 @@ class FormModal(ModalScreen[R | None], Generic[R]):
 
     def action_cancel(self) -> None:
         if not self.sending:
-            self.dismiss(None)
+            self.close_asking(lambda: self.dismiss(None))
 
     @on(Button.Pressed, "#form-cancel")
     def _cancel_pressed(self) -> None:

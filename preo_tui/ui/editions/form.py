@@ -64,6 +64,8 @@ def check_dates(
 class EditionFormModal(FormModal[Edition]):
     """Create a new edition, or edit one."""
 
+    DIRTY_WHAT = "The edition"
+
     def __init__(
         self,
         ctx: Any,
@@ -261,6 +263,7 @@ class DuplicateEditionModal(FormModal[Edition]):
     """Duplicate an edition as a draft: new name, slug and dates (all optional)."""
 
     FORM_TITLE: ClassVar[str] = "Duplicate edition"
+    DIRTY_WHAT = "The new edition"
     SAVE_LABEL: ClassVar[str] = "Duplicate"
 
     def __init__(self, ctx: Any, edition: Edition) -> None:

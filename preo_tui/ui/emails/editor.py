@@ -141,6 +141,9 @@ class BlocksTable(DataTable[Any]):
 class EmailEditorScreen(PreoScreen):
     """Edit the title, subject and blocks of one (non-platform) email message."""
 
+    IS_FORM = True
+    DIRTY_WHAT = "The email message"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="email_editor.save", priority=True),
         Binding("escape", "back", "Close", id="email_editor.close"),

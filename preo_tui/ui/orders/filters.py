@@ -93,6 +93,7 @@ class OrderFilterModal(FormModal[OrderFilters]):
     """Edit the filters; dismisses with the new :class:`OrderFilters` (nothing is sent)."""
 
     FORM_TITLE: ClassVar[str] = "Filter orders"
+    ASK_BEFORE_DISCARD = False
     SAVE_LABEL: ClassVar[str] = "Apply"
 
     def __init__(self, filters: OrderFilters, *, timezone: str | None = None) -> None:

@@ -23,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from preo_tui.ui.widgets.badge import ProductionBanner
+from preo_tui.ui.widgets.confirm import normalise_answer
 
 Action = Literal["approve", "reject"]
 
@@ -101,7 +102,7 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
                 )
             if self.typed:
                 yield Label(f"Production: type {self.typed} to confirm", classes="decision-label")
-                yield Input(placeholder=self.typed, id="decision-typed", compact=True)
+                yield Input(placeholder="type it here", id="decision-typed", compact=True)
             yield Label("", classes="decision-error", id="decision-error")
             with Horizontal(classes="decision-buttons"):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -121,8 +122,8 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
         if self.action == "reject" and not text:
             return "A rejection needs a reason."
         if self.typed:
-            typed = self.query_one("#decision-typed", Input).value.strip()
-            if typed != self.typed:
+            typed = self.query_one("#decision-typed", Input).value
+            if normalise_answer(typed) != normalise_answer(self.typed):
                 return f"Type {self.typed} exactly to confirm on production."
         return None
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -130,6 +131,9 @@ class RefundFilterModal(ModalScreen[RefundFilters | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="refund_filters.cancel"),
         Binding("ctrl+r", "reset", "Reset", id="refund_filters.reset"),
+        # enter applies from anywhere (the status list would toggle a status with it: space
+        # toggles); on the Reset or Cancel button enter presses that button
+        Binding("enter", "enter", "Apply", id="refund_filters.apply", priority=True),
     ]
 
     def __init__(self, filters: RefundFilters) -> None:
@@ -230,6 +234,15 @@ class RefundFilterModal(ModalScreen[RefundFilters | None]):
         if value < 0:
             raise ValueError(f"{field}: must not be negative")
         return value
+
+    def action_enter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Button) and focused.id in ("reset", "cancel"):
+            focused.press()
+            return
+        if isinstance(focused, Select) and focused.expanded:
+            raise SkipAction()  # enter picks the highlighted reason
+        self.action_apply()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#apply")

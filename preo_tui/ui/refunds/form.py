@@ -49,6 +49,7 @@ from preo_tui.ui.refunds.common import (
     words,
 )
 from preo_tui.ui.widgets.badge import ProductionBanner
+from preo_tui.ui.widgets.forms import TracksChanges
 from preo_tui.ui.writes import perform
 
 if TYPE_CHECKING:
@@ -87,8 +88,10 @@ class FormError(ValueError):
         self.field = field
 
 
-class RefundForm(ModalScreen[RefundRequest | None]):
+class RefundForm(TracksChanges, ModalScreen[RefundRequest | None]):
     """Create a refund request for ``purchase``; dismisses with the created request."""
+
+    DIRTY_WHAT = "The refund request"
 
     DEFAULT_CSS = """
     RefundForm { align: center middle; }
@@ -379,7 +382,7 @@ class RefundForm(ModalScreen[RefundRequest | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.close_asking(lambda: self.dismiss(None))
 
 
 async def pickup_point_choices(client: Any, edition_id: str | None) -> list[tuple[str, str]]:

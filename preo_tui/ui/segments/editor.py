@@ -71,6 +71,9 @@ def _accepts_audience(target: Any) -> bool:
 class SegmentEditorScreen(PreoScreen):
     """Create a segment (``segment=None``) or edit one."""
 
+    IS_FORM = True
+    DIRTY_WHAT = "The segment"
+
     WIDE_AT: ClassVar[int] = 120
     SHORT_BELOW: ClassVar[int] = 24
 

@@ -32,6 +32,8 @@ def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str, str, bool]]:
         binding: Binding = active.binding
         if binding.system and not binding.id:
             continue
+        if binding.action == "select_cursor" and active.node is not screen:
+            continue  # a table's own "⏎ Select": the screen's enter binding (if any) says more
         description = binding.description or binding.action.replace("_", " ")
         group = _group(active.node, screen)
         marker = (group, binding.action)

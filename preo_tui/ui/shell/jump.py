@@ -58,7 +58,7 @@ class JumpPrompt(ModalScreen[str | None]):
         width: 70; max-width: 100%; height: auto; margin-top: 2;
         border: thick $primary; background: $panel;
     }
-    JumpPrompt Input { border: none; height: 1; }
+    JumpPrompt Input { border: none !important; height: 1; padding: 0 1; }
     JumpPrompt OptionList { height: auto; max-height: 12; border: none; }
     """
 
@@ -71,7 +71,12 @@ class JumpPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Input(placeholder=":", id="jump-input", suggester=JumpSuggester(self.app))
+            yield Input(
+                placeholder=":",
+                id="jump-input",
+                suggester=JumpSuggester(self.app),
+                compact=True,
+            )
             yield OptionList(id="jump-options")
 
     def on_mount(self) -> None:

@@ -33,6 +33,7 @@ class UserFormModal(FormModal[User]):
     """Edit one customer; dismisses with the updated :class:`User`."""
 
     FORM_TITLE: ClassVar[str] = "Edit customer"
+    DIRTY_WHAT = "The customer"
 
     def __init__(
         self,

@@ -60,6 +60,7 @@ class ConfirmModal(ModalScreen[bool]):
     }
     TypedConfirmModal .confirm-prompt {
         width: 100%;
+        height: auto;
     }
     TypedConfirmModal .confirm-mismatch {
         color: $text-muted;
@@ -102,7 +103,9 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Button(f"{self.confirm_label} [y]", id="confirm", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # Enter is the primary action of every dialog: the confirm button has the focus
+        # (escape or n cancels).
+        self.query_one("#confirm", Button).focus()
 
     @on(Button.Pressed, "#confirm")
     def action_confirm(self) -> None:
@@ -113,8 +116,19 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(False)
 
 
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"))
+
+
+def normalise_answer(text: str) -> str:
+    """What a typed confirmation is compared on: case, runs of white space and the kind of
+    dash (an en dash in a campaign's name cannot be typed) do not matter."""
+    return " ".join(text.translate(_DASHES).casefold().split())
+
+
 class TypedConfirmModal(ModalScreen[bool]):
-    """Confirmation that requires typing ``expected`` exactly (case-sensitive, trimmed)."""
+    """Confirmation that requires typing ``expected`` (compared after
+    :func:`normalise_answer`). The expected text is shown in full above the box; the box's
+    placeholder never shows the answer."""
 
     DEFAULT_CSS = ConfirmModal.DEFAULT_CSS
 
@@ -136,7 +150,9 @@ class TypedConfirmModal(ModalScreen[bool]):
         self.title_text = title
         self.body_text = body
         self.expected = expected.strip()
-        self.prompt_text = prompt or f"Type {self.expected!r} to confirm"
+        base = prompt or "Type this to confirm"
+        # the answer is always shown in full (wrapped, never cut)
+        self.prompt_text = base if self.expected in base else f"{base}:\n{self.expected}"
         self.confirm_label = confirm_label
         self.production = production
 
@@ -148,7 +164,7 @@ class TypedConfirmModal(ModalScreen[bool]):
             if self.body_text:
                 yield Static(self.body_text, classes="confirm-body", markup=False)
             yield Label(self.prompt_text, classes="confirm-prompt", markup=False)
-            yield Input(placeholder=self.expected, id="typed")
+            yield Input(placeholder="type it here", id="typed")
             yield Label("", classes="confirm-mismatch", id="mismatch")
             with Horizontal(classes="confirm-buttons"):
                 yield Button("Cancel [esc]", id="cancel")
@@ -159,7 +175,8 @@ class TypedConfirmModal(ModalScreen[bool]):
 
     @property
     def matches(self) -> bool:
-        return self.query_one("#typed", Input).value.strip() == self.expected
+        typed = self.query_one("#typed", Input).value
+        return normalise_answer(typed) == normalise_answer(self.expected)
 
     @on(Input.Changed, "#typed")
     def _typed_changed(self) -> None:
