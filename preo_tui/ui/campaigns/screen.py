@@ -90,7 +90,7 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
     MARKABLE = False
     DEFAULT_ORDERING = "-created"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 20, ordering="name"),
+        ColumnSpec("name", "Name", 20, ordering="name", min_width=16, priority=3, keep_end=True),
         ColumnSpec("channel", "Chan", 5),
         ColumnSpec("status", "Status", 11),
         ColumnSpec("progress", "Progress", 13),

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +28,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
+from preo_tui.ui import clock
 from preo_tui.ui.errors import describe_error
 
 R = TypeVar("R")
@@ -75,10 +76,7 @@ class FieldError(ValueError):
 
 def zone(name: str | None) -> ZoneInfo:
     """The IANA zone ``name`` (UTC when unknown or empty)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return clock.zone(name)
 
 
 def parse_when(text: str, tz: str | None = None, *, end_of_day: bool = False) -> datetime | None:
@@ -152,16 +150,12 @@ def check_email(text: str) -> str:
 
 
 def fmt_when(value: datetime | None, tz: str | None = None, *, seconds: bool = False) -> str:
-    if value is None:
-        return "—"
-    local = value.astimezone(zone(tz)) if value.tzinfo else value.replace(tzinfo=UTC)
-    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    """Local time in the edition's zone (the one clock rule: ``preo_tui.ui.clock``)."""
+    return clock.when(value, tz, seconds=seconds)
 
 
 def fmt_day(value: datetime | None, tz: str | None = None) -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(zone(tz)).strftime("%Y-%m-%d")
+    return clock.day(value, tz)
 
 
 def fmt_input_when(value: datetime | None, tz: str | None = None) -> str:

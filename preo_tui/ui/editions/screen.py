@@ -66,8 +66,8 @@ def edition_ref(edition: Edition) -> EditionRef:
 class EditionsScreen(ListDetailScreen[Edition]):
     SCREEN_TITLE = "Editions"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 14, ordering="name"),
-        ColumnSpec("full_name", "Full name", 28),
+        ColumnSpec("name", "Name", 14, ordering="name", min_width=10, priority=2),
+        ColumnSpec("full_name", "Full name", 28, min_width=16, priority=3, keep_end=True),
         ColumnSpec("status", "Status", 9),
         ColumnSpec("start", "Start", 10, ordering="start_date"),
         ColumnSpec("end", "End", 10, ordering="end_date"),

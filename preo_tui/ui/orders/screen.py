@@ -74,7 +74,7 @@ class OrdersScreen(ListDetailScreen[Order]):
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         ColumnSpec("number", "Order", 11, ordering="order_number"),
         ColumnSpec("created", "Created", 16, ordering="created"),
-        ColumnSpec("customer", "Customer", 20),
+        ColumnSpec("customer", "Customer", 20, min_width=16, priority=3),
         ColumnSpec("amount", "Amount", 10, ordering="amount", justify="right"),
         ColumnSpec("status", "Status", 9, ordering="status"),
         ColumnSpec("type", "Type", 9, ordering="type"),

@@ -16,7 +16,8 @@ from textual.widgets import Label, Static
 from preo_tui.api.consents import Consent
 from preo_tui.api.orders import Order
 from preo_tui.api.users import User
-from preo_tui.ui.editions.fields import fmt_day, fmt_when
+from preo_tui.ui import clock
+from preo_tui.ui.editions.fields import fmt_day
 from preo_tui.ui.formatting import enum_text, money
 from preo_tui.ui.orders.detail import status_text
 
@@ -31,8 +32,8 @@ def user_table(user: User, tz: str | None) -> Table:
     grid.add_row("Language", enum_text(user.language))
     grid.add_row("Country code", user.country_code or "—")
     grid.add_row("Id", user.id)
-    grid.add_row("Created", fmt_when(user.created, tz))
-    grid.add_row("Modified", fmt_when(user.modified, tz))
+    grid.add_row("Created", clock.detail(user.created, tz))
+    grid.add_row("Modified", clock.detail(user.modified, tz))
     return grid
 
 
