@@ -101,6 +101,12 @@ def detail(value: Any, tz: str | None, *, seconds: bool = False, none: str = NON
     return f"{text} · {utc_text} UTC"
 
 
+def start_of_day(tz: str | None, now: datetime | None = None) -> datetime:
+    """00:00 today in the edition's zone, as a UTC instant ("today's orders")."""
+    local_now = (now or datetime.now(UTC)).astimezone(zone(tz))
+    return local_now.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
 def zone_label(tz: str | None, at: datetime | None = None) -> str:
     """The zone's abbreviation now (``CET``, ``CEST``, ``UTC``) for the header."""
     moment = (at or datetime.now(UTC)).astimezone(zone(tz))
@@ -113,6 +119,7 @@ __all__ = [
     "detail",
     "local",
     "short",
+    "start_of_day",
     "utc",
     "when",
     "with_zone",

@@ -34,6 +34,7 @@ from textual.widgets import DataTable, Static
 from preo_tui.api.orders import Order
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
+from preo_tui.ui import clock
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.editions.fields import fmt_when, run_latest
 from preo_tui.ui.errors import describe_error
@@ -295,6 +296,13 @@ class OrdersScreen(ListDetailScreen[Order]):
         self.filters = filters
         self._update_filter_bar()
         self.table.reload()
+
+    def show_created_today(self) -> None:
+        """Only the orders created since 00:00 edition time (home card 4's set)."""
+        tz = self.ctx.edition.timezone if self.ctx.edition else None
+        self.set_filters(
+            OrderFilters(created_after=clock.start_of_day(tz), texts={"created_after": "today"})
+        )
 
     def action_clear_filters(self) -> None:
         self.set_filters(OrderFilters())
