@@ -475,3 +475,29 @@ async def test_a_conflict_while_editing_is_shown_in_the_form(
         assert "Not saved" in str(message.render())
         assert app.screen is compose  # nothing lost: the form stays open with its values
         assert compose.query_one("#f-name", Input).value == "VIP upgrade offer (v2)"
+
+
+async def test_a_draft_saved_from_the_scheduled_view_stays_in_sight(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        screen = await open_campaigns(pilot)
+        screen.set_filter("status", "scheduled")  # what home card 2 opens
+        await wait_for_workers(pilot)
+        await pilot.press("n")
+        compose = await wait_for_screen(pilot, CampaignComposeScreen)
+        await wait_until(pilot, lambda: compose.loaded, what="segments and messages")
+        compose.query_one("#f-name", Input).value = "Autumn news draft"
+        await pilot.press("ctrl+g")
+        await choose(pilot, "Danish speakers")
+        await wait_for_screen(pilot, CampaignComposeScreen)
+        await pilot.press("ctrl+o")
+        await choose(pilot, "Last tickets")
+        await wait_for_screen(pilot, CampaignComposeScreen)
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, CampaignsScreen)
+        await wait_until(
+            pilot,
+            lambda: screen.current is not None and screen.current.name == "Autumn news draft",
+            what="the saved draft in the list",
+        )
+        assert "status" not in screen.filters
