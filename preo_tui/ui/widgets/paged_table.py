@@ -95,6 +95,15 @@ def _job(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any, **kwargs: Any
     return partial(fn, *args, **kwargs)
 
 
+def first_load_failed(error: BaseException) -> str:
+    """The list line when the first page could not be loaded and nothing is cached."""
+    from preo_tui.ui.errors import error_kind
+
+    if error_kind(error) in ("NetworkError", "OfflineError"):
+        return "offline — nothing cached yet (r retries)"
+    return "could not be loaded (r retries)"
+
+
 def default_row_id(item: Any) -> str:
     return str(item.id)
 
@@ -197,12 +206,18 @@ class PagedTable(DataTable[Any], Generic[T]):
         self._lock = asyncio.Lock()
         self._edges_in_flight: set[str] = set()
         self._last_cursor_id: str | None = None
+        self.load_error: BaseException | None = None
+        """Why the first page could not be loaded (None once a page arrived)."""
 
     def on_worker_state_changed(self, event: Any) -> None:
         """Load failures go to the app's single failure handler (worker messages don't bubble)."""
         from textual.worker import WorkerState
 
         if event.state is WorkerState.ERROR and event.worker.error is not None:
+            if self.total is None:
+                # A first visit that failed: say so instead of "loading…" for ever.
+                self.load_error = event.worker.error
+                self._post_window()
             report = getattr(self.app, "report_error", None)
             if report is not None:
                 report(event.worker.error, node=self)
@@ -224,6 +239,8 @@ class PagedTable(DataTable[Any], Generic[T]):
     @property
     def window_label(self) -> str:
         if self.total is None:
+            if self.load_error is not None:
+                return first_load_failed(self.load_error)
             return "loading…"
         if not self._items:
             return f"0 of {self.total:,}"
@@ -465,6 +482,7 @@ class PagedTable(DataTable[Any], Generic[T]):
             if generation != self._generation:
                 return
             self.total = result.count
+            self.load_error = None
             self.first_page = page
             self.last_page = page
             self._set_rows(list(result.results), keep_id=keep_id, fallback_row=0)
