@@ -229,6 +229,7 @@ class OrdersScreen(ListDetailScreen[Order]):
         client = self.ctx.client
         if client is None:
             return
+        self.follow_data(("orders", "purchases"), self._data_went_stale)
         order_q = self.data_query("orders", lambda: client.orders.get(order_id), id=order_id)
         order: Order = await self.load_data(order_q)
         purchases = list(order.purchases or [])
@@ -250,6 +251,20 @@ class OrdersScreen(ListDetailScreen[Order]):
             self.details.popitem(last=False)
         if self._detail_for == order_id and self.is_attached:
             self.detail.show_full(order, purchases, _refunds_of(purchases), self.timezone, note)
+
+    def _data_went_stale(self, key: Any) -> None:
+        """The shown order or one of its purchases changed (a refund was processed, ...):
+        read it again so its refunded amounts are right without a restart."""
+        order_id = self._detail_for
+        if order_id is None or not self.is_attached:
+            return
+        shown = {order_id}
+        cached = self.details.get(order_id)
+        if cached is not None:
+            shown.update(p.id for p in cached[1])
+        if key.get("id") in shown or key.get("order") in shown or key.get("order_id") in shown:
+            self.details.pop(order_id, None)
+            self._fetch_detail(order_id)
 
     def handle_error(self, report: Any, error: BaseException) -> bool:
         kind = getattr(report, "kind", "")
