@@ -176,13 +176,23 @@ async def test_compose_an_sms_campaign_with_the_counter(
         await wait_until(pilot, lambda: "19/612" in str(counter.render()), what="the count")
         assert "GSM-7 · 1 part" in str(counter.render())
         area.text = "x" * 202 + "ł"
-        await wait_until(pilot, lambda: "UCS-2 · 4 parts" in str(counter.render()), what="ucs2")
+        # UCS-2 counts against its own limit (4 × 67), never the GSM-7 612
+        await wait_until(pilot, lambda: "203/268" in str(counter.render()), what="ucs2")
+        assert "UCS-2 · 4 parts" in str(counter.render())
+        area.text = "x" * 270 + "ł"
+        await pilot.press("ctrl+s")
+        assert "at most 268 fit in 4 parts" in compose.errors["sms_body"]
         area.text = "y" * 613
         await pilot.press("ctrl+s")
         assert "at most 612" in compose.errors["sms_body"]
         area.text = "Gates open at 14:00 — bring your wristband."
         await pilot.press("ctrl+g")
-        await choose(pilot, "VIP pass holders")
+        picker = await wait_for_screen(pilot, ChoiceModal)
+        # only SMS (and channel-less) segments are offered to an SMS campaign
+        offered = [c.label.split("  ·  ")[0] for c in picker.choices]
+        assert "Swedish speakers with a phone" in offered
+        assert "Danish speakers" not in offered and "VIP pass holders" not in offered
+        await choose(pilot, "Swedish speakers with a phone")
         await wait_for_screen(pilot, CampaignComposeScreen)
         await pilot.press("ctrl+s")
         list_screen = await wait_for_screen(pilot, CampaignsScreen)
