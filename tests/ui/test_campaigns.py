@@ -384,6 +384,14 @@ async def test_stats_are_drawn(make_app: AppFactory) -> None:
         assert totals["delivered"] == f"{stats.stats.delivered_count:,}"
         note = str(stats.query_one("#stats-note", Static).render())
         assert "48 hourly points" in note
+        # the legend is the line under the chart (never drawn over the lines), with totals
+        assert f"sent {stats.stats.sent_count:,}" in note
+        # whole-number y-axis labels only ("2026.7" was shown)
+        from preo_tui.ui.campaigns.stats import integer_ticks, tick_label
+
+        ticks = integer_ticks(stats.stats.sent_count or 1)
+        assert all(float(t).is_integer() for t in ticks) and len(ticks) <= 5
+        assert tick_label(12_000) == "12k" and tick_label(2_026) == "2,026"
         await pilot.press("escape")
         await wait_for_screen(pilot, CampaignsScreen)
 
