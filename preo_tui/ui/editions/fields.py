@@ -133,7 +133,47 @@ def normalize_phone(text: str, prefixes: Iterable[str] = CONTRACT_PHONE_PREFIXES
     known = sorted(prefixes, key=len, reverse=True)
     if not any(phone.startswith(p) for p in known):
         raise FieldError("Unsupported country code; use one of " + " ".join(known) + ".")
+    check_phone_length(phone)
     return phone
+
+
+def check_phone_length(phone: str) -> None:
+    """The number of digits must fit the country (``+45 2012 345`` is one short for
+    Denmark); raises :class:`FieldError`. Google's libphonenumber metadata
+    (``phonenumbers``) knows each country's lengths; numbers are not checked against
+    allocated ranges (test numbers stay usable)."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        raise FieldError("Not a phone number; e.g. +4520123456.") from None
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
+        return
+    region = phonenumbers.region_code_for_number(parsed) or "?"
+    code = f"+{parsed.country_code}"
+    digits = len(str(parsed.national_number))
+    lengths = _national_lengths(region)
+    wanted = f" (it takes {lengths})" if lengths else ""
+    if reason == phonenumbers.ValidationResult.TOO_SHORT:
+        raise FieldError(f"Too few digits for {code} ({region}): {digits} after {code}{wanted}.")
+    if reason == phonenumbers.ValidationResult.TOO_LONG:
+        raise FieldError(f"Too many digits for {code} ({region}): {digits} after {code}{wanted}.")
+    raise FieldError(f"Not a possible {code} ({region}) number{wanted}.")
+
+
+def _national_lengths(region: str) -> str:
+    from phonenumbers import PhoneMetadata
+
+    meta = PhoneMetadata.metadata_for_region(region, None)
+    desc = getattr(meta, "general_desc", None) if meta is not None else None
+    lengths = sorted(set(getattr(desc, "possible_length", None) or ()))
+    if not lengths:
+        return ""
+    if len(lengths) == 1:
+        return f"{lengths[0]} digits"
+    return f"{', '.join(map(str, lengths[:-1]))} or {lengths[-1]} digits"
 
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")

@@ -239,6 +239,13 @@ class SignInScreen(Screen[None]):
         if not phone.startswith("+") or not phone[1:].isdigit() or len(phone) < 8:
             self.show_error("Enter the phone number with its country prefix, e.g. +4512345678.")
             return
+        from preo_tui.ui.editions.fields import FieldError, check_phone_length
+
+        try:
+            check_phone_length(phone)
+        except FieldError as exc:
+            self.show_error(str(exc))
+            return
         self.run_worker(
             self._request_pin(phone), group="signin", exclusive=True, exit_on_error=False
         )
