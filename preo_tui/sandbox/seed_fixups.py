@@ -69,7 +69,10 @@ def add_long_names(db: Database) -> None:
     if draft is not None:
         for number, name in enumerate(LONG_CAMPAIGNS, 1):
             _copy_row(db, "campaigns", str(draft["id"]), f"cmp_long_names_{number}", name=name)
-    message = db.one("SELECT id FROM email_messages ORDER BY pk LIMIT 1")
+    message = db.one(
+        "SELECT id FROM email_messages WHERE scope = 'edition' AND type = 'campaign'"
+        " ORDER BY pk LIMIT 1"
+    )
     if message is not None:
         _copy_row(
             db, "email_messages", str(message["id"]), "eml_long_names", title=LONG_EMAIL_TITLE

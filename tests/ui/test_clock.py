@@ -75,7 +75,7 @@ async def test_header_names_the_zone_and_keeps_the_edition_at_80_columns(
         where = screen.query_one("#header-where")
         await wait_until(pilot, lambda: edition.name in plain(where), what="edition shown")
         zone = clock.zone_label(edition.timezone)
-        assert f"times {zone}" in plain(where)
+        assert f"{edition.name} ({zone})" in plain(where)
         # Drawn, not only set: the edition's name fits in what the header gives it.
         await pilot.pause()
         assert where.region.width >= len(edition.name) + 2

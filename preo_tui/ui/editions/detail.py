@@ -37,7 +37,7 @@ def edition_table(edition: Edition) -> Table:
     tz = edition.timezone
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # whole values in the detail pane
     rows: list[tuple[str, str]] = [
         ("Edition", edition.full_name or edition.name or edition.id),
         ("Id", edition.id),

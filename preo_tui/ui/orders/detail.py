@@ -56,7 +56,7 @@ def purchase_status(value: object) -> Text:
 def _grid() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # whole values in the detail pane
     return table
 
 

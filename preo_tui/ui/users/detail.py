@@ -25,7 +25,7 @@ from preo_tui.ui.orders.detail import status_text
 def user_table(user: User, tz: str | None) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")  # the detail pane shows whole values, long e-mails too
     grid.add_row("Customer", Text(user.full_name or "—"))
     grid.add_row("Email", Text(user.email or "—"))
     grid.add_row("Phone", Text(user.phone or "—"))

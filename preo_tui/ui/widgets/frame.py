@@ -85,7 +85,7 @@ class PreoHeader(Horizontal):
         # The organization gives way first: the edition and its clock always show (80 cols).
         self._set("#header-org", f"{org} ›")
         zone = clock.zone_label(ctx.edition.timezone) if ctx.edition else "UTC"
-        self._set("#header-where", f"{edition} · times {zone}  [e]")
+        self._set("#header-where", f"{edition} ({zone})  [e]")
         who = ctx.user_label
         if ctx.role:
             who += f" ({ctx.role})"
