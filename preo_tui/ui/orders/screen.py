@@ -36,7 +36,7 @@ from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui import clock
 from preo_tui.ui.base import ListDetailScreen
-from preo_tui.ui.editions.fields import fmt_when, run_latest
+from preo_tui.ui.editions.fields import run_latest
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.formatting import enum_text, money
 from preo_tui.ui.orders.detail import OrderDetail, status_text
@@ -74,13 +74,15 @@ class OrdersScreen(ListDetailScreen[Order]):
     SCREEN_TITLE = "Orders"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         ColumnSpec("number", "Order", 11, ordering="order_number"),
-        ColumnSpec("created", "Created", 16, ordering="created"),
-        ColumnSpec("customer", "Customer", 20, min_width=16, priority=3),
+        # Times as "12-03 09:51" (edition time; the year and the seconds are in the detail):
+        # at 160 columns the full form left no room and cut "Modified 2026-1".
+        ColumnSpec("created", "Created", 11, ordering="created"),
+        ColumnSpec("customer", "Customer", 20, min_width=16, priority=3, keep_end=True),
         ColumnSpec("amount", "Amount", 10, ordering="amount", justify="right"),
         ColumnSpec("status", "Status", 9, ordering="status"),
         ColumnSpec("type", "Type", 9, ordering="type"),
         ColumnSpec("items", "#", 2, justify="right"),
-        ColumnSpec("modified", "Modified", 16, ordering="modified"),
+        ColumnSpec("modified", "Modified", 11, ordering="modified"),
     ]
     DEFAULT_ORDERING = "-created"
     #: Deep pages of 100,000 orders are read straight from the client; the first pages stay
@@ -175,13 +177,13 @@ class OrdersScreen(ListDetailScreen[Order]):
         count = item.purchase_count
         return (
             Text(item.order_number or item.id),
-            Text(fmt_when(item.created, tz)),
+            Text(clock.short(item.created, tz)),
             Text(customer_label(item)),
             Text(money(item.amount), justify="right"),
             status_text(item.status),
             Text(enum_text(item.type)),
             Text(str(count) if count is not None else "", justify="right"),
-            Text(fmt_when(item.modified, tz)),
+            Text(clock.short(item.modified, tz)),
         )
 
     def context_changed(self) -> None:
