@@ -29,7 +29,8 @@ class Diagnostic:
 
     ``code`` classifies it: ``syntax``, ``unknown_field``, ``unknown_variable``,
     ``unknown_function``, ``type_mismatch``, ``not_bool``, ``empty``, ``too_long``,
-    ``too_complex``, ``invalid``.
+    ``too_complex``, ``list_select`` (a field of a list), ``invalid``; and, for warnings
+    (``preo_tui.cel.values``), ``unknown_value``.
     """
 
     line: int
@@ -277,6 +278,8 @@ def _checker_diagnostic(
             fm = _IDENT.match(text, ws.end() if ws else off + 1)
         fields = [n for n, _ in envs.objects[owner].fields] if owner in envs.objects else []
         hint = _suggest(name, fields)
+        if not hint and fields:
+            hint = f" (fields of {owner}: {', '.join(fields)})"
         if fm:
             return src.diag(
                 fm.start(),
@@ -337,9 +340,38 @@ def _checker_diagnostic(
                 "type_mismatch",
             )
         return src.diag(off, 1, f"{fn!r} cannot be applied to ({args})", "type_mismatch")
+    if m := re.match(r"expression of type '([^']*)' cannot be the operand of a select", msg):
+        return _list_select(src, off, m.group(1))
+    if "*error*" in msg:  # a consequence of an error already reported
+        return src.diag(off, 1, "", "consequence")
     i = src.token_at(off)
     length = src.tokens[i].end - src.tokens[i].start if i is not None else 1
     return src.diag(off, length, msg, "invalid")
+
+
+def _list_select(src: _Text, off: int, type_name: str) -> Diagnostic:
+    """``orders.status``: a field of a list. Say so in plain words, with the macro to use."""
+    text = src.text
+    dot = off if text[off : off + 1] == "." else text.find(".", off)
+    field = _IDENT.match(text, dot + 1) if dot >= 0 else None
+    i = src.token_before(dot) if dot >= 0 else None
+    receiver = ""
+    if i is not None and src.is_ident(i):
+        start = _chain_start(src, i)
+        receiver = text[src.tokens[start].start : src.tokens[i].end]
+    if not receiver or not type_name.startswith("list("):
+        return src.diag(
+            off, 1, f"a {type_name} has no fields: select an element first", "list_select"
+        )
+    element = type_name[5:-1] or "element"
+    var = element[:1] or "x"
+    name = field.group(0) if field else "…"
+    message = (
+        f"{receiver} is a list ({type_name}): use {receiver}.exists({var}, {var}.{name} …) "
+        f"(any {element}) or {receiver}.all({var}, {var}.{name} …) (every {element})"
+    )
+    end = field.end() if field else dot + 1
+    return src.diag(dot, max(1, end - dot), message, "list_select")
 
 
 def _whole(src: _Text, message: str, code: str) -> Diagnostic:
@@ -404,6 +436,8 @@ def _from_library_error(src: _Text, envs: Environments, message: str) -> list[Di
         if ln < 1 or col < 1:
             continue
         d = _checker_diagnostic(src, envs, ln, col, msg)
+        if d.code == "consequence":
+            continue
         key = (d.line, d.column, d.message)
         if key not in seen:
             seen.add(key)

@@ -39,6 +39,9 @@ class Completion:
     kind: str  # variable, field, function, macro, value, keyword
     detail: str = ""
     insert: str = ""
+    #: more text the typed prefix may match (a product's name for its id: "camp" finds
+    #: "prd_camping" through "Camping Spot")
+    match: str = ""
 
     @property
     def text(self) -> str:
@@ -292,8 +295,18 @@ def _matches(prefix: str, label: str) -> bool:
     return label.lower().startswith(prefix.lower())
 
 
+def _matches_name(prefix: str, name: str) -> bool:
+    """A word of ``name`` starts with ``prefix`` ("camp" → "Camping Spot")."""
+    wanted = prefix.lower()
+    return bool(wanted) and any(w.startswith(wanted) for w in re.split(r"[\W_]+", name.lower()))
+
+
 def _rank(prefix: str, items: list[Completion]) -> tuple[Completion, ...]:
-    out = [c for c in items if _matches(prefix, c.label)]
+    out = [
+        c
+        for c in items
+        if _matches(prefix, c.label) or (c.match and _matches_name(prefix, c.match))
+    ]
     seen: set[tuple[str, str]] = set()
     unique = []
     for c in out:
@@ -330,11 +343,11 @@ def _members(t: CelType | None) -> list[Completion]:
 def _values(context: CelContext, source: str) -> list[Completion]:
     dv = context.dynamic_values
     if source == "products":
-        return [Completion(c.value, "value", c.label, c.value) for c in dv.products]
+        return [Completion(c.value, "value", c.label, c.value, c.label) for c in dv.products]
     if source == "product_names":
         return [Completion(c.label, "value", c.value, c.label) for c in dv.products if c.label]
     if source == "consents":
-        return [Completion(c.value, "value", c.label, c.value) for c in dv.consents]
+        return [Completion(c.value, "value", c.label, c.value, c.label) for c in dv.consents]
     plain = {
         "order_statuses": dv.order_statuses,
         "order_types": dv.order_types,

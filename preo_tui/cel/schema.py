@@ -232,7 +232,9 @@ CONTRACT_FUNCTIONS: tuple[str, ...] = (
 CONTRACT_EXAMPLES: tuple[str, ...] = (
     'user.language == "da"',
     'orders.exists(o, o.status == "completed" && o.amount >= 500.0)',
-    'size(orders) == 0 && "cns_newsletter" in user.consents',
+    # Only users with an order in the edition are evaluated, so "no orders at all"
+    # (size(orders) == 0) can never match: "no completed order" is what can.
+    '!orders.exists(o, o.status == "completed") && "cns_newsletter" in user.consents',
     'orders.exists(o, o.purchases.exists(p, p.product_id == "prd_vip" && p.status == "active"))',
     'user.created > now - duration("720h")',
 )

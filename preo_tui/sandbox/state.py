@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import httpx
 from fastapi import Depends, Request
 
-from . import clock
+from . import clock, seed_fixups
 from .db import CORE_SCHEMA, Database
 from .events import RETRY_TASK, WebhookDispatcher
 from .faults import FaultConfig, FaultInjector
@@ -200,6 +200,10 @@ class SandboxState:
             _, core_indexes = split_schema(CORE_SCHEMA)
             for statement in core_indexes:
                 self.db.execute(statement)
+            # After every module: times never in the future, long real-world names (demo).
+            seed_fixups.settle_timestamps(self.db, ctx.ts())
+            if scale.name != "tiny":
+                seed_fixups.add_long_names(self.db)
             db = self.db
             db.set_meta("schema_version", self.schema_version())
             db.set_meta("scale", settings.scale)

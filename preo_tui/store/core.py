@@ -44,6 +44,7 @@ from preo_tui.api.errors import (
 from .disk import DiskCache
 from .journal import Journal, Outcome
 from .keys import Key
+from .links import LINKS, LinkRule, changed_items, holds, linked
 from .serial import SerialError, TypeRegistry
 
 if TYPE_CHECKING:
@@ -171,8 +172,10 @@ class Store:
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
         secrets: Iterable[str] = (),
+        links: Mapping[str, LinkRule] | None = None,
     ) -> None:
         self.disk = disk
+        self.links: Mapping[str, LinkRule] = LINKS if links is None else links
         self.registry = registry or TypeRegistry()
         self.journal = journal
         self.max_entries = max(1, max_entries)
@@ -425,9 +428,15 @@ class Store:
             self.set_connection("online")
         # A write to this resource while the load was under way may have made it outdated.
         stale = self._generation.get(key.resource, 0) != generation
+        previous = self._memory.get(key)
         entry = self.put(query, value, stale=stale)
         if stale:  # tell live queries to read it again
             self._emit(StoreEvent("invalidated", key, entry))
+        if previous is not None:
+            changed = changed_items(previous.value, value)
+            if changed:
+                self._spread(key, changed)
+                self.follow(key.resource, changed)
         return entry
 
     def put(self, query: Query[T] | Key, value: T, *, stale: bool = False) -> Entry[T]:
@@ -545,6 +554,66 @@ class Store:
                 self._emit(StoreEvent("updated", key, self._entry(key, slot)))
         return removed
 
+    # -- invalidation that follows the data ----------------------------------------------------
+
+    def follow(self, resource: str, items: Iterable[Any]) -> list[Key]:
+        """Objects of ``resource`` were written or seen changed: every cached view showing an
+        object that depends on them (``links``: a refund's order and purchase) is marked stale
+        and its subscribers hear ``invalidated``. Returns the memory keys invalidated."""
+        refs: list[tuple[str, str]] = []
+        for item in items:
+            for ref in linked(resource, item, self.links):
+                if ref not in refs:
+                    refs.append(ref)
+        return self.invalidate_objects(refs)
+
+    def invalidate_objects(self, refs: Iterable[tuple[str, str]]) -> list[Key]:
+        """Mark stale every cached view of the objects ``(resource, id)``: single objects,
+        lists and pages holding them (also nested, as an order holds its purchases), and
+        queries whose parameters name the id; the same on disk."""
+        done: list[Key] = []
+        for resource, item_id in refs:
+            self._generation[resource] = self._generation.get(resource, 0) + 1
+            for key in [k for k in self._memory if k.resource == resource]:
+                slot = self._memory[key]
+                if item_id in key.param_dict.values() or holds(slot.value, item_id):
+                    slot.stale = True
+                    if key not in done:
+                        done.append(key)
+            if self.disk is not None:
+                in_memory = {k.id for k in self._memory}
+                self.disk.mark_stale(
+                    k for k in self.disk.keys(resource) if k not in in_memory and item_id in k
+                )
+            # Nested copies (an order detail holding the purchase) live under other resources.
+            for key in [k for k in self._memory if k.resource != resource and k not in done]:
+                if holds(self._memory[key].value, item_id):
+                    self._memory[key].stale = True
+                    done.append(key)
+        if self.disk is not None:
+            self.disk.mark_stale([k.id for k in done])
+        for key in done:
+            self._emit(StoreEvent("invalidated", key, self._entry(key, self._memory[key])))
+        return done
+
+    def _spread(self, source: Key, items: Iterable[BaseModel]) -> None:
+        """A refresh of ``source`` showed ``items`` changed: other cached views of the same
+        resource holding them get the new value at once (and are marked stale, since a
+        changed object may no longer match a list's filter)."""
+        for item in items:
+            item_id = _item_id(item)
+            if item_id is None:
+                continue
+            for key in [k for k in self._memory if k.resource == source.resource and k != source]:
+                slot = self._memory[key]
+                new_value, changed = _patch(slot.value, item_id, item)
+                if not changed or new_value == slot.value:
+                    continue
+                slot.value = new_value
+                slot.stale = True
+                self._persist(key, slot)
+                self._emit(StoreEvent("updated", key, self._entry(key, slot)))
+
     def forget(self) -> None:
         """Drop everything cached (memory and disk), e.g. after signing out."""
         self._memory.clear()
@@ -640,6 +709,8 @@ class Store:
                 if isinstance(item, BaseModel) and item_id is not None:
                     self.update_item(resource, item_id, item)
         self.invalidate([resource, *[r for r in invalidates if r != resource]])
+        if update:
+            self.follow(resource, result if isinstance(result, list) else [result])
         return result
 
     async def _journal_outcome_async(

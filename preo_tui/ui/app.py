@@ -109,6 +109,9 @@ class PreoApp(App[None]):
         self.credentials = credentials
         self.initial_tokens = tokens
         self.sandbox = sandbox
+        #: The embedded sandbox this app started, kept while another profile is in use:
+        #: switching to production and back finds it (and its port) again.
+        self._sandbox_handle = sandbox
         self.store_factory = store_factory
         self.journal_factory = journal_factory
         self.cache_dir = cache_dir
@@ -615,7 +618,9 @@ class PreoApp(App[None]):
         await self._close_store()
         self.profile = profile
         self.initial_tokens = None
-        self.sandbox = self.sandbox if profile.sandbox else None
+        if self.sandbox is not None:
+            self._sandbox_handle = self.sandbox
+        self.sandbox = self._sandbox_handle if profile.sandbox else None
         self.ctx = self._fresh_context(profile)
         self.session_ready.clear()
         self._editions = []
@@ -1062,9 +1067,10 @@ class PreoApp(App[None]):
         if client is not None:
             await self._close_client(client)
         await self._close_store()
-        if self.sandbox is not None:
+        handle = self.sandbox or self._sandbox_handle
+        if handle is not None:
             with contextlib.suppress(Exception):
-                self.sandbox.stop()
+                handle.stop()
 
     def data_age(self) -> datetime | None:
         value = getattr(self.screen, "data_as_of", None)

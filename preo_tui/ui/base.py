@@ -110,6 +110,8 @@ class PreoScreen(Screen[None]):
         self._poll_timer: Timer | None = None
         self._poll_failures = 0
         self._poll_running = False
+        self._data_follows: list[Any] = []
+        self._followed_store: Any = None
 
     # -- frame --------------------------------------------------------------------------------
 
@@ -139,6 +141,35 @@ class PreoScreen(Screen[None]):
     def on_mount(self) -> None:
         """Nothing to do (Textual calls every class's ``on_mount`` itself, base classes
         included; calling ``super().on_mount()`` is harmless)."""
+
+    # -- invalidation that follows the data ----------------------------------------------------
+
+    def follow_data(self, resources: tuple[str, ...], on_stale: Any) -> None:
+        """While this screen is mounted, call ``on_stale(key)`` (on the screen's loop turn)
+        whenever the store marks a cached query of ``resources`` stale: a write elsewhere,
+        or a refresh that showed a linked object changed (a refund processed → its order
+        and purchase, ``preo_tui.store.links``). Idempotent per store; call it once the
+        store exists (after sign-in)."""
+        store = self.ctx.store
+        if store is None or store is self._followed_store:
+            return
+        self._unfollow()
+        self._followed_store = store
+
+        def heard(event: Any) -> None:
+            if event.kind == "invalidated" and event.key is not None and self.is_attached:
+                self.call_later(on_stale, event.key)
+
+        self._data_follows = [store.subscribe(heard, resource=r) for r in resources]
+
+    def _unfollow(self) -> None:
+        for unsubscribe in self._data_follows:
+            unsubscribe()
+        self._data_follows = []
+        self._followed_store = None
+
+    def on_unmount(self) -> None:
+        self._unfollow()
 
     def mark_fresh(self, as_of: datetime | None = None) -> None:
         """Record the age of the data now on screen (``as_of`` from the cache, else now)."""

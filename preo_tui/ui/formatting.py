@@ -26,3 +26,12 @@ def money(amount: Decimal | float | int | None, currency: str | None = None) -> 
         return "—"
     text = f"{Decimal(str(amount)):,.2f}"
     return f"{text} {currency}" if currency else text
+
+
+def article(word: str) -> str:
+    """ "a" or "an" before ``word`` as it is said: "an email", "an SMS", "a push"."""
+    if not word:
+        return "a"
+    if word.isupper() and len(word) > 1:  # read letter by letter: "an SMS", "a PDF"
+        return "an" if word[0] in "AEFHILMNORSX" else "a"
+    return "an" if word[0].lower() in "aeiou" else "a"

@@ -8,7 +8,9 @@ UCS-2: 70 UTF-16 code units in a single part, 67 per concatenated part; a charac
 the Basic Multilingual Plane (most emoji) takes two code units and is never split either.
 
 The campaign's limit is the contract's: an SMS body holds at most :data:`SMS_MAX_CHARACTERS`
-characters (612 = 4 concatenated GSM-7 parts).
+characters (612 = 4 concatenated GSM-7 parts). A UCS-2 text fills the same 4 parts with far
+fewer characters (4 × 67 = 268 code units): its limit is :data:`UCS2_MAX_UNITS`, and the counter
+shows the limit of the text's own encoding (never "78/612 · UCS-2").
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ GSM7_SINGLE = 160
 GSM7_MULTI = 153
 UCS2_SINGLE = 70
 UCS2_MULTI = 67
+#: An SMS campaign is at most 4 parts: 612 GSM-7 septets, 268 UCS-2 code units.
+SMS_MAX_PARTS = 4
+UCS2_MAX_UNITS = SMS_MAX_PARTS * UCS2_MULTI
 
 #: GSM 03.38 basic character set (the escape code itself excluded).
 GSM7_BASIC = frozenset(
@@ -54,20 +59,28 @@ class SmsCount:
     non_gsm: tuple[str, ...] = ()
 
     @property
+    def limit(self) -> int:
+        """The most this text's encoding holds: 612 characters (GSM-7), 268 (UCS-2)."""
+        return SMS_MAX_CHARACTERS if self.encoding == "GSM-7" else UCS2_MAX_UNITS
+
+    @property
     def too_long(self) -> bool:
+        if self.encoding == "UCS-2" and self.units > UCS2_MAX_UNITS:
+            return True
         return self.characters > SMS_MAX_CHARACTERS
 
     @property
     def over_by(self) -> int:
+        if self.encoding == "UCS-2":
+            return max(0, self.units - UCS2_MAX_UNITS, self.characters - SMS_MAX_CHARACTERS)
         return max(0, self.characters - SMS_MAX_CHARACTERS)
 
     def summary(self) -> str:
-        """One line for the editor, e.g. ``142/612 characters · GSM-7 · 1 part (18 left)``."""
+        """One line for the editor, e.g. ``142/612 characters · GSM-7 · 1 part (18 left)``;
+        a UCS-2 text counts against 268."""
         part_word = "part" if self.parts == 1 else "parts"
-        text = (
-            f"{self.characters}/{SMS_MAX_CHARACTERS} characters · {self.encoding} · "
-            f"{self.parts} {part_word}"
-        )
+        shown = self.units if self.encoding == "UCS-2" else self.characters
+        text = f"{shown}/{self.limit} characters · {self.encoding} · {self.parts} {part_word}"
         if self.parts:
             text += f" ({self.remaining} left in this part)"
         if self.too_long:

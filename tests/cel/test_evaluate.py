@@ -50,7 +50,11 @@ ORDER = {
     [
         (CONTRACT_EXAMPLES[0], person(), person(user={"language": "en"})),
         (CONTRACT_EXAMPLES[1], person(orders=[ORDER]), person(orders=[dict(ORDER, amount=20)])),
-        (CONTRACT_EXAMPLES[2], person(), person(orders=[ORDER])),
+        (
+            CONTRACT_EXAMPLES[2],
+            person(orders=[dict(ORDER, status="cancelled")]),
+            person(orders=[ORDER]),
+        ),
         (CONTRACT_EXAMPLES[3], person(orders=[ORDER]), person(orders=[dict(ORDER, purchases=[])])),
         (CONTRACT_EXAMPLES[4], person(), person(user={"created": NOW - dt.timedelta(days=40)})),
         ('user.phone == ""', person(), person(user={"phone": "+4512345678"})),
@@ -104,7 +108,7 @@ def test_timestamp_conversions() -> None:
     ("text", "variables", "fields"),
     [
         ('user.language == "da"', {"user"}, {"language"}),
-        (CONTRACT_EXAMPLES[2], {"user", "orders"}, {"consents"}),
+        (CONTRACT_EXAMPLES[2], {"user", "orders"}, {"consents", "status"}),
         (CONTRACT_EXAMPLES[3], {"orders"}, {"purchases", "product_id", "status"}),
         (CONTRACT_EXAMPLES[4], {"user", "now"}, {"created"}),
         ('user.consents.exists(c, c == "x")', {"user"}, {"consents"}),

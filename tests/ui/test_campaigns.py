@@ -176,13 +176,23 @@ async def test_compose_an_sms_campaign_with_the_counter(
         await wait_until(pilot, lambda: "19/612" in str(counter.render()), what="the count")
         assert "GSM-7 · 1 part" in str(counter.render())
         area.text = "x" * 202 + "ł"
-        await wait_until(pilot, lambda: "UCS-2 · 4 parts" in str(counter.render()), what="ucs2")
+        # UCS-2 counts against its own limit (4 × 67), never the GSM-7 612
+        await wait_until(pilot, lambda: "203/268" in str(counter.render()), what="ucs2")
+        assert "UCS-2 · 4 parts" in str(counter.render())
+        area.text = "x" * 270 + "ł"
+        await pilot.press("ctrl+s")
+        assert "at most 268 fit in 4 parts" in compose.errors["sms_body"]
         area.text = "y" * 613
         await pilot.press("ctrl+s")
         assert "at most 612" in compose.errors["sms_body"]
         area.text = "Gates open at 14:00 — bring your wristband."
         await pilot.press("ctrl+g")
-        await choose(pilot, "VIP pass holders")
+        picker = await wait_for_screen(pilot, ChoiceModal)
+        # only SMS (and channel-less) segments are offered to an SMS campaign
+        offered = [c.label.split("  ·  ")[0] for c in picker.choices]
+        assert "Swedish speakers with a phone" in offered
+        assert "Danish speakers" not in offered and "VIP pass holders" not in offered
+        await choose(pilot, "Swedish speakers with a phone")
         await wait_for_screen(pilot, CampaignComposeScreen)
         await pilot.press("ctrl+s")
         list_screen = await wait_for_screen(pilot, CampaignsScreen)
@@ -374,6 +384,14 @@ async def test_stats_are_drawn(make_app: AppFactory) -> None:
         assert totals["delivered"] == f"{stats.stats.delivered_count:,}"
         note = str(stats.query_one("#stats-note", Static).render())
         assert "48 hourly points" in note
+        # the legend is the line under the chart (never drawn over the lines), with totals
+        assert f"sent {stats.stats.sent_count:,}" in note
+        # whole-number y-axis labels only ("2026.7" was shown)
+        from preo_tui.ui.campaigns.stats import integer_ticks, tick_label
+
+        ticks = integer_ticks(stats.stats.sent_count or 1)
+        assert all(float(t).is_integer() for t in ticks) and len(ticks) <= 5
+        assert tick_label(12_000) == "12k" and tick_label(2_026) == "2,026"
         await pilot.press("escape")
         await wait_for_screen(pilot, CampaignsScreen)
 
@@ -475,3 +493,29 @@ async def test_a_conflict_while_editing_is_shown_in_the_form(
         assert "Not saved" in str(message.render())
         assert app.screen is compose  # nothing lost: the form stays open with its values
         assert compose.query_one("#f-name", Input).value == "VIP upgrade offer (v2)"
+
+
+async def test_a_draft_saved_from_the_scheduled_view_stays_in_sight(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        screen = await open_campaigns(pilot)
+        screen.set_filter("status", "scheduled")  # what home card 2 opens
+        await wait_for_workers(pilot)
+        await pilot.press("n")
+        compose = await wait_for_screen(pilot, CampaignComposeScreen)
+        await wait_until(pilot, lambda: compose.loaded, what="segments and messages")
+        compose.query_one("#f-name", Input).value = "Autumn news draft"
+        await pilot.press("ctrl+g")
+        await choose(pilot, "Danish speakers")
+        await wait_for_screen(pilot, CampaignComposeScreen)
+        await pilot.press("ctrl+o")
+        await choose(pilot, "Last tickets")
+        await wait_for_screen(pilot, CampaignComposeScreen)
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, CampaignsScreen)
+        await wait_until(
+            pilot,
+            lambda: screen.current is not None and screen.current.name == "Autumn news draft",
+            what="the saved draft in the list",
+        )
+        assert "status" not in screen.filters

@@ -410,3 +410,50 @@ def test_field_helpers_check_input_without_a_server() -> None:
     for bad in ("20123456", "+86 138 0013 8000", "+45 12ab34", "+45"):
         with pytest.raises(FieldError):
             normalize_phone(bad)
+
+
+async def test_renaming_carries_into_the_full_name_and_the_switcher(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_editions(pilot)
+        upcoming = next(e for e in screen.table.items if e.name == "2027")
+        assert upcoming.full_name and "2027" in upcoming.full_name
+        screen.table.move_to_id(upcoming.id)
+        await pilot.press("e")
+        form = await wait_for_screen(pilot, EditionFormModal)
+        await wait_for_workers(pilot)
+        assert form.query_one("#f-full_name", Input).value == upcoming.full_name
+        await fill(form, name="2027 encore")
+        expected = upcoming.full_name.replace("2027", "2027 encore", 1)
+        await wait_until(
+            pilot,
+            lambda: form.query_one("#f-full_name", Input).value == expected,
+            what="full name follows the rename",
+        )
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, EditionFormModal), what="saved")
+        assert db_edition(sandbox_backend, upcoming.id)["full_name"] == expected
+        # The switcher (e, palette, :edition) knows the new name without a restart.
+        await wait_until(
+            pilot, lambda: any(e.name == "2027 encore" for e in app.editions), what="switcher"
+        )
+
+
+async def test_a_duplicated_edition_appears_in_the_switcher(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_editions(pilot)
+        current = next(e for e in screen.table.items if e.name == "2026")
+        screen.table.move_to_id(current.id)
+        await pilot.press("c")
+        form = await wait_for_screen(pilot, DuplicateEditionModal)
+        await fill(form, name="2026 rerun", slug="nordlys-2026-rerun", start_date="2026-09-01")
+        await fill(form, end_date="2026-09-03")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, DuplicateEditionModal))
+        await wait_until(
+            pilot, lambda: any(e.name == "2026 rerun" for e in app.editions), what="switcher"
+        )
+        assert app.choose_edition("2026 rerun")

@@ -121,15 +121,38 @@ async def test_warm_start_draws_cached_figures_before_the_network(
         await wait_for_home(pilot)
 
 
-async def test_segments_card_opens_the_failed_ones(make_app: AppFactory) -> None:
+async def test_segments_card_opens_the_set_it_counts(make_app: AppFactory) -> None:
+    """Card 3 counts failed, stuck and calculating segments: it opens all of them."""
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         home = await wait_for_home(pilot)
         entry = REGISTRY.resolve("segments")
-        if entry is None or not home.summary.segments_failed:
-            return  # nothing to open pre-filtered
+        assert entry is not None
+        summary = home.summary
+        assert summary.segments_failed or summary.segments_busy  # the seed has some
         await pilot.press("3")
         screen = await wait_for_screen(pilot, entry.screen_class)
         await wait_until(
-            pilot, lambda: getattr(screen, "filters", {}).get("status") == "failed", what="filter"
+            pilot,
+            lambda: getattr(screen, "filters", {}).get("status") == "failed,pending,processing",
+            what="filter",
         )
+        expected = summary.segments_failed + summary.segments_busy
+        await wait_until(pilot, lambda: screen.table.total == expected, what="same set")
+
+
+async def test_orders_card_opens_todays_orders(make_app: AppFactory) -> None:
+    """Card 4 "Today's orders: N" opens Orders on the same N orders, not the whole list."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        home = await wait_for_home(pilot)
+        entry = REGISTRY.resolve("orders")
+        assert entry is not None
+        today = home.summary.orders_today
+        await pilot.press("4")
+        screen = await wait_for_screen(pilot, entry.screen_class)
+        await wait_until(
+            pilot, lambda: screen.filters.created_after is not None, what="today's filter"
+        )
+        await wait_until(pilot, lambda: screen.table.total == today, what="same count")
+        assert today < 1000  # the whole edition holds thousands

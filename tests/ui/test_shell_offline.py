@@ -130,3 +130,26 @@ async def test_unreachable_server_without_cache_says_so(
         sandbox_backend.go_online()
         await pilot.press("r")
         await wait_for_home(pilot)
+
+
+async def test_offline_first_visit_says_nothing_is_cached(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    from preo_tui.ui.segments.screen import SegmentsScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+        sandbox_backend.go_offline()
+        assert app.jump("segments")  # never opened in this session: nothing cached
+        screen = await wait_for_screen(pilot, SegmentsScreen)
+        status = screen.query_one("#list-status", Static)
+        await wait_until(
+            pilot,
+            lambda: "offline — nothing cached yet" in str(status.render()),
+            what="the offline line",
+        )
+        assert "loading" not in str(status.render())
+        sandbox_backend.go_online()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.table.total is not None, what="loaded")

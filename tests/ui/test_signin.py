@@ -196,3 +196,16 @@ async def test_failed_refresh_returns_to_sign_in_keeping_the_screen(
         await wait_for_screen(pilot, HomeScreen)
         assert journal not in app.screen_stack  # home was on top when the session expired
         assert app.screen is home
+
+
+async def test_escape_on_sign_in_offers_the_profiles(make_app: AppFactory) -> None:
+    from preo_tui.ui.widgets.choice import ChoiceModal
+
+    app = make_app(role=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, SignInScreen)
+        await pilot.press("escape")
+        picker = await wait_for_screen(pilot, ChoiceModal)
+        assert "sandbox" in [c.value for c in picker.choices]
+        await pilot.press("escape")
+        await wait_for_screen(pilot, SignInScreen)

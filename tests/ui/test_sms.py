@@ -82,3 +82,25 @@ def test_maximum_and_summary() -> None:
     assert over.too_long and over.over_by == 3
     assert over.summary().endswith("3 over the maximum")
     assert count_sms("hi").summary() == "2/612 characters · GSM-7 · 1 part (158 left in this part)"
+
+
+def test_a_ucs2_text_counts_against_its_own_limit() -> None:
+    c = count_sms("Hej på dig ł")  # ł is not GSM-7
+    assert c.encoding == "UCS-2"
+    assert c.summary().startswith("12/268 characters · UCS-2")
+    assert not c.too_long
+    long = count_sms("x" * 268 + "ł")
+    assert long.too_long and long.over_by == 1
+
+
+def test_article() -> None:
+    from preo_tui.ui.formatting import article
+
+    assert [article(w) for w in ("email", "sms", "SMS", "push", "pass_push", "any")] == [
+        "an",
+        "a",
+        "an",
+        "a",
+        "a",
+        "an",
+    ]

@@ -183,6 +183,8 @@ async def test_bad_input_is_shown_on_fields_without_a_request(make_app: AppFacto
             ({"f-phone": "+8613800138000"}, "phone", "Unsupported country code"),
             ({"f-phone": "20123456"}, "phone", "Start with + and a country code"),
             ({"f-phone": "+45 12ab"}, "phone", "Only digits"),
+            # too few digits for the country (Denmark takes 8): issue 15
+            ({"f-phone": "+45 2012 345"}, "phone", "Too few digits for +45 (DK)"),
             ({"f-email": "no-at-sign"}, "email", "Enter an email address"),
             ({"f-first_name": "  "}, "first_name", "may not be empty"),
         ]

@@ -1126,8 +1126,10 @@ SEED_SEGMENTS: tuple[SeedSegment, ...] = (
         key="newsletter_no_orders",
         edition="current",
         name="Newsletter, no orders",
-        description="Newsletter subscribers without an order (draft: refine before use).",
-        condition='size(orders) == 0 && "cns_newsletter" in user.consents',
+        # Only users with an order in the edition are evaluated: "size(orders) == 0" could
+        # never match. "No completed order" can.
+        description="Newsletter subscribers without a completed order (draft: refine before use).",
+        condition='!orders.exists(o, o.status == "completed") && "cns_newsletter" in user.consents',
         comm_type="marketing",
         channel="email",
         consent="cns_newsletter",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from preo_tui.ui.campaigns.schedule import format_local, zone_of
+from preo_tui.ui import clock
 from preo_tui.ui.formatting import value_of
 
 if TYPE_CHECKING:
@@ -98,22 +98,16 @@ def segment_refusal(segment: Any) -> str:
 
 def local_time(moment: datetime | None, timezone: str | None) -> str:
     """A moment in the edition's zone with the zone's abbreviation ("—" for None)."""
-    if moment is None:
-        return "—"
-    return format_local(moment.astimezone(zone_of(timezone)))
+    return clock.with_zone(moment, timezone)
 
 
 def short_local(moment: datetime | None, timezone: str | None) -> str:
     """``07-05 15:00`` in the edition's zone, for list cells."""
-    if moment is None:
-        return "—"
-    return moment.astimezone(zone_of(timezone)).strftime("%m-%d %H:%M")
+    return clock.short(moment, timezone)
 
 
 def utc_time(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return clock.utc(moment)
 
 
 # The list screen and the compose form read the same two lists (shared store queries).

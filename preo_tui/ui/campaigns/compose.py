@@ -35,9 +35,9 @@ from preo_tui.ui.campaigns.common import (
     segment_summary,
 )
 from preo_tui.ui.errors import ErrorReport, describe_error
-from preo_tui.ui.formatting import value_of
+from preo_tui.ui.formatting import article, value_of
 from preo_tui.ui.list_actions import leave_editor
-from preo_tui.ui.sms import SMS_MAX_CHARACTERS, count_sms
+from preo_tui.ui.sms import SMS_MAX_CHARACTERS, SMS_MAX_PARTS, count_sms
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.forms import field_error, hide_field_errors, show_field_error
 from preo_tui.ui.writes import perform
@@ -265,8 +265,9 @@ class CampaignComposeScreen(PreoScreen):
             text.append(f"  {segment_summary(segment)}", style="dim")
             channel = value_of(segment.communication_channel)
             if channel not in ("any", self.channel, ""):
+                said = "SMS" if channel == "sms" else channel.replace("_", " ")
                 text.append(
-                    f"\n  note: a {channel} segment; only its members with "
+                    f"\n  note: {article(said)} {said} segment; only its members with "
                     f"{'an email address' if self.channel == 'email' else 'a phone'} receive it",
                     style="yellow",
                 )
@@ -323,14 +324,29 @@ class CampaignComposeScreen(PreoScreen):
             self.notify("The segments are still loading.", timeout=3)
             return
         choices: list[Choice[str]] = []
-        for s in self.segments:
+        # Only segments for this campaign's channel (and channel-less ones): an SMS campaign
+        # is never offered an email segment.
+        fitting = [
+            s
+            for s in self.segments
+            if value_of(s.communication_channel) in ("", "any", self.channel)
+        ]
+        hidden = len(self.segments) - len(fitting)
+        for s in fitting:
             reason = segment_refusal(s)
             label = f"{s.name}  ·  {segment_summary(s)}"
             if reason:
                 label += "  — cannot be chosen: marketing without consent"
             choices.append(Choice(s.id, label, disabled=bool(reason), reason=reason))
         if not choices:
-            self.notify("This edition has no segments yet: create one in :segments.", timeout=5)
+            if hidden:
+                self.notify(
+                    f"No {self.channel} segment in this edition ({hidden} for other channels): "
+                    "create one in :segments.",
+                    timeout=5,
+                )
+            else:
+                self.notify("This edition has no segments yet: create one in :segments.", timeout=5)
             return
 
         def chosen(value: str | None) -> None:
@@ -343,7 +359,12 @@ class CampaignComposeScreen(PreoScreen):
             self.query_one("#pick-message" if self.channel == "email" else "#f-sms").focus()
 
         self.app.push_screen(
-            ChoiceModal("Send to which segment?", choices, current=self.segment_id),
+            ChoiceModal(
+                f"Send to which {self.channel} segment?"
+                + (f" ({hidden} for other channels not shown)" if hidden else ""),
+                choices,
+                current=self.segment_id,
+            ),
             callback=chosen,
         )
 
@@ -401,6 +422,13 @@ class CampaignComposeScreen(PreoScreen):
             elif len(body) > SMS_MAX_CHARACTERS:
                 problems["sms_body"] = (
                     f"{len(body)} characters: an SMS campaign holds at most {SMS_MAX_CHARACTERS}."
+                )
+            elif count_sms(body).too_long:
+                count = count_sms(body)
+                problems["sms_body"] = (
+                    f"{count.units} characters in UCS-2 (because of "
+                    f"{' '.join(count.non_gsm[:3])}): at most {count.limit} fit in "
+                    f"{SMS_MAX_PARTS} parts."
                 )
         return problems
 

@@ -91,7 +91,7 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
     MARKABLE = False
     DEFAULT_ORDERING = "-created"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 20, ordering="name"),
+        ColumnSpec("name", "Name", 20, ordering="name", min_width=16, priority=3, keep_end=True),
         ColumnSpec("channel", "Chan", 5),
         ColumnSpec("status", "Status", 11),
         ColumnSpec("progress", "Progress", 13),
@@ -434,7 +434,27 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
 
     def _saved(self, campaign: Campaign) -> None:
         self.table.update_item(campaign)
+        hidden = self._filtered_out(campaign)
+        if hidden:
+            # A draft saved from the "scheduled" view would vanish: show it, and say why.
+            for key in hidden:
+                self.filters.pop(key, None)
+            self._update_list_status()
+            self.notify(
+                f"{campaign.name or campaign.id} is {value_of(campaign.status)}: "
+                f"the {' and '.join(hidden)} filter was removed to show it.",
+                timeout=5,
+            )
         self.run_job(self._reload_to(campaign.id), group="reload-to", exclusive=True)
+
+    def _filtered_out(self, campaign: Campaign) -> list[str]:
+        """The list filters that would hide ``campaign``."""
+        values = {"status": value_of(campaign.status), "channel": value_of(campaign.channel)}
+        return [
+            key
+            for key, wanted in self.filters.items()
+            if key in values and values[key] not in wanted.split(",")
+        ]
 
     async def _reload_to(self, campaign_id: str) -> None:
         await self.table.reload_and_wait()

@@ -20,9 +20,9 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from preo_tui.api.campaigns import Campaign, CampaignStats
+from preo_tui.ui import clock
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.campaigns.common import MOVING, local_time, progress_bar, status_text
-from preo_tui.ui.campaigns.schedule import zone_of
 from preo_tui.ui.formatting import value_of
 
 LIVE_INTERVAL = 0.5
@@ -34,6 +34,33 @@ def cumulative(values: list[int]) -> list[int]:
         total += v
         out.append(total)
     return out
+
+
+def integer_ticks(top: int, most: int = 4) -> list[int]:
+    """At most ``most`` + 1 whole-number ticks from 0 covering ``top`` (steps of 1, 2, 5 × 10ⁿ):
+    counts of messages are never labelled "2026.7"."""
+    top = max(1, top)
+    step = 1
+    while -(-top // step) > most:
+        step = _next_step(step)
+    last = -(-top // step) * step
+    return list(range(0, last + 1, step))
+
+
+def _next_step(step: int) -> int:
+    text = str(step)
+    lead, zeros = int(text[0]), len(text) - 1
+    factor: int = {1: 2, 2: 5, 5: 10}[lead]
+    return int(factor * 10**zeros)
+
+
+def tick_label(value: int) -> str:
+    """``950``, ``1,200``, ``12k``, ``1.5M``: short enough for the axis."""
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + "M"
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,}"
 
 
 def _pct(value: float | None) -> str:
@@ -169,17 +196,24 @@ class CampaignStatsScreen(PreoScreen):
             ("opened", cumulative([int(p.opened or 0) for p in points]), "cyan"),
             ("clicked", cumulative([int(p.clicked or 0) for p in points]), "magenta"),
         ]
-        plt.title("Cumulative sent / opened / clicked")
-        plt.xlabel(f"hours since {start.astimezone(zone_of(self.timezone)):%a %d %b %H:%M %Z}")
-        for label, values, color in series:
-            plt.plot(hours, values, label=label, color=color, marker="braille")
-        plt.ylim(0, max(1, max(max(v) for _, v, _ in series)))
+        plt.xlabel(f"hours since {clock.with_zone(start, self.timezone)}")
+        # No plotext legend (it is drawn over the lines): the line below the chart is the
+        # legend, in the lines' colours, with the totals.
+        for _label, values, color in series:
+            plt.plot(hours, values, color=color, marker="braille")
+        ticks = integer_ticks(max(max(v) for _, v, _ in series))
+        plt.ylim(0, ticks[-1])
+        plt.yticks([float(t) for t in ticks], [tick_label(t) for t in ticks])
         plt.xlim(0, max(1.0, hours[-1]))
         word = "point" if len(points) == 1 else "points"
-        note.update(
-            f"{len(points)} hourly {word} · sent {series[0][1][-1]:,} · "
-            f"opened {series[1][1][-1]:,} · clicked {series[2][1][-1]:,}"
-        )
+        legend = Text("cumulative, ")
+        legend.append(f"{len(points)} hourly {word}: ")
+        for i, (label, values, color) in enumerate(series):
+            if i:
+                legend.append("  ")
+            legend.append("━━ ", style=color)
+            legend.append(f"{label} {values[-1]:,}")
+        note.update(legend)
         chart.refresh()
 
     def chart_series(self) -> dict[str, list[int]]:

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from preo_tui.api.editions import Edition, HealthCheck
+from preo_tui.ui import clock
 from preo_tui.ui.editions.fields import fmt_when
 from preo_tui.ui.formatting import enum_text
 
@@ -36,7 +37,7 @@ def edition_table(edition: Edition) -> Table:
     tz = edition.timezone
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # whole values in the detail pane
     rows: list[tuple[str, str]] = [
         ("Edition", edition.full_name or edition.name or edition.id),
         ("Id", edition.id),
@@ -55,8 +56,8 @@ def edition_table(edition: Edition) -> Table:
         ("Receipt email", edition.transaction_receipt_email_id or "—"),
         ("Refund email", edition.refund_confirmation_email_id or "—"),
         ("Event", edition.event_id or "—"),
-        ("Created", fmt_when(edition.created, tz)),
-        ("Modified", fmt_when(edition.modified, tz)),
+        ("Created", clock.detail(edition.created, tz)),
+        ("Modified", clock.detail(edition.modified, tz)),
     ]  # fmt: skip
     for label, value in rows:
         table.add_row(label, Text(value))

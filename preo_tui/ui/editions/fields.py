@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,6 +28,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, SelectionList, Static
 
+from preo_tui.ui import clock
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.widgets.forms import TracksChanges
 
@@ -76,10 +77,7 @@ class FieldError(ValueError):
 
 def zone(name: str | None) -> ZoneInfo:
     """The IANA zone ``name`` (UTC when unknown or empty)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return clock.zone(name)
 
 
 def parse_when(text: str, tz: str | None = None, *, end_of_day: bool = False) -> datetime | None:
@@ -136,7 +134,47 @@ def normalize_phone(text: str, prefixes: Iterable[str] = CONTRACT_PHONE_PREFIXES
     known = sorted(prefixes, key=len, reverse=True)
     if not any(phone.startswith(p) for p in known):
         raise FieldError("Unsupported country code; use one of " + " ".join(known) + ".")
+    check_phone_length(phone)
     return phone
+
+
+def check_phone_length(phone: str) -> None:
+    """The number of digits must fit the country (``+45 2012 345`` is one short for
+    Denmark); raises :class:`FieldError`. Google's libphonenumber metadata
+    (``phonenumbers``) knows each country's lengths; numbers are not checked against
+    allocated ranges (test numbers stay usable)."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        raise FieldError("Not a phone number; e.g. +4520123456.") from None
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
+        return
+    region = phonenumbers.region_code_for_number(parsed) or "?"
+    code = f"+{parsed.country_code}"
+    digits = len(str(parsed.national_number))
+    lengths = _national_lengths(region)
+    wanted = f" (it takes {lengths})" if lengths else ""
+    if reason == phonenumbers.ValidationResult.TOO_SHORT:
+        raise FieldError(f"Too few digits for {code} ({region}): {digits} after {code}{wanted}.")
+    if reason == phonenumbers.ValidationResult.TOO_LONG:
+        raise FieldError(f"Too many digits for {code} ({region}): {digits} after {code}{wanted}.")
+    raise FieldError(f"Not a possible {code} ({region}) number{wanted}.")
+
+
+def _national_lengths(region: str) -> str:
+    from phonenumbers import PhoneMetadata
+
+    meta = PhoneMetadata.metadata_for_region(region, None)
+    desc = getattr(meta, "general_desc", None) if meta is not None else None
+    lengths = sorted(set(getattr(desc, "possible_length", None) or ()))
+    if not lengths:
+        return ""
+    if len(lengths) == 1:
+        return f"{lengths[0]} digits"
+    return f"{', '.join(map(str, lengths[:-1]))} or {lengths[-1]} digits"
 
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -153,16 +191,12 @@ def check_email(text: str) -> str:
 
 
 def fmt_when(value: datetime | None, tz: str | None = None, *, seconds: bool = False) -> str:
-    if value is None:
-        return "—"
-    local = value.astimezone(zone(tz)) if value.tzinfo else value.replace(tzinfo=UTC)
-    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    """Local time in the edition's zone (the one clock rule: ``preo_tui.ui.clock``)."""
+    return clock.when(value, tz, seconds=seconds)
 
 
 def fmt_day(value: datetime | None, tz: str | None = None) -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(zone(tz)).strftime("%Y-%m-%d")
+    return clock.day(value, tz)
 
 
 def fmt_input_when(value: datetime | None, tz: str | None = None) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select, SelectionList
 from textual.widgets.selection_list import Selection
@@ -41,6 +42,13 @@ FieldChoices = dict[str, list[Any]]
 
 _COUNTRY_FALLBACK = {p: p for p in CONTRACT_PHONE_PREFIXES}
 _TZ_FALLBACK = {"UTC": "UTC", "Europe/Copenhagen": "Europe/Copenhagen"}
+
+
+def derive_full_name(full_name: str, old_name: str, new_name: str) -> str:
+    """The full name after a rename: the old name inside it becomes the new one."""
+    if not new_name or old_name not in full_name:
+        return full_name
+    return full_name.replace(old_name, new_name, 1)
 
 
 def check_dates(
@@ -102,6 +110,16 @@ class EditionFormModal(FormModal[Edition]):
         yield from self.field_row(
             "name", "Name", Input(e.name or "" if e else "", id="f-name", placeholder="2027")
         )
+        self.full_name_auto = e.full_name or "" if e else ""
+        yield from self.field_row(
+            "full_name",
+            "Full name",
+            Input(
+                self.full_name_auto,
+                id="f-full_name",
+                placeholder="event and name, e.g. Nordlys Festival 2027",
+            ),
+        )
         yield from self.field_row(
             "slug",
             "Slug",
@@ -153,6 +171,19 @@ class EditionFormModal(FormModal[Edition]):
                 Checkbox("archived (hidden)", bool(e.is_archived), id="f-is_archived"),
             )
 
+    @on(Input.Changed, "#f-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        """Renaming carries into the full name ("Nordlys 2027" → "Nordlys 2027 edition")
+        unless the operator has typed a full name of their own."""
+        e = self.edition if self.mode == "edit" else None
+        if e is None or not e.full_name or not e.name:
+            return
+        full = self.query_one("#f-full_name", Input)
+        if full.value != self.full_name_auto:
+            return  # typed by the operator: theirs
+        self.full_name_auto = derive_full_name(e.full_name, e.name, event.value.strip())
+        full.value = self.full_name_auto
+
     def _select(self, name: str, current: str | None) -> Select[str]:
         fallback = {
             "timezone": _TZ_FALLBACK,
@@ -190,8 +221,10 @@ class EditionFormModal(FormModal[Edition]):
             self.fail("enabled_languages", "Enable at least one language.")
         elif default_language and default_language not in enabled:
             self.fail("enabled_languages", "Must include the default language.")
+        full_name = self.text("full_name").strip()
         values: dict[str, Any] = {
             "name": name,
+            "full_name": full_name or None,
             "start_date": start,
             "end_date": end,
             "timezone": tz,

@@ -66,8 +66,8 @@ def edition_ref(edition: Edition) -> EditionRef:
 class EditionsScreen(ListDetailScreen[Edition]):
     SCREEN_TITLE = "Editions"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 14, ordering="name"),
-        ColumnSpec("full_name", "Full name", 28),
+        ColumnSpec("name", "Name", 14, ordering="name", min_width=10, priority=2),
+        ColumnSpec("full_name", "Full name", 28, min_width=16, priority=3, keep_end=True),
         ColumnSpec("status", "Status", 9),
         ColumnSpec("start", "Start", 10, ordering="start_date"),
         ColumnSpec("end", "End", 10, ordering="end_date"),
@@ -350,6 +350,21 @@ class EditionsScreen(ListDetailScreen[Edition]):
         self.notify(f"{verb} {edition.full_name or edition.name} ({edition.id})", timeout=4)
         self.health.pop(edition.id, None)
         self.run_job(self._reload_to(edition.id), group="reload", exclusive=True)
+        self.run_job(self._refresh_switcher(), group="edition-switcher", exclusive=True)
+
+    async def _refresh_switcher(self) -> None:
+        """Created, duplicated and renamed editions show at once in the edition switcher
+        (``e``, the palette, ``:edition``) and, for the current one, in the header."""
+        app = self.preo_app
+        before = self.ctx.edition
+        reload = getattr(app, "_load_editions", None)
+        if reload is None:
+            return
+        await reload()
+        after = self.ctx.edition
+        if after != before:
+            self.ctx.edition = before
+            app.set_edition(after)
 
     async def _reload_to(self, edition_id: str) -> None:
         await self.table.reload_and_wait()

@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Static
 
 from preo_tui.actions import make
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
+from preo_tui.ui import clock
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.formatting import value_of
@@ -102,10 +103,10 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
     MARKABLE = False
     DEFAULT_ORDERING = "title"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("title", "Title", 23, ordering="title"),
+        ColumnSpec("title", "Title", 23, ordering="title", min_width=18, priority=3, keep_end=True),
         ColumnSpec("type", "Type", 14),
         ColumnSpec("scope", "Scope", 8),
-        ColumnSpec("where", "Where", 12),
+        ColumnSpec("where", "Where", 12, priority=1),
         ColumnSpec("modified", "Modified", 10, ordering="modified"),
     ]
 
@@ -161,7 +162,7 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
             value_of(item.type),
             value_of(item.scope),
             self._where(item),
-            modified.strftime("%Y-%m-%d") if modified else "—",
+            clock.day(modified, self.ctx.edition.timezone if self.ctx.edition else None),
         )
 
     def _where(self, item: EmailMessage) -> str:

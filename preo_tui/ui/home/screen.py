@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +24,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.events import Resize
 from textual.widgets import Static
 
+from preo_tui.ui import clock
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.registry import REGISTRY, register_screen
@@ -93,12 +94,7 @@ async def build_summary(
             notes.append(f"{name}: {describe_error(exc).message}")
             return None
 
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local_now = now.astimezone(zone)
-    start_of_day = datetime.combine(local_now.date(), time.min, tzinfo=zone).astimezone(UTC)
+    start_of_day = clock.start_of_day(timezone, now)  # the same instant the Orders card opens on
 
     async def orders_today() -> tuple[int, Decimal, str | None, bool]:
         total = Decimal(0)
@@ -457,6 +453,12 @@ class HomeScreen(PreoScreen):
             return
         if not self.preo_app.jump(target):
             return
+        if target == "orders" and self.summary is not None:
+            # The card counts the orders created since 00:00 edition time: open that set.
+            show_today = getattr(self.app.screen, "show_created_today", None)
+            if show_today is not None:
+                self.app.call_after_refresh(show_today)
+            return
         status = self._card_filter(target)
         set_filter = getattr(self.app.screen, "set_filter", None)
         if status is not None and set_filter is not None:
@@ -472,8 +474,10 @@ class HomeScreen(PreoScreen):
         s = self.summary
         if s is None:
             return None
-        if target == "segments" and s.segments_failed:
-            return "failed"
+        if target == "segments" and (s.segments_failed or s.segments_busy or s.segments_stuck):
+            # The card counts failed, stuck and calculating: open all three (the server takes
+            # a comma-separated list of statuses).
+            return "failed,pending,processing"
         if target == "campaigns":
             if s.campaigns_sending:
                 return "sending"

@@ -18,9 +18,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from preo_tui.ui import clock
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.confirm import ConfirmModal
+from preo_tui.ui.widgets.paged_table import SCROLLBAR_ROOM, ColumnSpec, FitCell, column_widths
 from preo_tui.ui.writes import resume_unknown, run, runner_of
 
 OUTCOME_STYLE = {"ok": "green", "failed": "bold red", "unknown": "bold yellow", "pending": "yellow"}
@@ -69,16 +71,18 @@ class JournalScreen(PreoScreen):
     def on_mount(self) -> None:
         self.call_after_refresh(self._setup)
 
+    COLUMNS = (
+        ColumnSpec("when", "When", 19),
+        ColumnSpec("profile", "Profile", 11, min_width=8, priority=1),
+        ColumnSpec("action", "Action", 18, min_width=14, priority=1),
+        ColumnSpec("outcome", "Outcome", 8),
+        ColumnSpec("summary", "What", 40, min_width=24, priority=3),
+    )
+
     def _setup(self) -> None:
         table = self.query_one("#journal-table", DataTable)
-        for label, key, width in (
-            ("When", "when", 19),
-            ("Profile", "profile", 11),
-            ("Action", "action", 18),
-            ("Outcome", "outcome", 8),
-            ("What", "summary", 40),
-        ):
-            table.add_column(label, key=key, width=width)
+        for spec in self.COLUMNS:
+            table.add_column(spec.label, key=spec.key, width=spec.width)
         self.load()
         self.resolve_unknown()
 
@@ -101,6 +105,34 @@ class JournalScreen(PreoScreen):
                 timeout=5,
             )
             self.load()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The What column (order number, amount) takes the room the others leave."""
+        table = self.query_one("#journal-table", DataTable)
+        if not table.columns or table.size.width <= 0:
+            return
+        natural = {"profile": 8, "action": 14, "summary": 24}
+        for e in self.entries[:300]:
+            natural["profile"] = max(natural["profile"], len(e.profile))
+            natural["action"] = max(natural["action"], len(f"{e.resource}.{e.action}"))
+            natural["summary"] = max(natural["summary"], len(e.summary))
+        room = table.size.width - 2 * table.cell_padding * len(self.COLUMNS) - SCROLLBAR_ROOM
+        widths = column_widths(self.COLUMNS, natural, room)
+        changed = False
+        for spec in self.COLUMNS:
+            column = table.columns.get(spec.key)  # type: ignore[call-overload]
+            if column is not None and column.width != widths[spec.key]:
+                column.width = widths[spec.key]
+                changed = True
+        if changed:
+            table._require_update_dimensions = True
+            table.refresh()
+
+    def _tz(self) -> str | None:
+        return self.ctx.edition.timezone if self.ctx.edition else None
 
     def load(self) -> None:
         journal = self.ctx.journal
@@ -127,14 +159,15 @@ class JournalScreen(PreoScreen):
         )
         for index, entry in enumerate(self.entries):
             table.add_row(
-                entry.time[:19].replace("T", " "),
+                clock.when(entry.time, self._tz(), seconds=True),
                 entry.profile,
                 f"{entry.resource}.{entry.action}",
                 Text(entry.outcome, style=OUTCOME_STYLE.get(entry.outcome, "")),
-                entry.summary,
+                FitCell(entry.summary),
                 key=str(index),
             )
         self.mark_fresh()
+        self._fit_columns()
         self._show(0)
 
     def _show(self, index: int) -> None:
@@ -145,8 +178,8 @@ class JournalScreen(PreoScreen):
         e = self.entries[index]
         lines = [
             e.summary or "—",
-            f"{e.resource}.{e.action} · {e.outcome} · {e.time}"
-            + (f" → {e.finished}" if e.finished else ""),
+            f"{e.resource}.{e.action} · {e.outcome} · {clock.detail(e.time, self._tz())}"
+            + (f" → {clock.detail(e.finished, self._tz())}" if e.finished else ""),
             f"objects: {', '.join(e.object_ids) or '—'} · profile {e.profile} · {e.server}",
         ]
         attempts = getattr(e, "attempts", 1) or 1

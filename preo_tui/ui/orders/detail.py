@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Label, Static
 from preo_tui.api.orders import Order
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
+from preo_tui.ui import clock
 from preo_tui.ui.editions.fields import fmt_when
 from preo_tui.ui.formatting import enum_text, money
 
@@ -55,7 +56,7 @@ def purchase_status(value: object) -> Text:
 def _grid() -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # whole values in the detail pane
     return table
 
 
@@ -64,8 +65,8 @@ def order_summary(order: Order, tz: str | None) -> Table:
     grid.add_row("Order", Text(f"{order.order_number or '—'}  ({order.id})"))
     grid.add_row("Status", Text.assemble(status_text(order.status), f"  · {enum_text(order.type)}"))
     grid.add_row("Amount", money(order.amount, order.currency))
-    grid.add_row("Created", fmt_when(order.created, tz, seconds=True))
-    grid.add_row("Modified", fmt_when(order.modified, tz, seconds=True))
+    grid.add_row("Created", clock.detail(order.created, tz, seconds=True))
+    grid.add_row("Modified", clock.detail(order.modified, tz, seconds=True))
     return grid
 
 

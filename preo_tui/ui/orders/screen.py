@@ -34,8 +34,9 @@ from textual.widgets import DataTable, Static
 from preo_tui.api.orders import Order
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
+from preo_tui.ui import clock
 from preo_tui.ui.base import ListDetailScreen
-from preo_tui.ui.editions.fields import fmt_when, run_latest
+from preo_tui.ui.editions.fields import run_latest
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.formatting import enum_text, money
 from preo_tui.ui.orders.detail import OrderDetail, status_text
@@ -73,13 +74,15 @@ class OrdersScreen(ListDetailScreen[Order]):
     SCREEN_TITLE = "Orders"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         ColumnSpec("number", "Order", 11, ordering="order_number"),
-        ColumnSpec("created", "Created", 16, ordering="created"),
-        ColumnSpec("customer", "Customer", 20),
+        # Times as "12-03 09:51" (edition time; the year and the seconds are in the detail):
+        # at 160 columns the full form left no room and cut "Modified 2026-1".
+        ColumnSpec("created", "Created", 11, ordering="created"),
+        ColumnSpec("customer", "Customer", 20, min_width=16, priority=3, keep_end=True),
         ColumnSpec("amount", "Amount", 10, ordering="amount", justify="right"),
         ColumnSpec("status", "Status", 9, ordering="status"),
         ColumnSpec("type", "Type", 9, ordering="type"),
         ColumnSpec("items", "#", 2, justify="right"),
-        ColumnSpec("modified", "Modified", 16, ordering="modified"),
+        ColumnSpec("modified", "Modified", 11, ordering="modified"),
     ]
     DEFAULT_ORDERING = "-created"
     #: Deep pages of 100,000 orders are read straight from the client; the first pages stay
@@ -174,13 +177,13 @@ class OrdersScreen(ListDetailScreen[Order]):
         count = item.purchase_count
         return (
             Text(item.order_number or item.id),
-            Text(fmt_when(item.created, tz)),
+            Text(clock.short(item.created, tz)),
             Text(customer_label(item)),
             Text(money(item.amount), justify="right"),
             status_text(item.status),
             Text(enum_text(item.type)),
             Text(str(count) if count is not None else "", justify="right"),
-            Text(fmt_when(item.modified, tz)),
+            Text(clock.short(item.modified, tz)),
         )
 
     def context_changed(self) -> None:
@@ -228,6 +231,7 @@ class OrdersScreen(ListDetailScreen[Order]):
         client = self.ctx.client
         if client is None:
             return
+        self.follow_data(("orders", "purchases"), self._data_went_stale)
         order_q = self.data_query("orders", lambda: client.orders.get(order_id), id=order_id)
         order: Order = await self.load_data(order_q)
         purchases = list(order.purchases or [])
@@ -249,6 +253,20 @@ class OrdersScreen(ListDetailScreen[Order]):
             self.details.popitem(last=False)
         if self._detail_for == order_id and self.is_attached:
             self.detail.show_full(order, purchases, _refunds_of(purchases), self.timezone, note)
+
+    def _data_went_stale(self, key: Any) -> None:
+        """The shown order or one of its purchases changed (a refund was processed, ...):
+        read it again so its refunded amounts are right without a restart."""
+        order_id = self._detail_for
+        if order_id is None or not self.is_attached:
+            return
+        shown = {order_id}
+        cached = self.details.get(order_id)
+        if cached is not None:
+            shown.update(p.id for p in cached[1])
+        if key.get("id") in shown or key.get("order") in shown or key.get("order_id") in shown:
+            self.details.pop(order_id, None)
+            self._fetch_detail(order_id)
 
     def handle_error(self, report: Any, error: BaseException) -> bool:
         kind = getattr(report, "kind", "")
@@ -295,6 +313,13 @@ class OrdersScreen(ListDetailScreen[Order]):
         self.filters = filters
         self._update_filter_bar()
         self.table.reload()
+
+    def show_created_today(self) -> None:
+        """Only the orders created since 00:00 edition time (home card 4's set)."""
+        tz = self.ctx.edition.timezone if self.ctx.edition else None
+        self.set_filters(
+            OrderFilters(created_after=clock.start_of_day(tz), texts={"created_after": "today"})
+        )
 
     def action_clear_filters(self) -> None:
         self.set_filters(OrderFilters())

@@ -159,7 +159,30 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Cancel; a typed comment or reason is never thrown away without asking."""
+        typed = self.query_one("#decision-text", Input).value.strip()
+        if not typed:
+            self.dismiss(None)
+            return
+        from preo_tui.ui.widgets.confirm import ConfirmModal
+
+        what = "comment" if self.action == "approve" else "reason"
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+            else:
+                self.query_one("#decision-text", Input).focus()
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Discard the typed {what}?",
+                f"“{typed[:60]}” will be lost and nothing is decided.",
+                confirm_label="Discard",
+                cancel_label="Keep editing",
+            ),
+            callback=answered,
+        )
 
 
 __all__ = ["Action", "DecisionInput", "DecisionModal"]

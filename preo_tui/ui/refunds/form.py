@@ -36,7 +36,7 @@ from preo_tui.actions import Action, make
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.errors import describe_error
-from preo_tui.ui.formatting import money
+from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.refunds.common import (
     CUSTOM_SCOPES,
     REASONS,
@@ -102,6 +102,7 @@ class RefundForm(TracksChanges, ModalScreen[RefundRequest | None]):
     RefundForm VerticalScroll { height: auto; max-height: 100%; }
     RefundForm .form-title { text-style: bold; }
     RefundForm .form-purchase { color: $text-muted; margin-bottom: 1; }
+    RefundForm #form-cancelled { color: $warning; text-style: bold; margin-bottom: 1; }
     RefundForm .form-label { color: $text-muted; width: 100%; }
     RefundForm .form-hint { color: $accent; width: 100%; height: auto; }
     RefundForm .form-field-error { color: $error; width: 100%; height: auto; }
@@ -157,6 +158,9 @@ class RefundForm(TracksChanges, ModalScreen[RefundRequest | None]):
                 classes="form-purchase",
                 markup=False,
             )
+            warning = cancelled_warning(p, self.order)
+            if warning:
+                yield Static(warning, id="form-cancelled", markup=False)
             with VerticalScroll():
                 yield Label("Reason", classes="form-label")
                 yield Select[str](
@@ -383,6 +387,20 @@ class RefundForm(TracksChanges, ModalScreen[RefundRequest | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.close_asking(lambda: self.dismiss(None))
+
+
+def cancelled_warning(purchase: Purchase, order: Any = None) -> str:
+    """A warning when the purchase (or its order) is cancelled: its money is usually back
+    already, and a refund would pay it twice."""
+    status = value_of(purchase.status)
+    order_status = value_of(getattr(order, "status", None))
+    if status == "cancelled":
+        what = "This purchase is cancelled"
+    elif order_status == "cancelled":
+        what = "This purchase's order is cancelled"
+    else:
+        return ""
+    return f"⚠ {what}: check the money is not already back before refunding it."
 
 
 async def pickup_point_choices(client: Any, edition_id: str | None) -> list[tuple[str, str]]:

@@ -48,6 +48,7 @@ from preo_tui.cel import (
     position_to_offset,
     tokenize,
 )
+from preo_tui.cel.values import value_warnings
 
 #: Token kind -> style. Named ANSI colours only, so 16-colour terminals show them too.
 TOKEN_STYLES: dict[str, Style] = {
@@ -412,6 +413,8 @@ class CelEditor(Vertical):
         self.validator = validator
         self._initial = text
         self.result: CheckResult = check(text, self.context)
+        #: Values that cannot exist ("paid", "sv"): warnings, from the sets completion offers.
+        self.warnings: tuple[Diagnostic, ...] = ()
         #: "idle" (nothing asked), "waiting" (debouncing / in flight), "ok", "invalid",
         #: "unreachable", "local-invalid"
         self.server_state = "idle"
@@ -472,13 +475,23 @@ class CelEditor(Vertical):
         self._text_changed(self.area.text, typed=False)
 
     def insert_text(self, snippet: str) -> None:
-        """Insert at the cursor (replacing the selection); an empty editor takes it whole."""
+        """Insert at the cursor (replacing the selection); an empty editor takes it whole.
+        Inserted after an expression, it is joined with `` && `` (never glued on:
+        ``user.consentssize(orders)…``)."""
         area = self.area
         if not area.text.strip():
             area.load_text(snippet)
             area.move_cursor(area.document.end)
         else:
-            area.replace(snippet, *area.selection, maintain_selection_offset=False)
+            text = area.text
+            first, last = sorted((area.selection.start, area.selection.end))
+            before = text[: position_to_offset(text, first[0] + 1, first[1] + 1)]
+            after = text[position_to_offset(text, last[0] + 1, last[1] + 1) :]
+            area.replace(
+                join_snippet(before, snippet, after),
+                *area.selection,
+                maintain_selection_offset=False,
+            )
         area.focus()
         self._text_changed(area.text, typed=False)
 
@@ -500,6 +513,7 @@ class CelEditor(Vertical):
         self.server_diagnostics = ()
         result = check(text, self.context)
         self.result = result
+        self.warnings = value_warnings(text, self.context) if result.ok else ()
         area = self.area
         area.set_diagnostics(result.diagnostics)
         self._show_problems()
@@ -585,6 +599,19 @@ class CelEditor(Vertical):
         # of the screen, which is most of a keystroke's cost.
         problems = self.query_one("#cel-problems", Static)
         diagnostics = self.diagnostics
+        if not diagnostics and self.warnings:
+            first = self.warnings[0]
+            shown = ("warning", first, len(self.warnings))
+            if shown != self._shown_problem:
+                self._shown_problem = shown
+                problems.display = True
+                out = Text()
+                out.append(f"⚠ line {first.line}, column {first.column}: ", style="bold")
+                out.append(first.message)
+                if len(self.warnings) > 1:
+                    out.append(f"  (+{len(self.warnings) - 1} more)", style="dim")
+                problems.update(out)
+            return
         if not diagnostics:
             if self._shown_problem is not None:
                 self._shown_problem = None
@@ -724,8 +751,14 @@ class CelEditor(Vertical):
         text = area.text
         start = offset_to_position(text, completions.start)
         end = offset_to_position(text, completions.end)
+        insert = item.text
+        if completions.situation == "value" and completions.start > 0:
+            # A value inside a string: close the quote (unless it is already closed).
+            quote = text[completions.start - 1]
+            if quote in "\"'" and text[completions.end : completions.end + 1] != quote:
+                insert += quote
         area.replace(
-            item.text,
+            insert,
             (start[0] - 1, start[1] - 1),
             (end[0] - 1, end[1] - 1),
             maintain_selection_offset=False,
@@ -749,6 +782,24 @@ class CelEditor(Vertical):
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         self.menu.close()
+
+
+def join_snippet(before: str, snippet: str, after: str) -> str:
+    """``snippet`` with what it needs to join the text around it: `` && `` after a complete
+    operand, a space after an operator, and `` && `` before an operand that follows."""
+    head = before.rstrip()
+    out = snippet
+    if head:
+        if head[-1] in "([{,!" or head.endswith(("&&", "||", "==", "!=", "<", ">", "=", "?", ":")):
+            out = ("" if before.endswith((" ", "\n", "(", "[", "{", "!")) else " ") + out
+        else:
+            out = ("" if before.endswith((" ", "\n")) else " ") + "&& " + out
+    tail = after.lstrip()
+    if tail and tail[0] not in ")]},&|=!<>?:":
+        out += " && "
+    elif tail and not after.startswith((" ", "\n")) and tail[0] in "&|":
+        out += " "
+    return out
 
 
 def _worth_opening(text: str, cursor: int) -> bool:

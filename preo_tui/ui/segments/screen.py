@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import on
@@ -35,6 +34,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from preo_tui.actions import make
 from preo_tui.api.campaigns import Campaign
 from preo_tui.api.segments import Segment
+from preo_tui.ui import clock
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.list_actions import (
@@ -176,9 +176,9 @@ class SegmentsScreen(ListDetailScreen[Segment]):
     MARKABLE = False
     DEFAULT_ORDERING = "name"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 18, ordering="name"),
+        ColumnSpec("name", "Name", 18, ordering="name", min_width=14, priority=3, keep_end=True),
         ColumnSpec("comm", "Type/chan", 11),
-        ColumnSpec("consent", "Consent", 12),
+        ColumnSpec("consent", "Consent", 12, min_width=10, priority=1),
         ColumnSpec("status", "Status", 10),
         ColumnSpec("users", "Users", 6, ordering="user_count", justify="right"),
         ColumnSpec("calculated", "Calculated", 10, ordering="last_calculated"),
@@ -306,25 +306,18 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             self.consent_label(item.consent_id) if item.consent_id else "—",
             status_text(item.status),
             "—" if item.user_count is None else f"{item.user_count:,}",
-            self._local(last).strftime("%Y-%m-%d") if last else "never",
+            clock.day(last, self._zone(), none="never"),
         )
 
     def consent_label(self, consent_id: str) -> str:
         return self.consent_names.get(consent_id, consent_id)
 
-    def _local(self, moment: datetime) -> datetime:
+    def _zone(self) -> str | None:
         edition = self.ctx.edition
-        try:
-            zone = ZoneInfo(edition.timezone) if edition is not None else None
-        except Exception:
-            zone = None
-        return moment.astimezone(zone) if zone is not None else moment
+        return edition.timezone if edition is not None else None
 
     def _when(self, moment: datetime | None) -> str:
-        if moment is None:
-            return "never"
-        local = self._local(moment)
-        return local.strftime("%Y-%m-%d %H:%M %Z").strip()
+        return clock.detail(moment, self._zone(), none="never")
 
     # -- detail ---------------------------------------------------------------------------------
 

@@ -86,12 +86,16 @@ class HelpScreen(ModalScreen[None]):
             )
 
     def _table(self) -> Table:
+        rows = binding_rows(self.target)
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False)
         table.add_column("Key", style="bold", no_wrap=True, min_width=8)
-        table.add_column("Action", ratio=2)
-        table.add_column("Id", style="dim", ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column("Action", ratio=1)
+        # Ids are what the [keymap] table needs, typed exactly: never cut ("refunds.all_editio…").
+        # The column is as wide as the longest id; the action text wraps instead.
+        longest = max((len(row[3]) for row in rows), default=2)
+        table.add_column("Id", style="dim", no_wrap=True, min_width=longest, overflow="fold")
         group = None
-        for row_group, keys, description, binding_id, enabled in binding_rows(self.target):
+        for row_group, keys, description, binding_id, enabled in rows:
             if row_group != group:
                 group = row_group
                 table.add_row(Text(row_group, style="bold underline"), "", "")

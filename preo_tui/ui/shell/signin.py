@@ -31,6 +31,7 @@ class SignInScreen(Screen[None]):
         Binding("f4", "mode('pin')", "Phone + PIN", id="signin.pin"),
         Binding("f5", "profile", "Profile", id="signin.profile"),
         Binding("ctrl+q", "app.quit", "Quit", id="signin.quit"),
+        Binding("escape", "back", "Back", id="signin.back"),
     ]
 
     DEFAULT_CSS = """
@@ -110,6 +111,22 @@ class SignInScreen(Screen[None]):
         tabs.active = f"tab-{mode}"
         first = {"token": "#token", "password": "#email", "pin": "#phone"}[mode]
         self.query_one(first, Input).focus()
+
+    def action_back(self) -> None:
+        """Escape steps back: from the PIN step to the phone number; otherwise to the
+        profiles (e.g. back to the sandbox after ``:profile production``)."""
+        step2 = self.query_one("#pin-step2")
+        tabs = self.query_one("#signin-tabs", TabbedContent)
+        if tabs.active == "tab-pin" and step2.has_class("-visible"):
+            step2.remove_class("-visible")
+            client, self._pin_client = self._pin_client, None
+            if client is not None:
+                app: Any = self.app
+                self.run_worker(app._close_client(client), exit_on_error=False)
+            self.query_one("#pin", Input).value = ""
+            self.query_one("#phone", Input).focus()
+            return
+        self.action_profile()
 
     def action_profile(self) -> None:
         app: Any = self.app
@@ -224,6 +241,13 @@ class SignInScreen(Screen[None]):
         phone = self.query_one("#phone", Input).value.strip().replace(" ", "")
         if not phone.startswith("+") or not phone[1:].isdigit() or len(phone) < 8:
             self.show_error("Enter the phone number with its country prefix, e.g. +4512345678.")
+            return
+        from preo_tui.ui.editions.fields import FieldError, check_phone_length
+
+        try:
+            check_phone_length(phone)
+        except FieldError as exc:
+            self.show_error(str(exc))
             return
         self.run_worker(
             self._request_pin(phone), group="signin", exclusive=True, exit_on_error=False

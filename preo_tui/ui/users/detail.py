@@ -16,7 +16,8 @@ from textual.widgets import Label, Static
 from preo_tui.api.consents import Consent
 from preo_tui.api.orders import Order
 from preo_tui.api.users import User
-from preo_tui.ui.editions.fields import fmt_day, fmt_when
+from preo_tui.ui import clock
+from preo_tui.ui.editions.fields import fmt_day
 from preo_tui.ui.formatting import enum_text, money
 from preo_tui.ui.orders.detail import status_text
 
@@ -24,15 +25,15 @@ from preo_tui.ui.orders.detail import status_text
 def user_table(user: User, tz: str | None) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
+    grid.add_column(overflow="fold")  # the detail pane shows whole values, long e-mails too
     grid.add_row("Customer", Text(user.full_name or "—"))
     grid.add_row("Email", Text(user.email or "—"))
     grid.add_row("Phone", Text(user.phone or "—"))
     grid.add_row("Language", enum_text(user.language))
     grid.add_row("Country code", user.country_code or "—")
     grid.add_row("Id", user.id)
-    grid.add_row("Created", fmt_when(user.created, tz))
-    grid.add_row("Modified", fmt_when(user.modified, tz))
+    grid.add_row("Created", clock.detail(user.created, tz))
+    grid.add_row("Modified", clock.detail(user.modified, tz))
     return grid
 
 

@@ -47,8 +47,8 @@ DETAIL_DELAY = 0.2
 class UsersScreen(ListDetailScreen[User]):
     SCREEN_TITLE = "Customers"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 17, ordering="last_name"),
-        ColumnSpec("email", "Email", 24, ordering="email"),
+        ColumnSpec("name", "Name", 17, ordering="last_name", min_width=14, priority=3),
+        ColumnSpec("email", "Email", 24, ordering="email", min_width=18, priority=3, keep_end=True),
         ColumnSpec("phone", "Phone", 13),
         ColumnSpec("language", "Lang", 4),
         ColumnSpec("orders", "Orders", 6, justify="right"),

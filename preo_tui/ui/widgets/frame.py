@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from preo_tui.ui import clock
 from preo_tui.ui.context import EnvironmentKind
 from preo_tui.ui.widgets.badge import EnvironmentBadge
 
@@ -46,9 +47,12 @@ class PreoHeader(Horizontal):
         dock: top;
         background: $panel;
     }
-    PreoHeader #header-who { width: auto; padding: 0 1; color: $text; }
-    PreoHeader #header-where { width: 1fr; padding: 0 1; color: $text; text-style: bold; }
-    PreoHeader #header-title { width: auto; padding: 0 1; color: $text-muted; }
+    PreoHeader #header-org { width: auto; max-width: 30%; padding: 0 0 0 1; color: $text; }
+    PreoHeader #header-who { width: auto; max-width: 28%; padding: 0 1; color: $text; }
+    PreoHeader #header-where {
+        width: 1fr; min-width: 16; padding: 0 1; color: $text; text-style: bold;
+    }
+    PreoHeader #header-title { width: auto; max-width: 18%; padding: 0 1; color: $text-muted; }
     PreoHeader.-readonly #header-who { color: $warning; }
     PreoHeader.-production { background: #5c0000; }
     PreoHeader.-production #header-where { color: #ffffff; }
@@ -62,6 +66,7 @@ class PreoHeader(Horizontal):
         ctx = getattr(self.app, "ctx", None)
         kind = ctx.environment if ctx is not None else EnvironmentKind.CUSTOM
         yield EnvironmentBadge(kind, id="header-badge")
+        yield Static("", id="header-org", markup=False)
         yield Static("", id="header-where", markup=False)
         yield Static("", id="header-who", markup=False)
         yield Static(self.screen_title, id="header-title", markup=False)
@@ -77,7 +82,10 @@ class PreoHeader(Horizontal):
         badges.first().set_kind(ctx.environment)
         org = ctx.organization.name if ctx.organization else "no organization"
         edition = ctx.edition.name if ctx.edition else "no edition"
-        self._set("#header-where", f"{org} › {edition}  [e]")
+        # The organization gives way first: the edition and its clock always show (80 cols).
+        self._set("#header-org", f"{org} ›")
+        zone = clock.zone_label(ctx.edition.timezone) if ctx.edition else "UTC"
+        self._set("#header-where", f"{edition} ({zone})  [e]")
         who = ctx.user_label
         if ctx.role:
             who += f" ({ctx.role})"

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
@@ -40,23 +41,20 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from preo_tui.ui.widgets.columns import (
+    SCROLLBAR_ROOM,
+    ColumnSpec,
+    FitCell,
+    cell_width,
+    column_widths,
+    fit_text,
+)
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 
 MARK_COLUMN = "__mark__"
 MARK_ON = "●"
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    """One column: ``key`` names it, ``ordering`` is the contract's ordering field (or None
-    when the server cannot sort by it). A fixed ``width`` keeps paging cheap (no measuring)."""
-
-    key: str
-    label: str
-    width: int = 12
-    ordering: str | None = None
-    justify: str = "left"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +93,15 @@ def _job(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any, **kwargs: Any
     coroutine only when it runs: a job cancelled before it starts leaves no never-awaited
     coroutine behind."""
     return partial(fn, *args, **kwargs)
+
+
+def first_load_failed(error: BaseException) -> str:
+    """The list line when the first page could not be loaded and nothing is cached."""
+    from preo_tui.ui.errors import error_kind
+
+    if error_kind(error) in ("NetworkError", "OfflineError"):
+        return "offline — nothing cached yet (r retries)"
+    return "could not be loaded (r retries)"
 
 
 def default_row_id(item: Any) -> str:
@@ -199,12 +206,18 @@ class PagedTable(DataTable[Any], Generic[T]):
         self._lock = asyncio.Lock()
         self._edges_in_flight: set[str] = set()
         self._last_cursor_id: str | None = None
+        self.load_error: BaseException | None = None
+        """Why the first page could not be loaded (None once a page arrived)."""
 
     def on_worker_state_changed(self, event: Any) -> None:
         """Load failures go to the app's single failure handler (worker messages don't bubble)."""
         from textual.worker import WorkerState
 
         if event.state is WorkerState.ERROR and event.worker.error is not None:
+            if self.total is None:
+                # A first visit that failed: say so instead of "loading…" for ever.
+                self.load_error = event.worker.error
+                self._post_window()
             report = getattr(self.app, "report_error", None)
             if report is not None:
                 report(event.worker.error, node=self)
@@ -226,6 +239,8 @@ class PagedTable(DataTable[Any], Generic[T]):
     @property
     def window_label(self) -> str:
         if self.total is None:
+            if self.load_error is not None:
+                return first_load_failed(self.load_error)
             return "loading…"
         if not self._items:
             return f"0 of {self.total:,}"
@@ -285,10 +300,12 @@ class PagedTable(DataTable[Any], Generic[T]):
             self.reload()
 
     def set_ordering(self, ordering: str | None) -> None:
+        """Re-sort: the list starts over at its first row, scrolled to the top (staying on
+        the previously selected row, wherever it landed, looked like a broken sort)."""
         if ordering != self.ordering:
             self.ordering = ordering
             self._relabel_headers()
-            self.reload(keep_cursor=True)
+            self.reload()
 
     def set_marks(self, ids: Iterable[str]) -> None:
         self.marks = set(ids)
@@ -349,6 +366,48 @@ class PagedTable(DataTable[Any], Generic[T]):
             return
         self._require_update_dimensions = True
 
+    # -- column widths: the room goes to the columns that need it -----------------------------
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _natural_widths(self) -> dict[str, int]:
+        """The longest value of each growing column among the rows around the cursor (a
+        sample: a window may hold 2,000 rows)."""
+        growing = [i for i, spec in enumerate(self.columns_spec) if spec.priority > 0]
+        if not growing:
+            return {}
+        centre = max(self.cursor_row, 0)
+        sample = self._items[max(0, centre - 100) : centre + 200]
+        natural = {
+            self.columns_spec[i].key: cell_len(self.columns_spec[i].label) + 2 for i in growing
+        }
+        for item in sample:
+            cells = self.row_cells(item)
+            for i in growing:
+                if i < len(cells):
+                    key = self.columns_spec[i].key
+                    natural[key] = max(natural[key], cell_width(cells[i]))
+        return natural
+
+    def _fit_columns(self) -> None:
+        if not self.columns or self.size.width <= 0:
+            return
+        pad = self.cell_padding
+        mark = 1 + 2 * pad if self.markable else 0
+        room = self.size.width - mark - 2 * pad * len(self.columns_spec) - SCROLLBAR_ROOM
+        widths = column_widths(self.columns_spec, self._natural_widths(), room)
+        changed = False
+        for spec in self.columns_spec:
+            column = self.columns.get(spec.key)  # type: ignore[call-overload]
+            if column is not None and column.width != widths[spec.key]:
+                column.width = widths[spec.key]
+                changed = True
+        if changed:
+            self._require_update_dimensions = True
+            self._clear_caches()
+            self.refresh()
+
     # -- DataTable setup ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -356,15 +415,16 @@ class PagedTable(DataTable[Any], Generic[T]):
             self.add_column(" ", key=MARK_COLUMN, width=1)
         for spec in self.columns_spec:
             self.add_column(self._header_label(spec), key=spec.key, width=spec.width)
+        self._fit_columns()
         self.reload()
 
     def _header_label(self, spec: ColumnSpec) -> Text:
         label = spec.label
         if spec.ordering and self.ordering:
             if self.ordering == spec.ordering:
-                label += " ▲"
+                label += " ▼" if spec.reverse else " ▲"
             elif self.ordering == f"-{spec.ordering}":
-                label += " ▼"
+                label += " ▲" if spec.reverse else " ▼"
         return Text(label)
 
     def _relabel_headers(self) -> None:
@@ -387,6 +447,8 @@ class PagedTable(DataTable[Any], Generic[T]):
     def _justify(spec: ColumnSpec, value: Any) -> Any:
         if spec.justify == "right" and isinstance(value, str):
             return Text(value, justify="right")
+        if (spec.keep_end or spec.priority > 0) and isinstance(value, str | Text):
+            return FitCell(value, keep_end=spec.keep_end)
         return value
 
     def _write_row_cells(self, key: str, item: T) -> None:
@@ -420,6 +482,7 @@ class PagedTable(DataTable[Any], Generic[T]):
             if generation != self._generation:
                 return
             self.total = result.count
+            self.load_error = None
             self.first_page = page
             self.last_page = page
             self._set_rows(list(result.results), keep_id=keep_id, fallback_row=0)
@@ -564,6 +627,7 @@ class PagedTable(DataTable[Any], Generic[T]):
             self.add_row(*self._cells_for(key, item), key=key)
 
     def _after_change(self) -> None:
+        self._fit_columns()
         self._post_window()
         item = self.current_item
         self._last_cursor_id = self.row_id(item) if item is not None else None
@@ -694,8 +758,9 @@ class PagedTable(DataTable[Any], Generic[T]):
         spec = next((s for s in self.columns_spec if s.key == column_key), None)
         if spec is None or spec.ordering is None:
             return False
-        new = f"-{spec.ordering}" if self.ordering == spec.ordering else spec.ordering
-        self.set_ordering(new)
+        first = f"-{spec.ordering}" if spec.reverse else spec.ordering
+        second = spec.ordering if spec.reverse else f"-{spec.ordering}"
+        self.set_ordering(second if self.ordering == first else first)
         return True
 
     def action_sort_column(self) -> None:
@@ -709,8 +774,16 @@ class PagedTable(DataTable[Any], Generic[T]):
         choices = []
         for spec in specs:
             assert spec.ordering is not None
-            choices.append(Choice(spec.ordering, f"{spec.label} ▲ ascending"))
-            choices.append(Choice(f"-{spec.ordering}", f"{spec.label} ▼ descending"))
+            up, down = (
+                (f"-{spec.ordering}", spec.ordering)
+                if spec.reverse
+                else (
+                    spec.ordering,
+                    f"-{spec.ordering}",
+                )
+            )
+            choices.append(Choice(up, f"{spec.label} ▲ ascending"))
+            choices.append(Choice(down, f"{spec.label} ▼ descending"))
 
         def chosen(value: str | None) -> None:
             if value is not None:
@@ -727,7 +800,11 @@ class PagedTable(DataTable[Any], Generic[T]):
 
 
 __all__ = [
+    "SCROLLBAR_ROOM",
     "ColumnSpec",
+    "FitCell",
+    "column_widths",
+    "fit_text",
     "Loader",
     "PageLike",
     "PageRequest",
