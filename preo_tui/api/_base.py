@@ -90,6 +90,9 @@ class Page(BaseModel, Generic[T]):
     previous: str | None = None
     results: list[T] = Field(default_factory=list)
     page: int = 1
+    #: The page asked for was past the end of the list (it shrank): this is the last page
+    #: that exists (``page`` says which), or an empty one. Never read from the server.
+    past_end: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="before")
     @classmethod

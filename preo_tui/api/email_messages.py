@@ -18,9 +18,9 @@ from .registry import Operation, operations
 
 OPERATIONS = operations(
     Operation("email_messages", "list", "GET", "/v1/email-messages", "List email messages",
-              mark="doc"),
+              ),
     Operation("email_messages", "create", "POST", "/v1/email-messages", "Create email message",
-              mark="doc"),
+              ),
     Operation("email_messages", "get", "GET", "/v1/email-messages/{id}",
               "Get email message details"),
     Operation("email_messages", "update", "PATCH", "/v1/email-messages/{id}",

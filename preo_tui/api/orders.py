@@ -14,7 +14,7 @@ from .purchases import Purchase
 from .registry import Operation, operations
 
 OPERATIONS = operations(
-    Operation("orders", "list", "GET", "/v1/orders", "List orders", mark="doc"),
+    Operation("orders", "list", "GET", "/v1/orders", "List orders"),
     Operation("orders", "get", "GET", "/v1/orders/{id}", "Retrieve order details"),
 )
 

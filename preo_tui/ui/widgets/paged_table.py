@@ -97,6 +97,16 @@ def _job(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any, **kwargs: Any
     return partial(fn, *args, **kwargs)
 
 
+def _answered_page(result: Any, asked: int) -> int:
+    """The page a result holds: the one asked for, unless the loader found that page past
+    the end of a list that shrank and answered its last page instead (``past_end``)."""
+    if getattr(result, "past_end", False):
+        number = getattr(result, "page", None)
+        if isinstance(number, int) and number >= 1:
+            return number
+    return asked
+
+
 def default_row_id(item: Any) -> str:
     return str(item.id)
 
@@ -419,6 +429,7 @@ class PagedTable(DataTable[Any], Generic[T]):
                 self.loading = False
             if generation != self._generation:
                 return
+            page = _answered_page(result, page)
             self.total = result.count
             self.first_page = page
             self.last_page = page
@@ -436,6 +447,8 @@ class PagedTable(DataTable[Any], Generic[T]):
                 if generation != self._generation:
                     return
                 self.total = result.count
+                if _answered_page(result, page) != page:
+                    return  # the list shrank: no page there any more
                 items = list(result.results)
                 if edge == "next":
                     self.last_page = page
@@ -496,6 +509,15 @@ class PagedTable(DataTable[Any], Generic[T]):
                     return
                 total = result.count
                 fresh = list(result.results)
+                end = _answered_page(result, page)
+                if end != page:  # the list shrank below this page: show its end
+                    keep = rebuilt[: max(end - self.first_page, 0) * self.page_size]
+                    self.first_page = min(self.first_page, end)
+                    self.last_page = end
+                    self.total = total
+                    rows = keep + fresh
+                    self._set_rows(rows, keep_id=self._last_cursor_id, fallback_row=len(rows) - 1)
+                    return
                 start = (page - self.first_page) * self.page_size
                 held = rebuilt[start : start + self.page_size]
                 if [self.row_id(i) for i in fresh] == [self.row_id(i) for i in held]:
