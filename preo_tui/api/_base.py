@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import (
@@ -29,6 +29,11 @@ class PreoModel(BaseModel):
     """Base of every response model: unknown fields kept, values not re-validated on set."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
+
+    #: Fields a list answer leaves out by design (only on the detail answer), and fields
+    #: only a list answer carries: doctor does not expect them where they never come.
+    ONLY_ON_DETAIL: ClassVar[frozenset[str]] = frozenset()
+    ONLY_ON_LIST: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def extra_fields(self) -> dict[str, Any]:

@@ -198,11 +198,19 @@ class Resource:
     name: ClassVar[str]
     operations: ClassVar[dict[str, Operation]]
 
-    def __init__(self, core: HttpCore) -> None:
+    def __init__(self, core: HttpCore, overrides: Mapping[str, Operation] | None = None) -> None:
         self._core = core
+        #: This client's per-profile overrides of method and path, by operation name.
+        self._overrides = {
+            op.name: op for op in (overrides or {}).values() if op.resource == self.name
+        }
 
     def _op(self, name: str) -> Operation:
-        return self.operations[name]
+        return self._overrides.get(name) or self.operations[name]
+
+    def operation(self, name: str) -> Operation:
+        """The operation as this client sends it (a profile may override method and path)."""
+        return self._op(name)
 
     async def _send(
         self,
