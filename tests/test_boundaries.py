@@ -22,6 +22,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "cel": ("textual", "preo_tui.ui", "preo_tui.sandbox", "preo_tui.api", "preo_tui.store"),
     "sandbox": ("textual", "preo_tui.ui", "preo_tui.api", "preo_tui.store"),
     "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+    "doctor": ("textual", "preo_tui.ui", "preo_tui.store", "preo_tui.sandbox"),
 }
 
 
@@ -78,7 +79,8 @@ def test_layer_imports(target: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config"]
+    "module",
+    ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config", "preo_tui.doctor"],
 )
 def test_textual_free_at_runtime(module: str) -> None:
     code = (
@@ -108,11 +110,16 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     (root / "cel" / "m.py").write_text("from ..ui import app\n")
     (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.refunds import screen\n")
     (root / "config.py").write_text("__import__('textual')\n")
+    (root / "doctor").mkdir()
+    (root / "doctor" / "checks.py").write_text("from ..ui.doctor import screen\n")
     assert violations("api", root) == [
         "preo_tui/api/deep/m.py imports textual.widgets",
         "preo_tui/api/deep/m.py imports textual.widgets.Static",
     ]
     assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
     assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
-    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.registry" in violations("sandbox", root)
+    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.refunds.screen" in violations(
+        "sandbox", root
+    )
     assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
+    assert "preo_tui/doctor/checks.py imports preo_tui.ui.doctor" in violations("doctor", root)

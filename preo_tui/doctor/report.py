@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -179,7 +180,11 @@ _OUTCOME_STYLE = {"held": "green", "failed": "bold red", "unchecked": "dim", "in
 
 
 def render(
-    report: Report, *, profile: str | None = None, only_problems: bool = False
+    report: Report,
+    *,
+    profile: str | None = None,
+    only_problems: bool = False,
+    all_rows: bool = False,
 ) -> RenderableType:
     """The report as rich renderables (the terminal table, and the app's doctor screen)."""
     table = Table(
@@ -188,14 +193,18 @@ def render(
         expand=False,
         show_lines=False,
         header_style="bold",
+        box=box.SIMPLE_HEAD,
     )
-    table.add_column("Operation", no_wrap=True)
-    table.add_column("Path", overflow="fold")
+    table.add_column("Operation", min_width=16, overflow="fold")
+    table.add_column("Path", min_width=16, overflow="fold")
     table.add_column("Result", no_wrap=True)
-    table.add_column("Notes", overflow="fold")
+    table.add_column("Notes", min_width=14, overflow="fold")
     rows = report.operations
     if only_problems:
         rows = [r for r in rows if r.failed or r.state in ("missing", "failed")]
+    elif not all_rows:  # the operations doctor did not call are counted below, not listed
+        rows = [r for r in rows if r.state != "not checked"]
+    uncalled = [r for r in report.operations if r.state == "not checked"]
     for row in rows:
         state = row.state
         if row.state == "ok" and row.failed:
@@ -215,6 +224,14 @@ def render(
         general.add_row(
             Text(finding.outcome, style=_OUTCOME_STYLE[finding.outcome]), finding.message
         )
+    if uncalled and not all_rows:
+        writes = sum(1 for r in uncalled if r.writes)
+        text = f"{len(uncalled)} operations not called"
+        if writes:
+            text += f" ({writes} writes: " + (
+                "no safe round trip for them)" if report.write else "see --write)"
+            )
+        general.add_row(Text("unchecked", style="dim"), text)
     for problem in report.override_problems:
         general.add_row(Text("failed", style="bold red"), f"override {safe(problem)}")
     parts.append(general)
