@@ -346,7 +346,13 @@ class Doctor:
         value: str | None = None
         if result.state == "not checked":
             await self._check_read(op)
-        if result.state == "ok":
+        readable = result.state == "ok"
+        if result.state == "missing" and result.suggestion:
+            # The list answers under its suggested path: read the ids there (the suggestion
+            # is still only shown, never applied to the profile).
+            op = replace(op, path=result.suggestion.partition(" ")[2])
+            readable = True
+        if readable:
             try:
                 response = await self.client.send(op, ids=ids, params=self._params_for(op))
                 page = decode(answer_type(op), response, op, op.path)

@@ -95,6 +95,7 @@ async def test_a_differing_server_is_reported_with_the_overrides_to_apply(
     assert report.operation("data_imports.column_mappings").state == "missing"
     assert report.operation("refunds.get").missing_fields == ["order_number"]
     assert report.operation("refunds.list").missing_fields == []  # only the detail lost it
+    assert report.operation("consents.get").state == "ok"  # its id came from the suggestion
     assert report.suggestions == SUGGESTED
     toml = report.override_toml("staging")
     assert toml.splitlines() == [
