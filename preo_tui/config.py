@@ -794,6 +794,10 @@ default_profile = "sandbox"
 # [profiles.production]
 # read_only = true
 
+# A server that names an operation differently (preo-tui doctor suggests these):
+# [profiles.staging.operations]
+# "refunds.approve" = "POST /v1/refunds/{id}/approve"
+
 # Remap any binding by its id (shown in the ? help). Several keys: "a,f5".
 [keymap]
 # "refunds.approve" = "A"
