@@ -67,7 +67,13 @@ async def test_the_sandbox_holds_every_assumption(sandbox: Sandbox) -> None:
     assert states["refunds.approve"] == "not checked"  # reads only
     assert report.suggestions == {}
     held = {f.check for f in report.general if f.outcome == "held"}
-    assert {"auth", "error 404", "error 400"} <= held
+    assert {"auth", "error 400"} <= held
+    objects = [r for r in reads if "{" in r.path and r.state == "ok"]
+    assert len(objects) > 10
+    for result in objects:  # the deliberate 404, per object operation
+        assert [f.outcome for f in result.findings if f.check == "error 404"] == ["held"], (
+            result.key
+        )
     refunds = report.operation("refunds.list")
     assert [f.check for f in refunds.findings if f.outcome == "held"] == [
         "route", "decodes", "fields", "paging",
