@@ -7,8 +7,9 @@ finds neighbour paths for missing operations, ``report`` counts and renders the 
 
 from __future__ import annotations
 
-from .checks import UNROUTABLE_URL, Doctor, WriteRefused, run_doctor
+from .checks import Doctor, WriteRefused, run_doctor
 from .report import Finding, OperationResult, Report, render
+from .writes import UNROUTABLE_URL
 
 __all__ = [
     "UNROUTABLE_URL",

@@ -11,7 +11,6 @@ delivered there).
 from __future__ import annotations
 
 import typing
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -36,9 +35,6 @@ from preo_tui.api.registry import Operation
 from .fields import enum_text, inspect_answer
 from .report import Finding, OperationResult, Outcome, Report, safe
 from .suggest import candidates
-
-#: A webhook target nothing answers at (TEST-NET-1 is reserved for documentation).
-UNROUTABLE_URL = "http://192.0.2.1/preo-doctor"
 
 #: An id no server has (the deliberate 404).
 MISSING_ID = "doctor_missing_0"
@@ -504,79 +500,10 @@ class Doctor:
         except PreoError as exc:
             general.append(_finding("error 400", "unchecked", f"invalid filter: {exc.message}"))
 
-    # -- writes (--write, never production) -------------------------------------------------
-
     async def _round_trips(self) -> None:
-        org = self.scope.get("organization_id")
-        edition = await self._scope_value("edition_id")
-        if org is None or edition is None:
-            self.report.general.append(
-                _finding("write", "unchecked", "no organization/edition to write in")
-            )
-            return
-        tag = f"preo-doctor {uuid.uuid4().hex[:8]}"
-        client = self.client
+        from .writes import round_trips
 
-        async def segment() -> str:
-            made = await client.segments.create(
-                organization_id=org, edition_id=edition, name=tag, condition="false"
-            )
-            return made.id
-
-        async def consent() -> str:
-            made = await client.consents.create(
-                organization_id=org, name=tag, channel="email", edition_id=edition
-            )
-            return made.id
-
-        async def webhook() -> str:
-            made = await client.webhooks.create(
-                organization_id=org,
-                name=tag,
-                url=UNROUTABLE_URL,
-                events=["order.created"],
-                is_active=False,
-            )
-            return made.id
-
-        trips = (
-            ("segments", segment, client.segments.get, client.segments.delete),
-            ("consents", consent, client.consents.get, client.consents.delete),
-            ("webhooks", webhook, client.webhooks.get, client.webhooks.delete),
-        )
-        for resource, create, get, delete in trips:
-            await self._round_trip(resource, create, get, delete)
-
-    async def _round_trip(self, resource: str, create: Any, get: Any, delete: Any) -> None:
-        created = self.results[f"{resource}.create"]
-        deleted = self.results[f"{resource}.delete"]
-        try:
-            object_id = await create()
-        except PreoError as exc:
-            self._record_error(created, exc)
-            return
-        created.state = "ok"
-        created.add("route", "held", "")
-        created.add("decodes", "held", "")
-        try:
-            await get(object_id)
-            await delete(object_id)
-        except PreoError as exc:
-            self._record_error(deleted, exc)
-            self.report.general.append(
-                _finding("write", "failed", f"{resource}: {object_id} was left behind")
-            )
-            return
-        deleted.state = "ok"
-        deleted.add("route", "held", "")
-        try:
-            await get(object_id)
-        except NotFound:
-            deleted.add("deleted", "held", "")
-        except PreoError as exc:
-            deleted.add("deleted", "unchecked", exc.message)
-        else:
-            deleted.add("deleted", "failed", f"{object_id} still answers after its delete")
+        await round_trips(self)
 
 
 def _finding(check: str, outcome: Outcome, message: str) -> Finding:
