@@ -497,6 +497,8 @@ class Doctor:
                 general.append(
                     _finding("error 400", "failed", f"HTTP {exc.status} body is not field lists")
                 )
+        except Unsupported:
+            general.append(_finding("error 400", "unchecked", f"{key} is missing"))
         except PreoError as exc:
             general.append(_finding("error 400", "unchecked", f"invalid filter: {exc.message}"))
 

@@ -80,8 +80,8 @@ class DoctorScreen(PreoScreen):
         for label, key, width in (
             ("Operation", "key", 34),
             ("Result", "state", 9),
+            ("Notes", "notes", 56),
             ("Path", "path", 50),
-            ("Notes", "notes", 60),
         ):
             table.add_column(label, key=key, width=width)
         self.call_after_refresh(self.start)
@@ -164,8 +164,8 @@ class DoctorScreen(PreoScreen):
             table.add_row(
                 label,
                 Text(state, style=STATE_STYLE.get(state, "")),
-                Text(f"{row.method} {row.path}"),
                 Text(row.note()),
+                Text(f"{row.method} {row.path}"),
                 key=row.key,
             )
         failed = report.failed
