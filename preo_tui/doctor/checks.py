@@ -24,6 +24,7 @@ from preo_tui.api.errors import (
     AuthError,
     Conflict,
     DecodeError,
+    NetworkError,
     NotFound,
     PermissionDenied,
     PreoError,
@@ -146,8 +147,17 @@ class Doctor:
             result.add("auth", "failed", f"the bearer token was refused: {exc.message}")
             self.report.general.append(_finding("auth", "failed", "signing in failed"))
             return False
+        except NetworkError as exc:
+            result.state = "failed"
+            result.add("route", "failed", exc.message)
+            self.report.general.append(
+                _finding("server", "failed", f"the server could not be reached: {exc.message}")
+            )
+            return False
         except PreoError as exc:  # no "me" here: the other operations can still be read
             self._record_error(result, exc)
+            if self._route_missing(exc):
+                await self._suggest(op, {}, {}, result)
             return True
         self.report.general.append(_finding("auth", "held", "Bearer token accepted"))
         me = self._decode_into(result, op, response)

@@ -228,3 +228,16 @@ def _text(report: Any) -> str:
     console = Console(width=200, record=True, file=_Buffer())
     console.print(render(report))
     return console.export_text()
+
+
+async def test_an_unreachable_server_stops_at_once() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with PreoClient(
+        "https://api.preo.dev", token="t", transport=httpx.MockTransport(handler), retry=QUICK_RETRY
+    ) as client:
+        report = await run_doctor(client, environment="development")
+    assert report.exit_code == 1
+    assert [f.check for f in report.general if f.outcome == "failed"] == ["server"]
+    assert client.requests_sent == QUICK_RETRY.attempts  # auth.me only, with its retries
