@@ -12,12 +12,10 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console
-
-from .checks import WriteRefused
-from .report import Report, render
+if TYPE_CHECKING:
+    from .report import Report
 
 
 class DoctorError(Exception):
@@ -87,7 +85,7 @@ async def check(
     """Run doctor for ``profile`` (its server and operation overrides)."""
     from preo_tui.api import PreoClient
 
-    from .checks import run_doctor
+    from .checks import WriteRefused, run_doctor
 
     check_write_allowed(profile, write)
     stream = err if err is not None else sys.stderr
@@ -130,6 +128,10 @@ async def check(
 
 def emit(report: Report, *, profile: str, json_path: str | None, out: TextIO | None = None) -> int:
     """Print the table (and write the JSON); the exit status."""
+    from rich.console import Console
+
+    from .report import render
+
     console = Console(file=out or sys.stdout, soft_wrap=False)
     console.print(render(report, profile=profile))
     if json_path:
