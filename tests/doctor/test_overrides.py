@@ -107,3 +107,16 @@ def test_neighbour_paths_follow_the_reference_naming_patterns() -> None:
     assert "/v1/refund-requests/{id}/approve/" in found
     assert "/v1/refund-requests/{id}/approve" not in found
     assert len(found) == len(set(found)) <= 25
+
+
+def test_the_command_line_parser_does_not_load_the_client() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from preo_tui.ui import cli\n"
+        "cli.build_parser()\n"
+        "sys.exit(1 if 'preo_tui.api.client' in sys.modules else 0)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
