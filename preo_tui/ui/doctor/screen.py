@@ -4,7 +4,8 @@ Reachable with ``:doctor`` and from the palette ("Check this server"). It calls 
 operation of the signed-in server (never a write), then lists each operation with its result,
 the general checks (auth, error bodies), the count of assumptions that held and, when an
 operation answers under a neighbouring path, the ``[profiles.X.operations]`` table to add to
-the configuration file. ``r`` runs it again; ``p`` shows only the problems.
+the configuration file. Problems are listed first; ``r`` runs it again; ``p`` shows only the
+problems.
 
 Everything shown comes from the report, whose server text was made terminal-safe when it was
 recorded (``preo_tui.doctor.report.safe``); cells are plain ``Text``, never markup.
@@ -154,7 +155,9 @@ class DoctorScreen(PreoScreen):
             return
         table = self.query_one("#doctor-table", DataTable)
         table.clear()
-        for row in report.operations:
+        # Problems first: on a small terminal they are what must be on screen.
+        rows = sorted(report.operations, key=lambda r: not (r.failed or r.state == "missing"))
+        for row in rows:
             state = "failed" if row.state == "ok" and row.failed else row.state
             if self.only_problems and state not in ("missing", "failed"):
                 continue
