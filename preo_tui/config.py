@@ -38,11 +38,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 APP_NAME = "preo-tui"
 CONFIG_FILENAME = "config.toml"
@@ -224,6 +231,31 @@ class AppSettings(BaseModel):
         return value.strip()
 
 
+# --------------------------------------------------------------------------------------------
+# Per-profile operation overrides (issue 19): adapt to a server's paths without code changes.
+
+_OPERATION_KEY = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+
+def _operation_key(value: str) -> str:
+    if not _OPERATION_KEY.match(value):
+        raise ValueError(f"{value!r} is not an operation name such as 'refunds.approve'")
+    return value
+
+
+def _operation_override(value: str) -> str:
+    """The shape only (``METHOD /path``); whether the operation exists and its parameters
+    match is checked by the client, which skips and reports an entry it cannot apply."""
+    from preo_tui.api.registry import parse_override  # light: no httpx, no models
+
+    method, path = parse_override(value)
+    return f"{method} {path}"
+
+
+OperationKey = Annotated[str, AfterValidator(_operation_key)]
+OperationOverride = Annotated[str, AfterValidator(_operation_override)]
+
+
 class ProfileConfig(BaseModel):
     """One ``[profiles.<name>]`` table as written in the file (every field optional)."""
 
@@ -236,6 +268,8 @@ class ProfileConfig(BaseModel):
     edition: str | None = None
     refresh_interval: float | None = Field(None, ge=MIN_REFRESH_INTERVAL, le=3600)
     token_env: str | None = None
+    #: ``[profiles.X.operations]``: ``"refunds.approve" = "POST /v1/refunds/{id}/approve"``.
+    operations: dict[OperationKey, OperationOverride] = {}
 
     @field_validator("server")
     @classmethod
@@ -278,6 +312,8 @@ class Profile(BaseModel):
     edition: str | None = None
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
     token_env: str | None = None
+    #: Method and path overrides by operation key (see ``ProfileConfig.operations``).
+    operations: dict[str, str] = {}
     builtin: bool = False
     sandbox: bool = False
     """True for the sandbox profile: its server is decided at run time."""
@@ -386,6 +422,7 @@ def _merge_profiles(file: ConfigFile) -> dict[str, Profile]:
             edition=raw.edition,
             refresh_interval=raw.refresh_interval or app.refresh_interval,
             token_env=raw.token_env,
+            operations=dict(raw.operations),
             builtin=builtin,
             sandbox=sandbox,
         )
@@ -875,6 +912,10 @@ default_profile = "sandbox"
 # To look at production without any risk of changing it:
 # [profiles.production]
 # read_only = true
+
+# A server that names an operation differently (preo-tui doctor suggests these):
+# [profiles.staging.operations]
+# "refunds.approve" = "POST /v1/refunds/{id}/approve"
 
 # Remap any binding by its id (shown in the ? help). Several keys: "a,f5".
 [keymap]

@@ -25,11 +25,13 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
     # The UI never talks HTTP or parses JSON itself: it calls the client through the store.
     "ui": ("httpx", "json", "preo_tui.sandbox"),
+    "doctor": ("textual", "preo_tui.ui", "preo_tui.store", "preo_tui.sandbox"),
 }
 
 #: The layer order, lowest first: a layer may import only the layers below it (and itself).
 #: ``sandbox`` is a separate program that shares only ``cel`` (and ``text``, the sanitizer).
-LAYERS: tuple[str, ...] = ("text", "cel", "config", "api", "store", "actions", "ui")
+#: ``config`` sits above ``api``: it parses operation overrides with the registry's parser.
+LAYERS: tuple[str, ...] = ("text", "cel", "api", "config", "store", "actions", "doctor", "ui")
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -86,7 +88,14 @@ def test_layer_imports(target: str) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["preo_tui.api", "preo_tui.store", "preo_tui.actions", "preo_tui.cel", "preo_tui.config"],
+    [
+        "preo_tui.api",
+        "preo_tui.store",
+        "preo_tui.actions",
+        "preo_tui.cel",
+        "preo_tui.config",
+        "preo_tui.doctor",
+    ],
 )
 def test_textual_free_at_runtime(module: str) -> None:
     code = (
@@ -117,6 +126,8 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     (root / "cel" / "m.py").write_text("from ..ui import app\n")
     (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.refunds import screen\n")
     (root / "config.py").write_text("__import__('textual')\n")
+    (root / "doctor").mkdir()
+    (root / "doctor" / "checks.py").write_text("from ..ui.doctor import screen\n")
     assert violations("api", root) == [
         "preo_tui/api/deep/m.py imports textual.widgets",
         "preo_tui/api/deep/m.py imports textual.widgets.Static",
@@ -128,6 +139,7 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
         "sandbox", root
     )
     assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
+    assert "preo_tui/doctor/checks.py imports preo_tui.ui.doctor" in violations("doctor", root)
 
 
 def _first_party_layer(name: str) -> str | None:

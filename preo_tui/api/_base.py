@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import (
@@ -41,6 +41,11 @@ class PreoModel(BaseModel):
     @classmethod
     def _terminal_safe(cls, data: Any) -> Any:
         return safe_data(data)
+
+    #: Fields a list answer leaves out by design (only on the detail answer), and fields
+    #: only a list answer carries: doctor does not expect them where they never come.
+    ONLY_ON_DETAIL: ClassVar[frozenset[str]] = frozenset()
+    ONLY_ON_LIST: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def extra_fields(self) -> dict[str, Any]:
@@ -102,6 +107,9 @@ class Page(BaseModel, Generic[T]):
     previous: str | None = None
     results: list[T] = Field(default_factory=list)
     page: int = 1
+    #: The page asked for was past the end of the list (it shrank): this is the last page
+    #: that exists (``page`` says which), or an empty one. Never read from the server.
+    past_end: bool = Field(default=False, exclude=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -16,15 +16,47 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from preo_tui.text import safe_data
 
 from ._base import Page
-from ._transport import Body, HttpCore
-from .errors import DecodeError
+from ._transport import FRAMEWORK_ROUTE_404, Body, HttpCore
+from .errors import DecodeError, NotFound, PreoError, Unsupported
 from .registry import Operation
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+P = TypeVar("P", bound=Page[Any])
 
 #: Guard against a server whose ``next`` never ends (a bug there must not hang the client).
 MAX_PAGES = 100_000
+
+
+#: DRF's answer for a page number past the last page (status 404).
+INVALID_PAGE = "Invalid page."
+
+
+def page_number(params: Mapping[str, Any], name: str = "page", default: int = 1) -> int:
+    try:
+        value = params.get(name)
+        return int(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default
+
+
+def is_page_past_end(exc: PreoError, page: int) -> bool:
+    """Is this 404 the end of a list rather than a missing endpoint or object?
+
+    Only for a page after the first (page 1 of an empty list is an empty page, never a 404)
+    and only when the body is a JSON ``detail`` message that is not the web framework's
+    unknown-route answer: on a collection path that is DRF's ``"Invalid page."`` (any wording:
+    servers translate it); on a path naming a parent object (``/v1/webhooks/{id}/deliveries``)
+    only ``Invalid page`` itself, since ``"Not found."`` there means the parent is gone.
+    """
+    if page <= 1 or exc.status != 404 or not isinstance(exc.detail, dict):
+        return False
+    detail = exc.detail.get("detail")
+    if not isinstance(detail, str) or not detail.strip():
+        return False
+    if isinstance(exc, Unsupported):
+        return detail.strip() != FRAMEWORK_ROUTE_404
+    return detail.strip().lower().startswith("invalid page")
 
 
 def query_value(value: Any) -> str | None:
@@ -169,11 +201,19 @@ class Resource:
     name: ClassVar[str]
     operations: ClassVar[dict[str, Operation]]
 
-    def __init__(self, core: HttpCore) -> None:
+    def __init__(self, core: HttpCore, overrides: Mapping[str, Operation] | None = None) -> None:
         self._core = core
+        #: This client's per-profile overrides of method and path, by operation name.
+        self._overrides = {
+            op.name: op for op in (overrides or {}).values() if op.resource == self.name
+        }
 
     def _op(self, name: str) -> Operation:
-        return self.operations[name]
+        return self._overrides.get(name) or self.operations[name]
+
+    def operation(self, name: str) -> Operation:
+        """The operation as this client sends it (a profile may override method and path)."""
+        return self._op(name)
 
     async def _send(
         self,
@@ -230,13 +270,60 @@ class Resource:
         model: type[T],
         params: Mapping[str, Any],
         ids: Mapping[str, str] | None = None,
+        *,
+        clamp: bool = True,
     ) -> Page[T]:
-        page: Page[T] = await self._call(op_name, Page[model], ids=ids, params=params)  # type: ignore[valid-type]  # Page[model] with a runtime type variable: pydantic builds it, mypy cannot
-        number = params.get("page")
+        return await self._list_page(op_name, Page[model], params, ids, clamp=clamp)  # type: ignore[valid-type]  # Page[model] with a runtime type variable: pydantic builds it, mypy cannot
+
+    async def _list_page(
+        self,
+        op_name: str,
+        page_type: type[P],
+        params: Mapping[str, Any],
+        ids: Mapping[str, str] | None = None,
+        *,
+        clamp: bool = True,
+    ) -> P:
+        """One page of a list. A page past the end (the list shrank since the caller counted
+        it; DRF answers 404 ``{"detail": "Invalid page."}``) is the end of the list, not a
+        missing endpoint: with ``clamp`` the last page that exists is returned instead (its
+        ``page`` says which one, ``past_end`` is set), else an empty page."""
+        number = page_number(params)
         try:
-            page.page = int(number) if number is not None else 1
-        except (TypeError, ValueError):
-            page.page = 1
+            page: P = await self._call(op_name, page_type, ids=ids, params=params)
+        except (Unsupported, NotFound) as exc:
+            if not is_page_past_end(exc, number):
+                raise
+            return await self._end_of_list(op_name, page_type, params, ids, number, clamp)
+        page.page = number
+        return page
+
+    async def _end_of_list(
+        self,
+        op_name: str,
+        page_type: type[P],
+        params: Mapping[str, Any],
+        ids: Mapping[str, str] | None,
+        asked: int,
+        clamp: bool,
+    ) -> P:
+        if not clamp:
+            return page_type(count=0, results=[], page=asked, past_end=True)
+        first: P = await self._call(op_name, page_type, ids=ids, params={**params, "page": 1})
+        first.page = 1
+        first.past_end = True
+        size = page_number(params, "page_size", 0) or len(first.results) or 1
+        last = max(1, -(-first.count // size))
+        if last <= 1 or last >= asked:
+            return first
+        try:
+            page: P = await self._call(op_name, page_type, ids=ids, params={**params, "page": last})
+        except (Unsupported, NotFound) as exc:
+            if not is_page_past_end(exc, last):
+                raise
+            return first  # it shrank again: the first page is the end we know
+        page.page = last
+        page.past_end = True
         return page
 
     async def _pages(
@@ -249,7 +336,9 @@ class Resource:
         """Every item of every page, following ``next`` (its query, on our own path)."""
         current: dict[str, Any] = dict(params)
         for _ in range(MAX_PAGES):
-            page = await self._page(op_name, model, current, ids)
+            page = await self._page(op_name, model, current, ids, clamp=False)
+            if page.past_end:
+                return  # the list shrank under the walk: that is its end
             for item in page.results:
                 yield item
             following = page.next_params()

@@ -184,6 +184,15 @@ def is_missing_endpoint(op: Operation, status: int, body: Any) -> bool:
     return detail == FRAMEWORK_ROUTE_404
 
 
+def unsupported_message(op: Operation) -> str:
+    """What the operator reads when the server lacks an operation: its name, its key and path
+    as sent (a profile may override them), and where to look next."""
+    return (
+        f"Not supported by this server: {op.summary} ({op.key}: {op.method} {op.path})."
+        " Check this server (preo-tui doctor) to see what it speaks."
+    )
+
+
 def _field_errors(body: Any) -> dict[str, list[str]]:
     """Per-field messages from a DRF 400 body or a FastAPI 422 body."""
     fields: dict[str, list[str]] = {}
@@ -264,7 +273,7 @@ def error_from_response(
         return PermissionDenied(text, **kw)
     if status in (404, 405):
         if is_missing_endpoint(op, status, raw):
-            return Unsupported(f"Not supported by this server: {op.summary}", **kw)
+            return Unsupported(unsupported_message(op), **kw)
         return NotFound(text, **kw)
     if status == 409:
         return Conflict(text, **kw)

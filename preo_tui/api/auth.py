@@ -14,7 +14,7 @@ from ._resource import Resource
 from .registry import Operation, operations
 
 OPERATIONS = operations(
-    Operation("auth", "me", "GET", "/v1/auth/me", "Get user info", mark="doc"),
+    Operation("auth", "me", "GET", "/v1/auth/me", "Get user info"),
     # Token exchanges change no data: allowed in read-only mode, sent without a bearer token.
     Operation("auth", "login", "POST", "/v1/auth/token", "Password login",
               writes=False, authenticated=False),

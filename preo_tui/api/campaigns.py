@@ -18,8 +18,8 @@ from ._resource import UNSET, Resource, body_of, body_with_unset
 from .registry import Operation, operations
 
 OPERATIONS = operations(
-    Operation("campaigns", "list", "GET", "/v1/campaigns", "List campaigns", mark="doc"),
-    Operation("campaigns", "create", "POST", "/v1/campaigns", "Create campaign", mark="doc"),
+    Operation("campaigns", "list", "GET", "/v1/campaigns", "List campaigns"),
+    Operation("campaigns", "create", "POST", "/v1/campaigns", "Create campaign"),
     Operation("campaigns", "get", "GET", "/v1/campaigns/{id}", "Retrieve campaign"),
     Operation("campaigns", "update", "PATCH", "/v1/campaigns/{id}", "Update campaign"),
     Operation("campaigns", "delete", "DELETE", "/v1/campaigns/{id}", "Delete campaign"),

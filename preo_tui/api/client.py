@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
+from ._resource import Resource, query
 from ._transport import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_SLOW_AFTER,
+    Body,
     ConnectionEvent,
     ConnectionState,
     HttpCore,
@@ -30,7 +32,7 @@ from .files import Files
 from .orders import Orders
 from .purchases import Purchases
 from .refunds import Refunds
-from .registry import Operation
+from .registry import Operation, apply_overrides
 from .segments import Segments
 from .users import Users
 from .webhooks import Webhooks
@@ -86,6 +88,7 @@ class PreoClient:
         deadline: float = DEFAULT_DEADLINE,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         slow_after: float = DEFAULT_SLOW_AFTER,
+        operations: Mapping[str, str] | None = None,
     ) -> None:
         self._core = HttpCore(
             base_url=base_url,
@@ -103,19 +106,25 @@ class PreoClient:
             max_response_bytes=max_response_bytes,
             slow_after=slow_after,
         )
-        self.auth = Auth(self._core)
-        self.editions = Editions(self._core)
-        self.orders = Orders(self._core)
-        self.purchases = Purchases(self._core)
-        self.users = Users(self._core)
-        self.refunds = Refunds(self._core)
-        self.campaigns = Campaigns(self._core)
-        self.segments = Segments(self._core)
-        self.email_messages = EmailMessages(self._core)
-        self.consents = Consents(self._core)
-        self.files = Files(self._core)
-        self.data_imports = DataImports(self._core)
-        self.webhooks = Webhooks(self._core)
+        #: ``{"refunds.approve": "POST /v1/refunds/{id}/approve"}`` from the profile
+        #: (``[profiles.X.operations]``): applied to every call; entries that cannot be
+        #: applied are skipped and listed in ``override_problems`` (doctor shows them).
+        self._overrides, self.override_problems = apply_overrides(
+            {op.key: op for op in ALL_OPERATIONS}, operations or {}
+        )
+        self.auth = Auth(self._core, self._overrides)
+        self.editions = Editions(self._core, self._overrides)
+        self.orders = Orders(self._core, self._overrides)
+        self.purchases = Purchases(self._core, self._overrides)
+        self.users = Users(self._core, self._overrides)
+        self.refunds = Refunds(self._core, self._overrides)
+        self.campaigns = Campaigns(self._core, self._overrides)
+        self.segments = Segments(self._core, self._overrides)
+        self.email_messages = EmailMessages(self._core, self._overrides)
+        self.consents = Consents(self._core, self._overrides)
+        self.files = Files(self._core, self._overrides)
+        self.data_imports = DataImports(self._core, self._overrides)
+        self.webhooks = Webhooks(self._core, self._overrides)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -175,6 +184,50 @@ class PreoClient:
     @staticmethod
     def operations() -> tuple[Operation, ...]:
         return ALL_OPERATIONS
+
+    @property
+    def overrides(self) -> dict[str, Operation]:
+        """The profile's overrides that are in effect, by operation key."""
+        return dict(self._overrides)
+
+    def operation(self, key: str) -> Operation:
+        """``"refunds.approve"`` as this client sends it (overrides applied)."""
+        resource, _, name = key.partition(".")
+        target = getattr(self, resource, None)
+        if not isinstance(target, Resource) or name not in target.operations:
+            raise KeyError(key)
+        return target.operation(name)
+
+    # -- diagnostics (doctor) ------------------------------------------------------------------
+
+    async def send(
+        self,
+        op: Operation,
+        *,
+        ids: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> httpx.Response:
+        """Send ``op`` as it is (auth, retries, errors as usual) and return the raw answer,
+        undecoded: for tools that check the server itself (``preo_tui.doctor``)."""
+        path = op.url_path(ids)
+        response = await self._core.request(
+            op,
+            path,
+            params=query(params) if params else None,
+            body=Body(json=json_body) if json_body is not None else None,
+        )
+        if response is None:  # a DELETE retry that found the object gone
+            return httpx.Response(204)
+        return response
+
+    async def send_head(
+        self, op: Operation, *, ids: Mapping[str, str] | None = None
+    ) -> tuple[int, str]:
+        """Send a GET ``op`` and read only its status and content type (a CSV export can be
+        large: its body is not read)."""
+        async with self._core.stream(op, op.url_path(ids)) as response:
+            return response.status_code, response.headers.get("content-type", "")
 
     def __repr__(self) -> str:
         mode = ", read_only" if self.read_only else ""

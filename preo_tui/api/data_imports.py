@@ -27,13 +27,13 @@ from .registry import Operation, operations
 
 _BASE = "/v1/data-imports"
 OPERATIONS = operations(
-    Operation("data_imports", "list", "GET", _BASE, "List data imports", mark="doc"),
-    Operation("data_imports", "create", "POST", _BASE, "Create data import", mark="doc"),
-    Operation("data_imports", "get", "GET", _BASE + "/{id}", "Retrieve data import"),
+    Operation("data_imports", "list", "GET", _BASE, "List data imports"),
+    Operation("data_imports", "create", "POST", _BASE, "Create data import"),
+    Operation("data_imports", "get", "GET", _BASE + "/{id}", "Get data import details"),
     Operation("data_imports", "update", "PATCH", _BASE + "/{id}", "Update data import"),
     Operation("data_imports", "cancel", "POST", _BASE + "/{id}/cancel", "Cancel data import"),
     Operation("data_imports", "column_mappings", "GET", _BASE + "/{id}/column-mappings",
-              "Get column mappings"),
+              "List column mappings"),
     Operation("data_imports", "update_column_mappings", "PATCH", _BASE + "/{id}/column-mappings",
               "Update column mappings"),
     Operation("data_imports", "validate_column_mappings", "POST",
@@ -41,12 +41,12 @@ OPERATIONS = operations(
     Operation("data_imports", "process_column_mappings", "POST",
               _BASE + "/{id}/process-column-mappings", "Process column mappings"),
     Operation("data_imports", "product_mappings", "GET", _BASE + "/{id}/product-mappings",
-              "Get product mappings"),
+              "List product mappings"),
     Operation("data_imports", "update_product_mappings", "PATCH",
               _BASE + "/{id}/product-mappings", "Update product mappings"),
     Operation("data_imports", "preview_orders", "GET", _BASE + "/{id}/preview-orders",
-              "Preview orders"),
-    Operation("data_imports", "start", "POST", _BASE + "/{id}/start", "Start data import"),
+              "Preview import orders"),
+    Operation("data_imports", "start", "POST", _BASE + "/{id}/start", "Start import process"),
     Operation("data_imports", "external_orders", "POST", _BASE + "/external-orders",
               "Import external orders"),
 )  # fmt: skip

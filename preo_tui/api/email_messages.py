@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from ._base import Page, PreoModel, Timestamp, Tolerant
 from ._resource import UNSET, Resource, body_of, body_with_unset
@@ -18,9 +18,9 @@ from .registry import Operation, operations
 
 OPERATIONS = operations(
     Operation("email_messages", "list", "GET", "/v1/email-messages", "List email messages",
-              mark="doc"),
+              ),
     Operation("email_messages", "create", "POST", "/v1/email-messages", "Create email message",
-              mark="doc"),
+              ),
     Operation("email_messages", "get", "GET", "/v1/email-messages/{id}",
               "Get email message details"),
     Operation("email_messages", "update", "PATCH", "/v1/email-messages/{id}",
@@ -75,6 +75,9 @@ class Block(PreoModel):
 
 
 class EmailMessage(PreoModel):
+    #: Contract §9: the details answer is the one "with ``blocks``".
+    ONLY_ON_DETAIL: ClassVar[frozenset[str]] = frozenset({"blocks"})
+
     id: str
     title: str | None = None
     subject: str | None = None

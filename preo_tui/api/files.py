@@ -26,8 +26,8 @@ from .registry import Operation, operations
 OPERATIONS = operations(
     Operation("files", "list", "GET", "/v1/files", "List files"),
     Operation("files", "upload", "POST", "/v1/files", "Upload file"),
-    Operation("files", "get", "GET", "/v1/files/{id}", "Retrieve file"),
-    Operation("files", "update", "PATCH", "/v1/files/{id}", "Update file"),
+    Operation("files", "get", "GET", "/v1/files/{id}", "Get file details"),
+    Operation("files", "update", "PATCH", "/v1/files/{id}", "Update file metadata"),
     Operation("files", "delete", "DELETE", "/v1/files/{id}", "Delete file"),
 )
 
@@ -116,9 +116,7 @@ class Files(Resource):
             page_size=page_size,
             **filters,
         )
-        result: FilePage = await self._call("list", FilePage, params=params)
-        result.page = int(page or 1)
-        return result
+        return await self._list_page("list", FilePage, params)
 
     def iterate(self, **filters: Any) -> AsyncIterator[File]:
         return self._pages("list", File, filters)

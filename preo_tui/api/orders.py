@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from ._base import Count, Money, Page, PreoModel, Timestamp, Tolerant
 from ._resource import Resource
@@ -14,7 +14,7 @@ from .purchases import Purchase
 from .registry import Operation, operations
 
 OPERATIONS = operations(
-    Operation("orders", "list", "GET", "/v1/orders", "List orders", mark="doc"),
+    Operation("orders", "list", "GET", "/v1/orders", "List orders"),
     Operation("orders", "get", "GET", "/v1/orders/{id}", "Retrieve order details"),
 )
 
@@ -45,6 +45,10 @@ class Customer(PreoModel):
 
 
 class Order(PreoModel):
+    #: Contract §4: ``purchases`` only on the detail answer; the list carries the count.
+    ONLY_ON_DETAIL: ClassVar[frozenset[str]] = frozenset({"purchases"})
+    ONLY_ON_LIST: ClassVar[frozenset[str]] = frozenset({"purchase_count"})
+
     id: str
     order_number: str | None = None
     edition_id: str | None = None

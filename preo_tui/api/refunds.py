@@ -21,7 +21,7 @@ from .errors import ValidationFailed
 from .registry import Operation, operations
 
 OPERATIONS = operations(
-    Operation("refunds", "list", "GET", "/v1/refund-requests", "List refund requests", mark="doc"),
+    Operation("refunds", "list", "GET", "/v1/refund-requests", "List refund requests"),
     Operation("refunds", "create", "POST", "/v1/refund-requests", "Create refund request"),
     Operation("refunds", "get", "GET", "/v1/refund-requests/{id}", "Retrieve refund request details"),
     Operation("refunds", "approve", "POST", "/v1/refund-requests/{id}/approve",
@@ -155,9 +155,7 @@ class Refunds(Resource):
             page_size=page_size,
             **filters,
         )
-        result: RefundPage = await self._call("list", RefundPage, params=params)
-        result.page = int(page or 1)
-        return result
+        return await self._list_page("list", RefundPage, params)
 
     def iterate(self, **filters: Any) -> AsyncIterator[RefundRequest]:
         return self._pages("list", RefundRequest, filters)

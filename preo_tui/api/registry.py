@@ -13,7 +13,7 @@ or previewing an email changes nothing). The list is deliberately small and expl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import quote
 
@@ -88,3 +88,55 @@ def operations(*ops: Operation) -> dict[str, Operation]:
             raise ValueError(f"duplicate operation {op.key}")
         table[op.name] = op
     return table
+
+
+#: ``"POST /v1/refunds/{id}/approve"``: an override of an operation's method and path.
+_OVERRIDE_METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+
+
+def parse_override(text: str) -> tuple[HttpMethod, str]:
+    """``"POST /v1/refunds/{id}/approve"`` as ``("POST", "/v1/refunds/{id}/approve")``;
+    :class:`ValueError` (with a message for the operator) when it is not that shape."""
+    parts = text.split()
+    if len(parts) != 2:
+        raise ValueError(f"{text!r} is not 'METHOD /path' (e.g. 'POST /v1/refunds/{{id}}/approve')")
+    method, path = parts[0].upper(), parts[1]
+    if method not in _OVERRIDE_METHODS:
+        raise ValueError(f"{parts[0]!r} is not one of {', '.join(_OVERRIDE_METHODS)}")
+    if not path.startswith("/") or "?" in path or "#" in path or "//" in path:
+        raise ValueError(f"{path!r} is not a path starting with / (no query, no host)")
+    return method, path  # type: ignore[return-value]  # checked against the allowed methods above
+
+
+def overridden(op: Operation, text: str) -> Operation:
+    """``op`` with the method and path of ``text`` (see :func:`parse_override`).
+
+    The path must name the same parameters as the original (the client fills them in). An
+    override never makes a write look like a read: the operation stays a write if it was one,
+    and a read moved to another method than GET becomes a write (fail closed)."""
+    method, path = parse_override(text)
+    names = sorted(part[1:-1] for part in path.split("/") if part.startswith("{"))
+    if names != sorted(op.params):
+        want = ", ".join("{" + p + "}" for p in op.params) or "no parameters"
+        raise ValueError(f"{op.key}: the path must name {want}, as {op.path} does")
+    writes = op.is_write or (method != "GET" and op.method == "GET")
+    return replace(op, method=method, path=path, writes=writes, mark="ours")
+
+
+def apply_overrides(
+    table: Mapping[str, Operation], overrides: Mapping[str, str]
+) -> tuple[dict[str, Operation], list[str]]:
+    """The overridden operations by key, and one message per override that could not be
+    applied (unknown operation, bad shape). Nothing is guessed: a bad entry is skipped."""
+    applied: dict[str, Operation] = {}
+    problems: list[str] = []
+    for key, text in overrides.items():
+        op = table.get(key)
+        if op is None:
+            problems.append(f"{key}: no such operation (preo-tui doctor lists them all)")
+            continue
+        try:
+            applied[key] = overridden(op, text)
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
+    return applied, problems

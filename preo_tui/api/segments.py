@@ -23,8 +23,8 @@ from .errors import NetworkError
 from .registry import Operation, operations
 
 OPERATIONS = operations(
-    Operation("segments", "list", "GET", "/v1/segments", "List segments", mark="doc"),
-    Operation("segments", "create", "POST", "/v1/segments", "Create segment", mark="doc"),
+    Operation("segments", "list", "GET", "/v1/segments", "List segments"),
+    Operation("segments", "create", "POST", "/v1/segments", "Create segment"),
     Operation("segments", "get", "GET", "/v1/segments/{id}", "Retrieve segment"),
     Operation("segments", "update", "PATCH", "/v1/segments/{id}", "Update segment"),
     Operation("segments", "delete", "DELETE", "/v1/segments/{id}", "Delete segment"),

@@ -12,7 +12,7 @@ from .editions import Language
 from .registry import Operation, operations
 
 OPERATIONS = operations(
-    Operation("users", "list", "GET", "/v1/users", "List users", mark="doc"),
+    Operation("users", "list", "GET", "/v1/users", "List users"),
     Operation("users", "get", "GET", "/v1/users/{id}", "Retrieve user"),
     Operation("users", "update", "PATCH", "/v1/users/{id}", "Partially update user"),
 )

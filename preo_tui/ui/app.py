@@ -300,6 +300,7 @@ class PreoApp(App[None]):
             refresh_token=tokens.refresh if tokens else None,
             read_only=self.profile.read_only,
             on_tokens=self._tokens_changed,
+            operations=self.profile.operations,
         )
         return self.client_factory(spec)
 

@@ -9,6 +9,7 @@
     preo-tui config path | config edit | config check
     preo-tui login [--profile P] [--method password|pin|token]
     preo-tui logout [--profile P]
+    preo-tui doctor [--profile P | --server URL] [--write] [--json FILE]
     preo-tui --version
 
 ``PREO_PROFILE``, ``PREO_SERVER`` and ``PREO_TOKEN`` override the configuration file. Every
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sandbox", action="store_true", help="start a local sandbox with demo data and sign in"
     )
-    sub = parser.add_subparsers(dest="command", metavar="{config,login,logout}")
+    sub = parser.add_subparsers(dest="command", metavar="{config,login,logout,doctor}")
     config = sub.add_parser("config", help="show or edit the configuration file")
     config.add_argument("action", choices=("path", "edit", "check"))
     login = sub.add_parser("login", help="sign in from the command line and remember the tokens")
@@ -74,7 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     login.add_argument("--email")
     login.add_argument("--phone")
     sub.add_parser("logout", help="forget the tokens of the profile")
+    _add_doctor(sub)
     return parser
+
+
+def _add_doctor(sub: Any) -> None:
+    from preo_tui.doctor.cli import add_parser
+
+    add_parser(sub)
 
 
 class CliError(Exception):
@@ -113,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _login(args)
         if args.command == "logout":
             return _logout(args)
+        if args.command == "doctor":
+            return _doctor(args)
         return _run(args)
     except CliError as exc:
         print(f"preo-tui: {exc}", file=sys.stderr)
@@ -227,6 +237,39 @@ def _logout(args: argparse.Namespace) -> int:
         f"Signed out of {profile.name}." if removed else f"No tokens were held for {profile.name}."
     )
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """``preo-tui doctor``: see ``preo_tui.doctor.cli`` (``--sandbox`` checks a fresh local
+    sandbox, signed in as its admin)."""
+    from preo_tui.doctor.cli import DoctorError, run
+
+    _, _, profile = _resolve(args)
+    try:
+        if not (args.sandbox or profile.sandbox):
+            return run(profile, write=args.write, json_path=args.json)
+        from preo_tui.config import sandbox_db_path
+        from preo_tui.ui.sandbox_process import SandboxProcess
+
+        try:
+            sandbox = SandboxProcess(sandbox_db_path()).start()
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
+        try:
+            info = asyncio.run(sandbox.ready())
+            login = (info.admin_email or "", info.admin_password or "")
+            return run(
+                profile.with_server(info.base_url),
+                write=args.write,
+                json_path=args.json,
+                login=login,
+            )
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
+        finally:
+            sandbox.stop()
+    except DoctorError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _run(args: argparse.Namespace) -> int:

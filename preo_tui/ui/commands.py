@@ -76,6 +76,14 @@ class JumpCommands(Provider):
             if entry is None:
                 description += " (not available yet)"
             commands.append((f"Go to :{name}", description, partial(app.jump, name)))
+        if "doctor" in REGISTRY:
+            commands.append(
+                (
+                    "Check this server",
+                    "Which operations this server speaks (read-only; :doctor)",
+                    partial(app.jump, "doctor"),
+                )
+            )
         for edition in getattr(app, "editions", []):
             commands.append(
                 (
@@ -97,7 +105,7 @@ class JumpCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, help_text, callback in self._commands():
-            if title.startswith("Go to"):
+            if title.startswith("Go to") or title == "Check this server":
                 yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:

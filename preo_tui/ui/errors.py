@@ -92,6 +92,10 @@ def describe_error(exc: BaseException) -> ErrorReport:
     elif kind == "NetworkError":
         message = message or "The server could not be reached."
     elif kind == "Unsupported":
+        # The title already says it; the message names the operation, its path and doctor.
+        message = message.removeprefix("Not supported by this server: ").replace(
+            "(preo-tui doctor)", "(palette: “Check this server”, or preo-tui doctor)"
+        )
         message = message or "This server does not offer that feature."
     elif kind not in _TITLES:
         # An unexpected exception (a bug): one line, no traceback; the log has the details.

@@ -37,6 +37,7 @@ KNOWN_JUMP_NAMES: dict[str, str] = {
     "emails": "Email messages",
     "segments": "Customer segments (CEL)",
     "journal": "Local journal of every write",
+    "doctor": "Check this server against what preo-tui expects",
 }
 
 #: Feature modules imported by ``load_feature_screens`` (each registers its own screens).
@@ -50,6 +51,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "preo_tui.ui.users.screen",
     "preo_tui.ui.campaigns.screen",
     "preo_tui.ui.emails.screen",
+    "preo_tui.ui.doctor.screen",
 )
 
 S = TypeVar("S", bound="type[Screen[Any]]")

@@ -9,7 +9,7 @@ screen is already drawn, and calls ``stop()`` when it exits.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,6 +23,8 @@ class ClientSpec:
     refresh_token: str | None = field(default=None, repr=False)
     read_only: bool = False
     on_tokens: Callable[[Any], Awaitable[None] | None] | None = field(default=None, repr=False)
+    #: The profile's method/path overrides by operation key (``[profiles.X.operations]``).
+    operations: Mapping[str, str] = field(default_factory=dict)
 
 
 ClientFactory = Callable[[ClientSpec], Any]
@@ -38,6 +40,7 @@ def default_client_factory(spec: ClientSpec) -> Any:
         refresh_token=spec.refresh_token,
         read_only=spec.read_only,
         on_tokens=spec.on_tokens,
+        operations=spec.operations,
     )
 
 

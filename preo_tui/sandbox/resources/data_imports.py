@@ -829,7 +829,7 @@ async def external_orders(
 
 
 @router.get(
-    "/v1/data-imports/{id}", response_model=schemas.DataImport, summary="Retrieve data import"
+    "/v1/data-imports/{id}", response_model=schemas.DataImport, summary="Get data import details"
 )
 async def get_import(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(import_out(load_import(state.db, principal, id)))
@@ -894,7 +894,7 @@ def column_mappings_out(row: Row) -> list[dict[str, Any]]:
 @router.get(
     "/v1/data-imports/{id}/column-mappings",
     response_model=list[schemas.ColumnMapping],
-    summary="Get column mappings",
+    summary="List column mappings",
 )
 async def get_column_mappings(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(column_mappings_out(load_import(state.db, principal, id)))
@@ -991,7 +991,7 @@ class ProductMapping(BaseModel):
 @router.get(
     "/v1/data-imports/{id}/product-mappings",
     response_model=list[schemas.ProductMapping],
-    summary="Get product mappings",
+    summary="List product mappings",
 )
 async def get_product_mappings(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     return JSONResponse(loads(load_import(state.db, principal, id)["product_mappings"]))
@@ -1038,7 +1038,7 @@ async def patch_product_mappings(
 @router.get(
     "/v1/data-imports/{id}/preview-orders",
     response_model=schemas.Page[schemas.PreviewOrder],
-    summary="Preview orders",
+    summary="Preview import orders",
 )
 async def preview_orders(
     id: str, request: Request, state: StateDep, principal: PrincipalDep, paging: PagingDep
@@ -1075,7 +1075,7 @@ async def preview_orders(
     "/v1/data-imports/{id}/start",
     response_model=schemas.DataImport,
     status_code=202,
-    summary="Start data import",
+    summary="Start import process",
 )
 async def start_import(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     db = state.db

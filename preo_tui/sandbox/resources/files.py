@@ -297,7 +297,7 @@ async def upload_file(request: Request, state: StateDep, principal: PrincipalDep
     return JSONResponse(file_out(row, db, str(request.base_url)), status_code=201)
 
 
-@router.get("/v1/files/{id}", response_model=schemas.File, summary="Retrieve file")
+@router.get("/v1/files/{id}", response_model=schemas.File, summary="Get file details")
 async def get_file(
     id: str, request: Request, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:
@@ -314,7 +314,7 @@ class FileUpdate(BaseModel):
     tags: list[str] | None = None
 
 
-@router.patch("/v1/files/{id}", response_model=schemas.File, summary="Update file")
+@router.patch("/v1/files/{id}", response_model=schemas.File, summary="Update file metadata")
 async def update_file(
     id: str, body: FileUpdate, request: Request, state: StateDep, principal: PrincipalDep
 ) -> JSONResponse:

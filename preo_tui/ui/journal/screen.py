@@ -123,7 +123,7 @@ class JournalScreen(PreoScreen):
         widths = column_widths(self.COLUMNS, natural, room)
         changed = False
         for spec in self.COLUMNS:
-            column = table.columns.get(spec.key)  # type: ignore[call-overload]
+            column = table.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
             if column is not None and column.width != widths[spec.key]:
                 column.width = widths[spec.key]
                 changed = True

@@ -104,6 +104,16 @@ def first_load_failed(error: BaseException) -> str:
     return "could not be loaded (r retries)"
 
 
+def _answered_page(result: Any, asked: int) -> int:
+    """The page a result holds: the one asked for, unless the loader found that page past
+    the end of a list that shrank and answered its last page instead (``past_end``)."""
+    if getattr(result, "past_end", False):
+        number = getattr(result, "page", None)
+        if isinstance(number, int) and number >= 1:
+            return number
+    return asked
+
+
 def default_row_id(item: Any) -> str:
     return str(item.id)
 
@@ -399,7 +409,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         widths = column_widths(self.columns_spec, self._natural_widths(), room)
         changed = False
         for spec in self.columns_spec:
-            column = self.columns.get(spec.key)  # type: ignore[call-overload]
+            column = self.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
             if column is not None and column.width != widths[spec.key]:
                 column.width = widths[spec.key]
                 changed = True
@@ -481,6 +491,7 @@ class PagedTable(DataTable[Any], Generic[T]):
                 self.loading = False
             if generation != self._generation:
                 return
+            page = _answered_page(result, page)
             self.total = result.count
             self.load_error = None
             self.first_page = page
@@ -499,6 +510,8 @@ class PagedTable(DataTable[Any], Generic[T]):
                 if generation != self._generation:
                     return
                 self.total = result.count
+                if _answered_page(result, page) != page:
+                    return  # the list shrank: no page there any more
                 items = list(result.results)
                 if edge == "next":
                     self.last_page = page
@@ -559,6 +572,15 @@ class PagedTable(DataTable[Any], Generic[T]):
                     return
                 total = result.count
                 fresh = list(result.results)
+                end = _answered_page(result, page)
+                if end != page:  # the list shrank below this page: show its end
+                    keep = rebuilt[: max(end - self.first_page, 0) * self.page_size]
+                    self.first_page = min(self.first_page, end)
+                    self.last_page = end
+                    self.total = total
+                    rows = keep + fresh
+                    self._set_rows(rows, keep_id=self._last_cursor_id, fallback_row=len(rows) - 1)
+                    return
                 start = (page - self.first_page) * self.page_size
                 held = rebuilt[start : start + self.page_size]
                 if [self.row_id(i) for i in fresh] == [self.row_id(i) for i in held]:
