@@ -37,6 +37,9 @@ KNOWN_JUMP_NAMES: dict[str, str] = {
     "emails": "Email messages",
     "segments": "Customer segments (CEL)",
     "journal": "Local journal of every write",
+    "webhooks": "Webhook endpoints and their deliveries",
+    "consents": "Consents customers grant (email, SMS)",
+    "ops": "Every API operation and the screen and key performing it",
 }
 
 #: Feature modules imported by ``load_feature_screens`` (each registers its own screens).
@@ -50,6 +53,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "preo_tui.ui.users.screen",
     "preo_tui.ui.campaigns.screen",
     "preo_tui.ui.emails.screen",
+    "preo_tui.ui.webhooks.screen",
 )
 
 S = TypeVar("S", bound="type[Screen[Any]]")
