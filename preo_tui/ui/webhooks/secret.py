@@ -58,6 +58,10 @@ class SecretModal(ModalScreen[None]):
                 yield Button("Copy \\[y]", id="secret-copy", compact=True)
                 yield Button("Done \\[enter]", id="secret-done", variant="primary", compact=True)
 
+    def on_mount(self) -> None:
+        # enter is the primary action (Done); y copies
+        self.query_one("#secret-done", Button).focus()
+
     def action_copy(self) -> None:
         if self._secret:
             copy = getattr(self.app, "copy_text", None)
