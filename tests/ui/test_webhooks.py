@@ -233,3 +233,132 @@ async def test_rotate_shows_the_new_secret_once_and_keeps_it_nowhere(
         assert getattr(app, "last_copied", None) != new
         # no file of the app (journal, cache, config) holds the new or the old secret
         assert files_holding(isolated_dirs, new, old) == []
+
+
+def files_holding(dirs: Dirs, *secrets: str) -> list[Path]:
+    found = []
+    for folder in (dirs.data, dirs.cache, dirs.config):
+        for path in Path(folder).rglob("*"):
+            if path.is_file() and any(s.encode() in path.read_bytes() for s in secrets):
+                found.append(path)
+    return found
+
+
+async def open_deliveries(pilot: Any, screen: WebhooksScreen, name: str) -> DeliveriesScreen:
+    target = next(e for e in screen.table.items if e.name == name)
+    screen.table.move_to_id(target.id)
+    await pilot.press("enter")
+    deliveries: DeliveriesScreen = await wait_for_screen(pilot, DeliveriesScreen)
+    await wait_until(pilot, lambda: deliveries.table.total is not None, what="deliveries")
+    await wait_for_workers(pilot)
+    return deliveries
+
+
+def count(backend: SandboxBackend, where: str, *params: Any) -> int:
+    return int(
+        backend.state.db.scalar(f"SELECT COUNT(*) FROM webhook_deliveries WHERE {where}", params)
+    )
+
+
+async def test_deliveries_paging_filters_and_detail(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    hook = endpoint_row(sandbox_backend, "Order sync (ERP)")
+    added = add_deliveries(sandbox_backend, hook["id"], 130, event="order.created")
+    failed = add_deliveries(sandbox_backend, hook["id"], 3, status="failed", event="order.updated")
+    db = sandbox_backend.state.db
+    total = count(sandbox_backend, "endpoint_id = ?", hook["id"])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_webhooks(pilot)
+        deliveries = await open_deliveries(pilot, screen, "Order sync (ERP)")
+        table = deliveries.table
+        assert table.total == total and total > 130
+        assert len(table.items) < total  # paged: not everything at once
+        await pilot.press("G")  # the last page is read when asked for
+        oldest = db.scalar(
+            "SELECT id FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY created LIMIT 1",
+            (hook["id"],),
+        )
+        await wait_until(
+            pilot,
+            lambda: table.current_item is not None and table.current_item.id == oldest,
+            what="last page",
+        )
+        # filter by status
+        deliveries.set_filter("status", "failed")
+        failed_total = count(sandbox_backend, "endpoint_id = ? AND status = 'failed'", hook["id"])
+        await wait_until(pilot, lambda: table.total == failed_total, what="failed only")
+        assert all(str(d.status) == "failed" for d in table.items)
+        assert set(failed) <= {d.id for d in table.items}
+        # and by event
+        deliveries.set_filter("status", None)
+        deliveries.set_filter("event", "order.created")
+        created_total = count(sandbox_backend, "endpoint_id = ? AND event = ?", hook["id"],
+                              "order.created")  # fmt: skip
+        await wait_until(pilot, lambda: table.total == created_total, what="event filter")
+        assert "event: order.created" in plain(deliveries.query_one("#filter-bar"))
+        # the detail: the row at once, the full delivery (payload) fills in
+        table.move_to_id(added[0])
+        await wait_until(pilot, lambda: added[0] in deliveries.details, what="full delivery")
+        await pilot.pause()
+        text = plain(deliveries.query_one("#detail-content"))
+        assert '"i": 0' in text and "Preo-Signature" in text and "HMAC-SHA256" in text
+        assert '{"ok":true}' in text
+
+
+async def test_retry_a_failed_delivery_and_refused_on_a_successful_one(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    hook = endpoint_row(sandbox_backend, "Order sync (ERP)")
+    (failed,) = add_deliveries(
+        sandbox_backend, hook["id"], 1, status="failed", event="order.updated"
+    )
+    db = sandbox_backend.state.db
+
+    def attempts(delivery_id: str) -> int:
+        return int(
+            db.scalar("SELECT attempt_count FROM webhook_deliveries WHERE id = ?", (delivery_id,))
+        )
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_webhooks(pilot)
+        deliveries = await open_deliveries(pilot, screen, "Order sync (ERP)")
+        table = deliveries.table
+        assert table.move_to_id(failed)
+        await pilot.pause()
+        await pilot.press("r")
+        # the new attempt appears on the row (the sink answers 200)
+        await wait_until(
+            pilot,
+            lambda: str(next(d for d in table.items if d.id == failed).status) == "succeeded",
+            what="retried",
+        )
+        row = next(d for d in table.items if d.id == failed)
+        assert row.attempt_count == 6 and row.response_status == 200
+        assert attempts(failed) == 6
+        # r on a delivery that succeeded: refused on the spot, nothing sent
+        await wait_for_workers(pilot)
+        sent = requests_sent(app)
+        await pilot.press("r")
+        await pilot.pause()
+        assert requests_sent(app) == sent and attempts(failed) == 6
+        # a stale row (someone retried it meanwhile): the server's 409 is shown
+        (stale,) = add_deliveries(
+            sandbox_backend, hook["id"], 1, status="failed", event="order.cancelled", tag="s"
+        )
+        await table.reload_and_wait()
+        assert table.move_to_id(stale)
+        await pilot.pause()
+        with db.transaction():
+            db.execute("UPDATE webhook_deliveries SET status = 'succeeded' WHERE id = ?", (stale,))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: deliveries.refusal is not None, what="refusal")
+        assert deliveries.refusal is not None and "succeeded" in deliveries.refusal[1]
+        await wait_until(
+            pilot,
+            lambda: "Refused by the server" in plain(deliveries.query_one("#detail-content")),
+            what="refusal shown",
+        )
+        assert attempts(stale) == 5
