@@ -54,6 +54,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "preo_tui.ui.campaigns.screen",
     "preo_tui.ui.emails.screen",
     "preo_tui.ui.webhooks.screen",
+    "preo_tui.ui.consents.screen",
 )
 
 S = TypeVar("S", bound="type[Screen[Any]]")

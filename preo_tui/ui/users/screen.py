@@ -65,6 +65,7 @@ class UsersScreen(ListDetailScreen[User]):
         Binding("enter", "edit", "Edit", id="users.edit"),
         Binding("t", "toggle_edition", "This edition", id="users.edition"),
         Binding("y", "copy_email", "Copy email", id="users.copy"),
+        Binding("C", "open_consent", "Consent", id="users.consent"),
     ]
 
     DEFAULT_CSS = """
@@ -287,3 +288,27 @@ class UsersScreen(ListDetailScreen[User]):
         user = self.table.current_item
         if user is not None and user.email:
             self.preo_app.copy_text(user.email, what="email")
+
+    def action_open_consent(self) -> None:
+        """Jump to ``:consents`` on one of the consents the customer granted (asks which when
+        there are several)."""
+        user = self.table.current_item
+        granted = list(user.consents or []) if user is not None else []
+        if not granted:
+            self.notify("This customer granted no consent.", severity="warning", timeout=3)
+            return
+        from preo_tui.ui.consents.screen import open_consent
+
+        if len(granted) == 1:
+            open_consent(self.app, granted[0])
+            return
+        from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+
+        names = self.consents or {}
+        choices = [Choice(cid, names[cid].name or cid if cid in names else cid) for cid in granted]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                open_consent(self.app, value)
+
+        self.app.push_screen(ChoiceModal("Open which consent?", choices), callback=chosen)

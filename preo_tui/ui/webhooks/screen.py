@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -136,7 +137,7 @@ class WebhooksScreen(ListDetailScreen[WebhookEndpoint]):
             result: PageLike[WebhookEndpoint] = SimplePage(len(items), items)
         else:
             result = SimplePage(page.count, items)
-        self.run_job(self._load_stats(items), group="webhook-stats", exclusive=True)
+        self.run_job(partial(self._load_stats, items), group="webhook-stats", exclusive=True)
         return result
 
     async def _load_stats(self, endpoints: Sequence[WebhookEndpoint]) -> None:
