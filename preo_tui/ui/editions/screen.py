@@ -89,6 +89,18 @@ class EditionsScreen(ListDetailScreen[Edition]):
         Binding("h", "healthcheck", "Healthcheck", id="editions.healthcheck"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "editions.list": "(opens)",
+        "editions.get": "(cursor)",
+        "editions.create": "n",
+        "editions.update": "e",
+        "editions.duplicate": "c",
+        "editions.field_choices": "n",
+        "editions.healthcheck": "h",
+    }
+
     DEFAULT_CSS = """
     EditionsScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
     """

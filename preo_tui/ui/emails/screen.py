@@ -116,6 +116,18 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
         Binding("f", "filters", "Filters", id="emails.filters"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "email_messages.list": "(opens)",
+        "email_messages.get": "(cursor)",
+        "email_messages.create": "n",
+        "email_messages.delete": "d",
+        "email_messages.adopt": "a",
+        "email_messages.duplicate": "c",
+        "email_messages.preview": "p",
+    }
+
     DEFAULT_CSS = """
     EmailsScreen #eml-title { text-style: bold; height: auto; }
     EmailsScreen #eml-readonly { color: $warning; height: auto; }

@@ -99,6 +99,16 @@ class OrdersScreen(ListDetailScreen[Order]):
         Binding("tab", "focus_purchases", "Purchases", id="orders.purchases", show=False),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "orders.list": "(opens)",
+        "orders.get": "(cursor)",
+        "purchases.get": "(cursor)",
+        "purchases.refund": "n",
+        "refunds.create": "N",
+    }
+
     DEFAULT_CSS = """
     OrdersScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
     OrdersScreen #filter-bar.-active { color: $warning; }

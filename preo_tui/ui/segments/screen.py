@@ -196,6 +196,17 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         Binding("f", "filters", "Filters", id="segments.filters"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "segments.list": "(opens)",
+        "segments.get": "c",
+        "segments.delete": "d",
+        "segments.export_csv": "x",
+        "segments.recalculate": "c",
+        "segments.reset_to_draft": "b",
+    }
+
     DEFAULT_CSS = """
     SegmentsScreen #seg-title { text-style: bold; height: auto; }
     SegmentsScreen .seg-section { text-style: bold; color: $text-accent; height: 1; margin-top: 1; }

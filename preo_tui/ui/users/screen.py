@@ -68,6 +68,14 @@ class UsersScreen(ListDetailScreen[User]):
         Binding("C", "open_consent", "Consent", id="users.consent"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "users.list": "(opens)",
+        "users.get": "(cursor)",
+        "users.update": "enter",
+    }
+
     DEFAULT_CSS = """
     UsersScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
     UsersScreen.-wide #list-pane { width: 5fr; }

@@ -94,6 +94,7 @@ class WebhooksScreen(ListDetailScreen[WebhookEndpoint]):
     PERFORMS: ClassVar[dict[str, str]] = {
         "webhooks.list": "(opens)",
         "webhooks.create": "n",
+        "webhooks.get": "e",
         "webhooks.update": "e",
         "webhooks.delete": "d",
         "webhooks.rotate_secret": "R",
@@ -240,7 +241,15 @@ class WebhooksScreen(ListDetailScreen[WebhookEndpoint]):
     def action_edit(self) -> None:
         item = selected_or_warn(self, "endpoint")
         if item is not None and writable_or_warn(self, refuse_offline=True):
-            self._open_form(item)
+            self.run_job(partial(self._edit, item.id), group="webhook-edit", exclusive=True)
+
+    async def _edit(self, endpoint_id: str) -> None:
+        """Edit what the server has now (Retrieve webhook endpoint), not a stale row."""
+        client = self.ctx.client
+        assert client is not None
+        current = without_secret(await client.webhooks.get(endpoint_id))
+        self.table.update_item(current)
+        self._open_form(current)
 
     def _open_form(self, endpoint: WebhookEndpoint | None) -> None:
         from preo_tui.ui.webhooks.form import WebhookFormModal
