@@ -90,6 +90,8 @@ class UsersScreen(ListDetailScreen[User]):
         self.consents: dict[str, Consent] | None = None
         self.edition_names: dict[str, str] = {}
         self.user_orders: dict[str, tuple[list[Order], int]] = {}
+        #: Full customers read with "Retrieve user", by id.
+        self.full_users: dict[str, User] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static(self.scope_text(), id="filter-bar", markup=False)
@@ -147,6 +149,7 @@ class UsersScreen(ListDetailScreen[User]):
 
     def context_changed(self) -> None:
         self.user_orders.clear()
+        self.full_users.clear()
         self.consents = None
         self.edition_names = {}
         if self.is_attached:
@@ -177,7 +180,7 @@ class UsersScreen(ListDetailScreen[User]):
             return
         cached = self.user_orders.get(item.id)
         self.detail.show(
-            item,
+            self.newest(item),
             self.timezone,
             orders=cached[0] if cached else None,
             orders_total=cached[1] if cached else None,
@@ -185,6 +188,19 @@ class UsersScreen(ListDetailScreen[User]):
             editions=self.edition_names,
         )
         self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._fetch_detail(item))
+
+    def newest(self, item: User) -> User:
+        """The full customer (Retrieve user) unless the row was written since."""
+        full = self.full_users.get(item.id)
+        if full is None:
+            return item
+        if (
+            item.modified is not None
+            and full.modified is not None
+            and item.modified > full.modified
+        ):
+            return item
+        return full
 
     def _fetch_detail(self, user: User) -> None:
         self._detail_timer = None
@@ -226,12 +242,16 @@ class UsersScreen(ListDetailScreen[User]):
         orders_q = self.data_query(
             "orders", lambda: client.orders.list(**params), scoped=False, **params
         )
-        lookups, page = await asyncio.gather(self._load_lookups(), self.load_data(orders_q))
+        lookups, page, full = await asyncio.gather(
+            self._load_lookups(), self.load_data(orders_q), client.users.get(user.id)
+        )
         del lookups
+        # Retrieve user: the full object replaces the list row in the detail pane
+        self.full_users[user.id] = full
         orders = list(page.results)
         self.user_orders[user.id] = (orders, page.count)
         if self._detail_for == user.id and self.is_attached:
-            current = self.table.current_item or user
+            current = self.newest(self.table.current_item or user)
             self.detail.show(
                 current,
                 self.timezone,
@@ -252,6 +272,7 @@ class UsersScreen(ListDetailScreen[User]):
         user = self.table.current_item
         if user is None:
             return
+        user = self.newest(user)
         if self.ctx.read_only:
             self.notify("This profile is read-only.", severity="warning", timeout=4)
             return
@@ -286,6 +307,7 @@ class UsersScreen(ListDetailScreen[User]):
 
         def done(result: User | None) -> None:
             if isinstance(result, User):
+                self.full_users[result.id] = result
                 self.table.update_item(result)
                 self.notify(f"Saved {result.email or result.id}", timeout=3)
                 self.user_orders.pop(result.id, None)
