@@ -55,6 +55,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "preo_tui.ui.emails.screen",
     "preo_tui.ui.webhooks.screen",
     "preo_tui.ui.consents.screen",
+    "preo_tui.ui.ops.screen",
 )
 
 S = TypeVar("S", bound="type[Screen[Any]]")

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from preo_tui.api import ALL_OPERATIONS
 from preo_tui.ui.cli import main
 from preo_tui.ui.operations import EXTERNAL, declared_uses, load_class, operation_map
+from tests.fixtures.app import AppFactory, wait_for_home, wait_for_screen
 
 MOMENTS = {"(opens)", "(cursor)", "(sign-in)", "(automatic)", "(typing)"}
 
@@ -94,3 +95,22 @@ def test_cli_prints_the_map(capsys: object) -> None:
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "webhooks.retry_delivery" in out and ":webhooks › deliveries" in out
     assert out.strip().endswith("85 operations have a screen and key (19 on screens being built).")
+
+
+async def test_ops_screen_lists_the_map_and_opens_a_screen(make_app: AppFactory) -> None:
+    from textual.widgets import DataTable
+
+    from preo_tui.ui.ops.screen import OperationsScreen
+    from preo_tui.ui.webhooks.screen import WebhooksScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        assert app.jump("ops")
+        screen = await wait_for_screen(pilot, OperationsScreen)
+        table = screen.query_one("#ops-table", DataTable)
+        assert table.row_count == sum(max(1, len(r.uses)) for r in operation_map())
+        index = screen.row_screens.index(":webhooks")
+        table.move_cursor(row=index)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, WebhooksScreen)
