@@ -56,6 +56,9 @@ def preview_text(name: str, channel: str | None, text: str) -> Text:
 class ConsentFormModal(FormModal[Consent]):
     FORM_TITLE: ClassVar[str] = "Consent"
     FIELD_ALIASES: ClassVar[dict[str, str]] = {"is_active": "active"}
+    DEFAULT_CSS = """
+    ConsentFormModal #consent-preview { margin-top: 1; background: $boost; padding: 0 1; }
+    """
 
     def __init__(self, ctx: Any, consent: Consent | None = None) -> None:
         self.ctx = ctx

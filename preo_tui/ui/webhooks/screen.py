@@ -73,11 +73,11 @@ class WebhooksScreen(ListDetailScreen[WebhookEndpoint]):
     SCREEN_TITLE = "Webhooks"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         ColumnSpec("name", "Name", 18, ordering="name"),
-        ColumnSpec("url", "URL", 24),
-        ColumnSpec("events", "Events", 16),
         ColumnSpec("active", "Active", 6),
         ColumnSpec("last", "Last", 9),
         ColumnSpec("failures", "Fail%", 5, justify="right"),
+        ColumnSpec("url", "URL", 24),
+        ColumnSpec("events", "Events", 16),
     ]
     DEFAULT_ORDERING = "created"
     MARKABLE = False
@@ -167,11 +167,11 @@ class WebhooksScreen(ListDetailScreen[WebhookEndpoint]):
         last = stats.last_status if stats else None
         return (
             item.name or "—",
-            item.url or "—",
-            events_text(item.events, limit=1),
             "yes" if item.is_active else "paused",
             Text(last or ("…" if stats is None else "—"), style=STATUS_STYLE.get(last or "", "")),
             Text(stats.failure_rate if stats else "…", justify="right"),
+            item.url or "—",
+            events_text(item.events, limit=1),
         )
 
     def context_changed(self) -> None:
