@@ -91,3 +91,30 @@ async def test_platform_defaults_cannot_be_deleted(
         assert not isinstance(app.screen, ConfirmModal)
         assert requests_sent(app) == sent
         assert count(sandbox_backend, "id = ?", platform.id) == 1
+
+
+async def test_a_message_in_use_is_refused_by_the_server(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_list_screen(pilot, "emails", EmailsScreen, what="email messages")
+        await wait_for_workers(pilot)
+        db = sandbox_backend.state.db
+        used = {
+            row["transaction_receipt_email_id"]
+            for row in db.query("SELECT transaction_receipt_email_id FROM editions")
+        }
+        item = next(m for m in screen.table.items if m.id in used and str(m.scope) != "platform")
+        assert screen.table.move_to_id(item.id)
+        await pilot.pause()
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("y")
+        await wait_until(
+            pilot,
+            lambda: any("uses this email message" in str(n.message) for n in app._notifications),
+            what="the server's refusal",
+        )
+        assert count(sandbox_backend, "id = ?", item.id) == 1
+        assert any(m.id == item.id for m in screen.table.items)
