@@ -81,6 +81,8 @@ class WebhookDelivery(PreoModel):
     duration_ms: Count | float | None = None
     created: Timestamp | None = None
     next_retry_at: Timestamp | None = None
+    #: The request body that was POSTed (the event's JSON) [ours].
+    payload: Any = None
 
 
 class RotatedSecret(PreoModel):

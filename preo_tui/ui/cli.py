@@ -10,6 +10,7 @@
     preo-tui login [--profile P] [--method password|pin|token]
     preo-tui logout [--profile P]
     preo-tui doctor [--profile P | --server URL] [--write] [--json FILE]
+    preo-tui --operations           # every API operation with its screen and key
     preo-tui --version
 
 ``PREO_PROFILE``, ``PREO_SERVER`` and ``PREO_TOKEN`` override the configuration file. Every
@@ -67,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--sandbox", action="store_true", help="start a local sandbox with demo data and sign in"
     )
+    parser.add_argument(
+        "--operations",
+        action="store_true",
+        help="list every API operation with the screen and key performing it, and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="{config,login,logout,doctor}")
     config = sub.add_parser("config", help="show or edit the configuration file")
     config.add_argument("action", choices=("path", "edit", "check"))
@@ -115,6 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.operations:
+            from preo_tui.ui.operations import format_map
+
+            print(format_map())
+            return 0
         if args.command == "config":
             return _config(args)
         if args.command == "login":

@@ -38,6 +38,9 @@ KNOWN_JUMP_NAMES: dict[str, str] = {
     "segments": "Customer segments (CEL)",
     "journal": "Local journal of every write",
     "doctor": "Check this server against what preo-tui expects",
+    "webhooks": "Webhook endpoints and their deliveries",
+    "consents": "Consents customers grant (email, SMS)",
+    "ops": "Every API operation and the screen and key performing it",
 }
 
 #: Feature modules imported by ``load_feature_screens`` (each registers its own screens).
@@ -52,6 +55,9 @@ FEATURE_MODULES: tuple[str, ...] = (
     "preo_tui.ui.campaigns.screen",
     "preo_tui.ui.emails.screen",
     "preo_tui.ui.doctor.screen",
+    "preo_tui.ui.webhooks.screen",
+    "preo_tui.ui.consents.screen",
+    "preo_tui.ui.ops.screen",
 )
 
 S = TypeVar("S", bound="type[Screen[Any]]")

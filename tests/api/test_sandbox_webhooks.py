@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from preo_tui.api import NotFound, PreoClient, ValidationFailed
+from preo_tui.api import Conflict, NotFound, PreoClient, ValidationFailed
 from preo_tui.api.editions import EditionStatus
 from preo_tui.api.webhooks import DeliveryStatus, WebhookEvent
 
@@ -62,10 +62,20 @@ async def test_webhook_endpoint_crud_deliveries_and_secret(
 
     new_secret = await preo.webhooks.rotate_secret(hook.id)
     assert new_secret != hook.secret
-    retried = await preo.webhooks.retry_delivery(hook.id, delivery.id)
-    assert retried.id == delivery.id and (retried.attempt_count or 0) >= 2
+    # only a failed delivery can be retried: this one succeeded
+    with pytest.raises(Conflict):
+        await preo.webhooks.retry_delivery(hook.id, delivery.id)
+    assert (await preo.webhooks.delivery(hook.id, delivery.id)).attempt_count == 1
+    # the next delivery is signed with the new secret, not the old one
+    other = (await preo.refunds.list(edition_id=edition.id, status="requested")).results[0]
+    await preo.refunds.approve(other.id)
+    page = await poll_until(
+        lambda: preo.webhooks.deliveries(hook.id),
+        lambda p: p.count == 2 and all(d.status != DeliveryStatus.PENDING for d in p.results),
+    )
+    second = next(d for d in page.results if d.id != delivery.id)
     received = (await control(sandbox, "GET", "/_sandbox/webhook-sink"))["received"]
-    last = [r for r in received if r["delivery"] == delivery.id][-1]
+    last = [r for r in received if r["delivery"] == second.id][-1]
     assert signature_ok(new_secret, last["signature"], last["body"])
     assert not signature_ok(hook.secret, last["signature"], last["body"])
     all_deliveries = [d.id async for d in preo.webhooks.iterate_deliveries(hook.id)]

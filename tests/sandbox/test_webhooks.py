@@ -105,6 +105,11 @@ async def test_failed_delivery_retries_then_fails_and_manual_retry(hooked: Any) 
             await c.get(f"/v1/webhooks/{endpoint['id']}/deliveries", params={"status": "failed"})
         ).json()
         assert got["count"] == 0
+        # a delivery that succeeded is not retried again: 409, nothing sent
+        sent = len(receiver.requests)
+        again = await c.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{d['id']}/retry")
+        assert again.status_code == 409 and "succeeded" in again.json()["detail"]
+        assert len(receiver.requests) == sent
 
 
 async def test_rotate_secret_signs_with_the_new_one(hooked: Any) -> None:

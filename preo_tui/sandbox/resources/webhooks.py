@@ -1,8 +1,9 @@
 """Webhooks (contract §10): endpoints CRUD, deliveries list/get/retry, rotate-secret.
 
 Deliveries are made for real by :mod:`preo_tui.sandbox.events` (HTTP POST with the
-``Preo-Signature`` header, retries, records). ``retry`` POSTs the delivery again at once
-(whatever its status) and answers the updated delivery; ``rotate-secret`` returns a new secret
+``Preo-Signature`` header, retries, records). ``retry`` POSTs a failed (or still pending)
+delivery again at once and answers the updated delivery; a delivery that already succeeded
+answers 409 (the contract names the operation "Retry a failed delivery"); ``rotate-secret`` returns a new secret
 and the old one stops signing immediately.
 """
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row, dumps, loads, new_id
-from ..errors import FieldErrors, bad_request, not_found
+from ..errors import FieldErrors, bad_request, conflict, not_found
 from ..events import EVENTS, SINK_HOST, sign
 from ..paging import PagingDep, Where, order_by, paginate, parse_bool
 from ..seeding import SeedContext
@@ -394,6 +395,8 @@ async def retry_delivery(
     row = load_delivery(db, principal, id, delivery_id)
     endpoint = load_endpoint(db, principal, id)
     principal.require_role(endpoint["organization_id"], "admin", "manager")
+    if row["status"] == "succeeded":
+        raise conflict("Only a failed delivery can be retried; this one succeeded.")
     await state.webhooks.attempt(str(row["id"]), manual=True)
     return JSONResponse(delivery_out(load_delivery(db, principal, id, delivery_id)))
 

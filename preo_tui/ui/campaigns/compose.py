@@ -58,6 +58,13 @@ class CampaignComposeScreen(PreoScreen):
         Binding("escape", "back", "Close", id="campaign_compose.close"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "campaigns.create": "ctrl+s",
+        "campaigns.update": "ctrl+s",
+    }
+
     DEFAULT_CSS = """
     CampaignComposeScreen #compose { height: 1fr; padding: 0 1; }
     CampaignComposeScreen .form-row { height: auto; min-height: 1; }

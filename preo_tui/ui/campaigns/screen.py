@@ -110,6 +110,18 @@ class CampaignsScreen(ListDetailScreen[Campaign]):
         Binding("f", "filters", "Filters", id="campaigns.filters"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "campaigns.list": "(opens)",
+        "campaigns.get": "v",
+        "campaigns.stats": "v",
+        "campaigns.delete": "d",
+        "campaigns.cancel": "c",
+        "campaigns.schedule": "t",
+        "campaigns.send_now": "s",
+    }
+
     DEFAULT_CSS = """
     CampaignsScreen #cmp-title { text-style: bold; height: auto; }
     CampaignsScreen #cmp-progress { height: auto; }

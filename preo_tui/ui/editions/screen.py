@@ -89,6 +89,18 @@ class EditionsScreen(ListDetailScreen[Edition]):
         Binding("h", "healthcheck", "Healthcheck", id="editions.healthcheck"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "editions.list": "(opens)",
+        "editions.get": "(cursor)",
+        "editions.create": "n",
+        "editions.update": "e",
+        "editions.duplicate": "c",
+        "editions.field_choices": "n",
+        "editions.healthcheck": "h",
+    }
+
     DEFAULT_CSS = """
     EditionsScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
     """
@@ -99,6 +111,8 @@ class EditionsScreen(ListDetailScreen[Edition]):
         self.draft: bool | None = None
         self.archived: bool | None = False
         self.health: dict[str, HealthCheck] = {}
+        #: Full editions read with "Get edition details", by id.
+        self.full: dict[str, Edition] = {}
         self._health_timer: Timer | None = None
 
     # -- composition --------------------------------------------------------------------------
@@ -171,7 +185,8 @@ class EditionsScreen(ListDetailScreen[Edition]):
 
     def show_detail(self, item: Edition | None) -> None:
         detail = self.query_one(EditionDetail)
-        detail.show(item)
+        # the row at once; the full object (Get edition details) fills in when it arrives
+        detail.show(self.newest(item) if item is not None else None)
         if self._health_timer is not None:
             self._health_timer.stop()
             self._health_timer = None
@@ -183,9 +198,40 @@ class EditionsScreen(ListDetailScreen[Edition]):
         # Fetch the healthcheck once the cursor rests (a held j/k does not send a request per row).
         self._health_timer = self.set_timer(0.15, lambda: self._start_health(item.id))
 
+    def newest(self, item: Edition) -> Edition:
+        """The full object when it is at least as recent as the row (a row written since,
+        e.g. after ``e``, wins until the full object is read again)."""
+        full = self.full.get(item.id)
+        if full is None:
+            return item
+        if (
+            item.modified is not None
+            and full.modified is not None
+            and item.modified > full.modified
+        ):
+            return item
+        return full
+
     def _start_health(self, edition_id: str) -> None:
         self._health_timer = None
         run_latest(self, partial(self.load_health, edition_id), group="health")
+        run_latest(self, partial(self.load_full, edition_id), group="edition-full")
+
+    async def load_full(self, edition_id: str) -> Edition | None:
+        """Get edition details: the full object replaces the list row in the detail pane."""
+        client = self.ctx.client
+        if client is None:
+            return None
+        full: Edition = await client.editions.get(edition_id)
+        self.full[edition_id] = full
+        current = self.table.current_item
+        if current is not None and current.id == edition_id and self.is_attached:
+            detail = self.query_one(EditionDetail)
+            detail.show(full)
+            health = self.health.get(edition_id)
+            if health is not None:
+                detail.show_health(health)
+        return full
 
     async def load_health(self, edition_id: str) -> HealthCheck | None:
         client = self.ctx.client

@@ -149,6 +149,13 @@ class EmailEditorScreen(PreoScreen):
         Binding("escape", "back", "Close", id="email_editor.close"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "email_messages.update": "ctrl+s",
+        "email_messages.template_variables": "(opens)",
+    }
+
     DEFAULT_CSS = """
     EmailEditorScreen #ed { height: 1fr; layout: horizontal; }
     EmailEditorScreen #ed-form { width: 1fr; height: 1fr; padding: 0 1; }

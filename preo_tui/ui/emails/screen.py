@@ -9,7 +9,10 @@ messages, so ``/`` says so instead of pretending to filter.
 Detail: subject, blocks and the template variables usable in ``{{ variable }}`` placeholders.
 Actions: ``p`` preview (rendered as text, with sample data or for a chosen customer),
 ``enter`` edit (title, subject and blocks; platform messages are read-only and say so),
-``c`` duplicate, ``a`` adopt a template into the current edition.
+``c`` duplicate, ``a`` adopt a template into the current edition, ``n`` create a message
+(title, type, scope, template), ``d`` delete one (asks; platform defaults cannot be deleted
+and say so without asking the server; the server's 409 while an edition or campaign uses the
+message is shown).
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from preo_tui.ui.formatting import value_of
 from preo_tui.ui.list_actions import (
     FilterValue,
     change_filter,
+    confirm_delete,
     filter_choices,
+    forget_deleted,
     open_filter_picker,
     selected_or_warn,
     writable_or_warn,
@@ -115,8 +120,22 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
         Binding("enter", "edit", "Edit", id="emails.edit"),
         Binding("c", "duplicate", "Duplicate", id="emails.duplicate"),
         Binding("a", "adopt", "Adopt", id="emails.adopt"),
+        Binding("n", "new", "New", id="emails.new"),
+        Binding("d", "delete", "Delete", id="emails.delete"),
         Binding("f", "filters", "Filters", id="emails.filters"),
     ]
+
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "email_messages.list": "(opens)",
+        "email_messages.get": "(cursor)",
+        "email_messages.create": "n",
+        "email_messages.delete": "d",
+        "email_messages.adopt": "a",
+        "email_messages.duplicate": "c",
+        "email_messages.preview": "p",
+    }
 
     DEFAULT_CSS = """
     EmailsScreen #eml-title { text-style: bold; height: auto; }
@@ -382,6 +401,43 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
         )
         await self._show_new(copy, f"Adopted into {edition.name}")
         return copy
+
+    def action_new(self) -> None:
+        if not self._writable():
+            return
+        from preo_tui.ui.emails.create import EmailCreateModal
+
+        def done(result: EmailMessage | None) -> None:
+            if result is not None:
+                self.run_job(self._show_new(result, "Created"), group="email-new")
+
+        self.app.push_screen(EmailCreateModal(self.ctx), callback=done)
+
+    def action_delete(self) -> None:
+        item = self._selected()
+        if item is None or not self._writable():
+            return
+        if value_of(item.scope) == "platform":
+            self.notify(
+                f"{item.title} is a platform default (managed by Preo): it cannot be deleted.",
+                severity="warning",
+                timeout=5,
+            )
+            return
+        self.run_job(self._delete(item), group=f"email-{item.id}")
+
+    async def _delete(self, item: EmailMessage) -> None:
+        if not await confirm_delete(
+            self,
+            "email message",
+            item.title,
+            item.id,
+            "The server refuses while an edition or a campaign uses it.",
+        ):
+            return
+        await self._write("delete", item, f"delete email message {item.title} ({item.id})")
+        self.details.pop(item.id, None)
+        await forget_deleted(self, "email_messages", item.id, item.title)
 
     def handle_error(self, report: ErrorReport, error: BaseException) -> bool:
         if report.kind in ("Conflict", "PermissionDenied", "ValidationFailed"):

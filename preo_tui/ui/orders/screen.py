@@ -97,10 +97,21 @@ class OrdersScreen(ListDetailScreen[Order]):
         Binding("f", "filters", "Filters", id="orders.filters"),
         Binding("F", "clear_filters", "Clear filters", id="orders.clear_filters"),
         Binding("n", "refund", "Refund purchase", id="orders.refund"),
+        Binding("N", "refund_order", "Refund order", id="orders.refund_order"),
         Binding("x", "export", "Export CSV", id="orders.export"),
         Binding("y", "copy_number", "Copy number", id="orders.copy"),
         Binding("tab", "focus_purchases", "Purchases", id="orders.purchases", show=False),
     ]
+
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "orders.list": "(opens)",
+        "orders.get": "(cursor)",
+        "purchases.get": "(cursor)",
+        "purchases.refund": "n",
+        "refunds.create": "N",
+    }
 
     DEFAULT_CSS = """
     OrdersScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
@@ -346,6 +357,32 @@ class OrdersScreen(ListDetailScreen[Order]):
             return
         full_order = self.details[order.id][0]
         self.run_job(self._refund(opener, purchase, full_order), group="refund-form")
+
+    def action_refund_order(self) -> None:
+        """``N``: a refund request for the whole order (its transaction)."""
+        order = self.table.current_item
+        if order is None:
+            return
+        if self.ctx.read_only:
+            self.notify("This profile is read-only.", severity="warning", timeout=4)
+            return
+        if self.ctx.offline:
+            self.notify("Offline: writes are refused.", severity="warning", timeout=4)
+            return
+        self.run_job(partial(self._refund_order, order.id), group="refund-form")
+
+    async def _refund_order(self, order_id: str) -> None:
+        from preo_tui.ui.orders.transaction_refund import open_for_order_id
+
+        result = await open_for_order_id(self, order_id)
+        if isinstance(result, RefundRequest):
+            self.notify(
+                f"Refund request {result.id} created for the whole order "
+                f"({enum_text(result.status)}, {money(result.amount)}).",
+                timeout=5,
+            )
+            self.details.pop(order_id, None)
+            await self.load_detail(order_id)
 
     async def _refund(self, opener: Any, purchase: Purchase, order: Order) -> None:
         """The refunds screen's form (it writes through the store and journals); afterwards

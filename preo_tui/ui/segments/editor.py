@@ -84,6 +84,15 @@ class SegmentEditorScreen(PreoScreen):
         Binding("escape", "back", "Close", id="segment_editor.close"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "segments.create": "ctrl+s",
+        "segments.update": "ctrl+s",
+        "segments.cel_context": "(opens)",
+        "segments.validate_cel": "(typing)",
+    }
+
     DEFAULT_CSS = """
     SegmentEditorScreen #seg-edit { height: 1fr; layout: horizontal; }
     SegmentEditorScreen #seg-form { width: 1fr; height: 1fr; padding: 0 1; }

@@ -186,6 +186,7 @@ class SegmentsScreen(ListDetailScreen[Segment]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", id="segments.new"),
+        Binding("C", "open_consent", "Consent", id="segments.consent"),
         # enter (a row chosen in the table) edits too; ctrl+e is the key the footer can show
         Binding("ctrl+e,enter", "edit", "Edit", id="segments.edit"),
         Binding("c", "recalculate", "Recalculate", id="segments.recalculate"),
@@ -195,6 +196,17 @@ class SegmentsScreen(ListDetailScreen[Segment]):
         Binding("d", "delete", "Delete", id="segments.delete"),
         Binding("f", "filters", "Filters", id="segments.filters"),
     ]
+
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "segments.list": "(opens)",
+        "segments.get": "c",
+        "segments.delete": "d",
+        "segments.export_csv": "x",
+        "segments.recalculate": "c",
+        "segments.reset_to_draft": "b",
+    }
 
     DEFAULT_CSS = """
     SegmentsScreen #seg-title { text-style: bold; height: auto; }
@@ -450,6 +462,16 @@ class SegmentsScreen(ListDetailScreen[Segment]):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_edit()
+
+    def action_open_consent(self) -> None:
+        """Jump to ``:consents`` with the cursor on this segment's consent."""
+        item = self.table.current_item
+        if item is None or not item.consent_id:
+            self.notify("This segment names no consent.", severity="warning", timeout=3)
+            return
+        from preo_tui.ui.consents.screen import open_consent
+
+        open_consent(self.app, item.consent_id)
 
     def action_new(self) -> None:
         if not self._writable():

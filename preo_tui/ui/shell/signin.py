@@ -34,6 +34,16 @@ class SignInScreen(Screen[None]):
         Binding("escape", "back", "Back", id="signin.back"),
     ]
 
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "auth.me": "(sign-in)",
+        "auth.login": "f3",
+        "auth.request_pin": "f4",
+        "auth.verify_pin": "f4",
+        "auth.refresh": "(automatic)",
+    }
+
     DEFAULT_CSS = """
     SignInScreen { align: center middle; }
     SignInScreen #signin-box {

@@ -65,7 +65,16 @@ class UsersScreen(ListDetailScreen[User]):
         Binding("enter", "edit", "Edit", id="users.edit"),
         Binding("t", "toggle_edition", "This edition", id="users.edition"),
         Binding("y", "copy_email", "Copy email", id="users.copy"),
+        Binding("C", "open_consent", "Consent", id="users.consent"),
     ]
+
+    #: The API operations this screen performs and the key (or moment) performing each
+    #: (the operation map, ``preo_tui.ui.operations``).
+    PERFORMS: ClassVar[dict[str, str]] = {
+        "users.list": "(opens)",
+        "users.get": "(cursor)",
+        "users.update": "enter",
+    }
 
     DEFAULT_CSS = """
     UsersScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
@@ -81,6 +90,8 @@ class UsersScreen(ListDetailScreen[User]):
         self.consents: dict[str, Consent] | None = None
         self.edition_names: dict[str, str] = {}
         self.user_orders: dict[str, tuple[list[Order], int]] = {}
+        #: Full customers read with "Retrieve user", by id.
+        self.full_users: dict[str, User] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static(self.scope_text(), id="filter-bar", markup=False)
@@ -138,6 +149,7 @@ class UsersScreen(ListDetailScreen[User]):
 
     def context_changed(self) -> None:
         self.user_orders.clear()
+        self.full_users.clear()
         self.consents = None
         self.edition_names = {}
         if self.is_attached:
@@ -168,7 +180,7 @@ class UsersScreen(ListDetailScreen[User]):
             return
         cached = self.user_orders.get(item.id)
         self.detail.show(
-            item,
+            self.newest(item),
             self.timezone,
             orders=cached[0] if cached else None,
             orders_total=cached[1] if cached else None,
@@ -176,6 +188,19 @@ class UsersScreen(ListDetailScreen[User]):
             editions=self.edition_names,
         )
         self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._fetch_detail(item))
+
+    def newest(self, item: User) -> User:
+        """The full customer (Retrieve user) unless the row was written since."""
+        full = self.full_users.get(item.id)
+        if full is None:
+            return item
+        if (
+            item.modified is not None
+            and full.modified is not None
+            and item.modified > full.modified
+        ):
+            return item
+        return full
 
     def _fetch_detail(self, user: User) -> None:
         self._detail_timer = None
@@ -229,12 +254,16 @@ class UsersScreen(ListDetailScreen[User]):
             ordering="-created",
             page_size=USER_ORDERS,
         )
-        lookups, page = await asyncio.gather(self._load_lookups(), self.load_data(orders_q))
+        lookups, page, full = await asyncio.gather(
+            self._load_lookups(), self.load_data(orders_q), client.users.get(user.id)
+        )
         del lookups
+        # Retrieve user: the full object replaces the list row in the detail pane
+        self.full_users[user.id] = full
         orders = list(page.results)
         self.user_orders[user.id] = (orders, page.count)
         if self._detail_for == user.id and self.is_attached:
-            current = self.table.current_item or user
+            current = self.newest(self.table.current_item or user)
             self.detail.show(
                 current,
                 self.timezone,
@@ -255,6 +284,7 @@ class UsersScreen(ListDetailScreen[User]):
         user = self.table.current_item
         if user is None:
             return
+        user = self.newest(user)
         if self.ctx.read_only:
             self.notify("This profile is read-only.", severity="warning", timeout=4)
             return
@@ -289,6 +319,7 @@ class UsersScreen(ListDetailScreen[User]):
 
         def done(result: User | None) -> None:
             if isinstance(result, User):
+                self.full_users[result.id] = result
                 self.table.update_item(result)
                 self.notify(f"Saved {result.email or result.id}", timeout=3)
                 self.user_orders.pop(result.id, None)
@@ -299,3 +330,27 @@ class UsersScreen(ListDetailScreen[User]):
         user = self.table.current_item
         if user is not None and user.email:
             self.preo_app.copy_text(user.email, what="email")
+
+    def action_open_consent(self) -> None:
+        """Jump to ``:consents`` on one of the consents the customer granted (asks which when
+        there are several)."""
+        user = self.table.current_item
+        granted = list(user.consents or []) if user is not None else []
+        if not granted:
+            self.notify("This customer granted no consent.", severity="warning", timeout=3)
+            return
+        from preo_tui.ui.consents.screen import open_consent
+
+        if len(granted) == 1:
+            open_consent(self.app, granted[0])
+            return
+        from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+
+        names = self.consents or {}
+        choices = [Choice(cid, names[cid].name or cid if cid in names else cid) for cid in granted]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                open_consent(self.app, value)
+
+        self.app.push_screen(ChoiceModal("Open which consent?", choices), callback=chosen)

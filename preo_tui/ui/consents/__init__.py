@@ -1,0 +1,1 @@
+"""``:consents`` — the consents customers grant (email, SMS), which marketing segments need."""

@@ -1,0 +1,1 @@
+"""``:ops`` — the operation map on screen."""

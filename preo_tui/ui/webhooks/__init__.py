@@ -1,0 +1,1 @@
+"""``:webhooks`` — webhook endpoints, their deliveries, retry and secret rotation."""
