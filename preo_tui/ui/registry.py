@@ -37,6 +37,8 @@ KNOWN_JUMP_NAMES: dict[str, str] = {
     "emails": "Email messages",
     "segments": "Customer segments (CEL)",
     "journal": "Local journal of every write",
+    "imports": "Data imports: CSV import wizard, external orders",
+    "files": "The organization's files",
 }
 
 #: Feature modules imported by ``load_feature_screens`` (each registers its own screens).
@@ -50,6 +52,8 @@ FEATURE_MODULES: tuple[str, ...] = (
     "preo_tui.ui.users.screen",
     "preo_tui.ui.campaigns.screen",
     "preo_tui.ui.emails.screen",
+    "preo_tui.ui.imports.screen",
+    "preo_tui.ui.files.screen",
 )
 
 S = TypeVar("S", bound="type[Screen[Any]]")
