@@ -184,8 +184,12 @@ async def test_unknown_product_stops_at_products_then_skip(
         assert (wizard.preview_total, wizard.preview_invalid) == (3, 2)
 
 
-async def test_cancel_mid_run(make_app: AppFactory, sandbox_backend: SandboxBackend) -> None:
-    app = make_app()
+async def test_cancel_mid_run(
+    make_still_app: AppFactory, still_sandbox_backend: SandboxBackend
+) -> None:
+    """Over a sandbox whose import runs stand still, so the cancel lands mid-run."""
+    sandbox_backend = still_sandbox_backend
+    app = make_still_app()
     async with app.run_test(size=BIG) as pilot:
         wizard = await open_wizard(pilot)
         await choose_file(pilot, wizard, "boxoffice.csv")
@@ -197,10 +201,6 @@ async def test_cancel_mid_run(make_app: AppFactory, sandbox_backend: SandboxBack
         await wait_for_workers(pilot)
         await pilot.press("a", "ctrl+n")
         await wait_until(pilot, lambda: wizard.preview_invalid is not None, what="count")
-        sandbox_backend.hold()  # the import's progress reads wait: it stays "importing"
-        sandbox_backend.release()
-        # stand the server's import still so the cancel lands mid-run
-        sandbox_backend.state.settings.speed = 1e-6
         await pilot.press("ctrl+n")
         await wait_for_screen(pilot, ConfirmModal)
         await pilot.press("y")
