@@ -62,11 +62,11 @@ class FilesScreen(ListDetailScreen[File]):
     MARKABLE = False
     DEFAULT_ORDERING = "-created_at"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 26, ordering="file_name"),
-        ColumnSpec("type", "Type", 15),
-        ColumnSpec("size", "Size", 9, justify="right"),
-        ColumnSpec("tags", "Tags", 20),
-        ColumnSpec("by", "By", 10),
+        ColumnSpec("name", "Name", 24, ordering="file_name"),
+        ColumnSpec("type", "Type", 12),
+        ColumnSpec("size", "Size", 8, justify="right"),
+        ColumnSpec("tags", "Tags", 18),
+        ColumnSpec("by", "By", 8),
         ColumnSpec("uploaded", "Uploaded", 16, ordering="created_at"),
         ColumnSpec("updated", "Updated", 16, ordering="updated_at"),
     ]
@@ -81,6 +81,8 @@ class FilesScreen(ListDetailScreen[File]):
     ]
 
     DEFAULT_CSS = """
+    FilesScreen.-wide #list-pane { width: 5fr; }
+    FilesScreen.-wide #detail-pane { width: 2fr; }
     FilesScreen #fil-title { text-style: bold; height: auto; }
     FilesScreen #fil-fields { height: auto; margin-top: 1; }
     FilesScreen #fil-refusal { color: $text-error; height: auto; margin-top: 1; }
@@ -130,11 +132,11 @@ class FilesScreen(ListDetailScreen[File]):
     def row_cells(self, item: File) -> Sequence[Any]:
         tz = self.timezone
         return (
-            Text(one_line(item.file_name or item.api_id, 26)),
-            Text(one_line(file_type(item), 15)),
+            Text(one_line(item.file_name or item.api_id, 24)),
+            Text(one_line(file_type(item), 12)),
             Text(human_size(item.size), justify="right"),
-            Text(one_line(", ".join(item.tags or []), 20)),
-            Text(one_line(item.uploaded_by or "—", 10)),
+            Text(one_line(", ".join(item.tags or []), 18)),
+            Text(one_line(item.uploaded_by or "—", 8)),
             Text(fmt_when(item.created_at, tz)),
             Text(fmt_when(item.updated_at, tz)),
         )

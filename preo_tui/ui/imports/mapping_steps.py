@@ -105,9 +105,10 @@ class MappingSteps(WizardBase):
         table = self.query_one("#w-columns", DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
-        table.add_column("Column", width=20)
-        table.add_column("Sample values", width=34)
-        table.add_column("Target", width=13)
+        narrow = self.size.width < 120
+        table.add_column("Column", width=14 if narrow else 20)
+        table.add_column("Sample values", width=22 if narrow else 40)
+        table.add_column("Target", width=12)
         table.add_column("Problem")
         targets = [value_of(c.target) or None for c in self.columns]
         for col, target in zip(self.columns, targets, strict=True):
@@ -118,7 +119,7 @@ class MappingSteps(WizardBase):
                 problems = [f"{target} is mapped from {targets.count(target)} columns"]
             table.add_row(
                 Text(one_line(col.column, 20), style="bold"),
-                Text(one_line(samples, 34)),
+                Text(one_line(samples, 40)),
                 Text(target or "skip", style="" if target else "dim"),
                 Text("; ".join(problems), style="red"),
                 key=col.column,
@@ -290,9 +291,10 @@ class MappingSteps(WizardBase):
         table = self.query_one("#w-products", DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
-        table.add_column("Product text in the file", width=30)
-        table.add_column("Rows", width=7)
-        table.add_column("Edition product", width=26)
+        narrow = self.size.width < 120
+        table.add_column("Product text in the file", width=20 if narrow else 30)
+        table.add_column("Rows", width=5)
+        table.add_column("Edition product", width=18 if narrow else 26)
         table.add_column("Note")
         for m in self.product_mappings:
             if m.product_id:

@@ -41,12 +41,12 @@ COUNT_PAGE_SIZE = 500
 MAX_FAILURES = 1000
 
 PREVIEW_COLUMNS: Sequence[ColumnSpec] = [
-    ColumnSpec("order", "Order", 14),
-    ColumnSpec("customer", "Customer", 26),
-    ColumnSpec("items", "Items", 24),
+    ColumnSpec("order", "Order", 12),
+    ColumnSpec("rows", "Rows", 6),
+    ColumnSpec("customer", "Customer", 22),
+    ColumnSpec("problems", "Problems", 30),
+    ColumnSpec("items", "Items", 26),
     ColumnSpec("amount", "Amount", 10, justify="right"),
-    ColumnSpec("rows", "Rows", 9),
-    ColumnSpec("problems", "Problems", 40),
 ]
 
 
@@ -117,11 +117,11 @@ class RunSteps(WizardBase):
         bad = bool(order.errors) or order.valid is False
         return (
             Text(one_line(order.order_number or "—", 14), style="red" if bad else ""),
-            Text(customer_of(order)),
-            Text(one_line(items or "—", 24)),
-            Text(money(order.amount), justify="right"),
             Text(rows_text(order.rows)),
+            Text(customer_of(order)),
             Text(one_line("; ".join(order.errors), 80), style="red"),
+            Text(one_line(items or "—", 40)),
+            Text(money(order.amount), justify="right"),
         )
 
     def preview_entered(self) -> None:
@@ -169,8 +169,10 @@ class RunSteps(WizardBase):
         good = (total or 0) - self.preview_invalid
         text = Text(f"{good:,} orders will be created", style="bold green")
         if self.preview_invalid:
+            many = self.preview_invalid != 1
             text.append(
-                f" · {self.preview_invalid:,} orders have problems: their rows will fail",
+                f" · {self.preview_invalid:,} order{'s' if many else ''} with problems:"
+                " their rows will fail",
                 style="bold red",
             )
         line.update(text)
@@ -196,7 +198,7 @@ class RunSteps(WizardBase):
         body = (
             f"{good:,} orders will be created in {edition.name} (type: imported)."
             + (
-                f"\n{self.preview_invalid:,} orders with problems will fail."
+                f"\n{self.preview_invalid:,} order(s) with problems will fail."
                 if self.preview_invalid
                 else ""
             )

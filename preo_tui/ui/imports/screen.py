@@ -89,6 +89,8 @@ class ImportsScreen(ListDetailScreen[DataImport]):
     ]
 
     DEFAULT_CSS = """
+    ImportsScreen.-wide #list-pane { width: 5fr; }
+    ImportsScreen.-wide #detail-pane { width: 2fr; }
     ImportsScreen #imp-title { text-style: bold; height: auto; }
     ImportsScreen #imp-fields { height: auto; margin-top: 1; }
     ImportsScreen #imp-actions { color: $text-muted; height: auto; margin-top: 1; }

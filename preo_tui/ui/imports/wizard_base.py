@@ -76,6 +76,7 @@ class WizardBase(PreoScreen):
         """The server's latest copy of the import."""
         self.imp = item
         self.refresh_steps_bar()
+        self.refresh_bindings()
         if self.on_change is not None:
             self.on_change(item)
 
@@ -128,6 +129,7 @@ class WizardBase(PreoScreen):
         self.show_step_error("")
         self.query_one("#w-pages", ContentSwitcher).current = f"w-page-{self.step}"
         self.refresh_steps_bar()
+        self.refresh_bindings()
         self.entered_step(self.step)
         self._arm_poll()
 
