@@ -13,6 +13,7 @@ import asyncio
 import time
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -178,10 +179,11 @@ class FileStep(WizardBase):
         if not p.header:
             table.display = False
             return
-        table.add_columns(*(one_line(h, 24) for h in p.header))
+        # Text cells: a CSV cell is never read as markup
+        table.add_columns(*(Text(one_line(h, 24)) for h in p.header))
         for row in p.rows:
             cells = (row + [""] * len(p.header))[: len(p.header)]
-            table.add_row(*(one_line(c, 24) for c in cells))
+            table.add_row(*(Text(one_line(c, 24)) for c in cells))
         table.display = True
 
     # -- an uploaded file ---------------------------------------------------------------------

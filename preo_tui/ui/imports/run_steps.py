@@ -156,6 +156,14 @@ class RunSteps(WizardBase):
             invalid += sum(1 for o in page.results if o.errors or o.valid is False)
             if not page.results or page_no * COUNT_PAGE_SIZE >= page.count:
                 break
+            pages = -(-total // COUNT_PAGE_SIZE)
+            self.query_one("#w-prev-summary", Static).update(
+                Text(
+                    f"{total:,} orders · checking them for problems: page {page_no} of {pages}"
+                    f" ({invalid:,} with problems so far)…",
+                    style="dim",
+                )
+            )
             page_no += 1
         self.preview_total, self.preview_invalid = total, invalid
         self.draw_preview_summary()
