@@ -72,6 +72,23 @@ def test_wizard_step(snap_compare: Any, make_still_app: AppFactory, size: str, s
 
 
 @pytest.mark.parametrize("size", SIZE_IDS)
+def test_wizard_columns_with_problems(
+    snap_compare: Any, make_still_app: AppFactory, size: str
+) -> None:
+    """Step 2 with the server's messages beside the columns and a missing required target
+    (also the README's screenshot)."""
+
+    async def before(pilot: Any) -> None:
+        wizard = await wizard_at(pilot, 2)
+        await wizard.set_target("E-mail", None)
+        await wizard.set_target("Qty", "product")
+        await wait_for_workers(pilot)
+        assert wizard.columns_valid is False
+
+    assert snap_compare(make_still_app(), terminal_size=SIZES[size], run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZE_IDS)
 def test_wizard_finished_import(snap_compare: Any, make_still_app: AppFactory, size: str) -> None:
     """Step 5 of a finished import (the seeded completed one): counts and failed rows."""
 

@@ -277,7 +277,6 @@ class FileStep(WizardBase):
             self.set_busy("")
         self.adopt(created)
         self.query_one("#w-path", PathInput).disabled = True
-        self.notify(f"Uploaded: {created.total_rows or 0:,} rows.", timeout=3)
         self.go_to(2)
 
     def _upload_tick(self) -> None:
