@@ -15,6 +15,7 @@ from preo_tui.ui.imports.external import ExternalOrdersScreen
 from preo_tui.ui.imports.screen import ImportsScreen
 from preo_tui.ui.imports.wizard import ImportWizardScreen
 from preo_tui.ui.orders.screen import OrdersScreen
+from preo_tui.ui.widgets.choice import ChoiceModal
 from preo_tui.ui.widgets.confirm import ConfirmModal
 from tests.fixtures.app import (
     AppFactory,
@@ -273,3 +274,23 @@ async def test_read_only_refuses_writes(make_app: AppFactory, key: str) -> None:
         await pilot.press("c")
         await pilot.pause()
         assert app.screen is screen
+
+
+async def test_wizard_uses_an_uploaded_file(make_app: AppFactory) -> None:
+    """Step 1 › ctrl+o: a CSV already in :files is downloaded and previewed like a local one."""
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        wizard = await open_wizard(pilot)
+        client, org = app.ctx.client, app.ctx.organization
+        await client.files.upload(
+            FIXTURES / "unknown_product.csv", organization_id=org.id, tags=["imports"]
+        )
+        await pilot.press("ctrl+o")
+        modal = await wait_for_screen(pilot, ChoiceModal)
+        assert [c.label.split()[0] for c in modal.choices] == ["unknown_product.csv"]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: wizard.file_preview is not None, what="preview")
+        preview = wizard.file_preview
+        assert preview.row_count == 3 and preview.header[2] == "Ticket type"
+        await upload(pilot, wizard)
+        assert wizard.imp is not None and wizard.imp.total_rows == 3
