@@ -31,6 +31,7 @@ FORM_CSS = """
 }}
 {name} .f-title {{ text-style: bold; margin-bottom: 1; }}
 {name} .f-row {{ height: 1; margin-top: 1; }}
+FileEditModal .f-row {{ margin-top: 0; }}
 {name} .f-label {{ width: 11; color: $text-muted; }}
 {name} .f-row Input {{ width: 1fr; }}
 {name} .f-error {{ color: $text-error; height: auto; margin-left: 11; }}
@@ -166,6 +167,8 @@ class FileEditModal(ModalScreen[File | None]):
                 yield Button("Save \\[enter]", id="e-go", variant="primary")
 
     def on_mount(self) -> None:
+        for line in self.query(".f-error"):
+            line.display = False
         self.query_one("#e-tags", Input).focus()
 
     def changes(self) -> dict[str, Any]:
@@ -179,7 +182,9 @@ class FileEditModal(ModalScreen[File | None]):
     def show_error(self, field: str, text: str) -> None:
         self.errors[field] = text
         target = f"#err-{field}" if field in self.FIELDS else "#e-error"
-        self.query_one(target, Static).update(text)
+        line = self.query_one(target, Static)
+        line.update(text)
+        line.display = bool(text)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#e-go")

@@ -177,18 +177,29 @@ class FilesScreen(ListDetailScreen[File]):
 
     # -- filters ------------------------------------------------------------------------------
 
+    async def ensure_tags(self) -> list[str]:
+        """The server's tags in use (a cached page may have come without them: ask)."""
+        client = self.ctx.client
+        org = self.ctx.organization
+        if not self.available_tags and client is not None and org is not None:
+            page = await client.files.list(organization_id=org.id, page_size=1)
+            self.available_tags = list(page.available_tags)
+        return self.available_tags
+
     def action_tag_filter(self) -> None:
+        self.run_job(self._tag_filter, group="files-tags", exclusive=True)
+
+    async def _tag_filter(self) -> None:
+        await self.ensure_tags()
         choices: list[Choice[str]] = [Choice("", "any tag" + ("  •" if not self.tag else ""))]
         choices += [
             Choice(t, one_line(t, 50) + ("  •" if t == self.tag else ""))
             for t in self.available_tags
         ]
 
-        def chosen(value: str | None) -> None:
-            if value is not None:
-                self.set_tag(value or None)
-
-        self.app.push_screen(ChoiceModal("Filter by tag", choices), callback=chosen)
+        value = await self.app.push_screen_wait(ChoiceModal("Filter by tag", choices))
+        if value is not None:
+            self.set_tag(value or None)
 
     def set_tag(self, tag: str | None) -> None:
         self.tag = tag
@@ -206,7 +217,7 @@ class FilesScreen(ListDetailScreen[File]):
         self.run_job(self._upload, group="files-upload", exclusive=True)
 
     async def _upload(self) -> None:
-        chosen = await self.app.push_screen_wait(FileUploadModal(self.available_tags))
+        chosen = await self.app.push_screen_wait(FileUploadModal(await self.ensure_tags()))
         if chosen is None:
             return
         path, data, tags = chosen
@@ -234,7 +245,7 @@ class FilesScreen(ListDetailScreen[File]):
         self.run_job(self._edit(item), group=f"file-{item.api_id}")
 
     async def _edit(self, item: File) -> None:
-        modal = FileEditModal(item, self.available_tags, self._save_edit)
+        modal = FileEditModal(item, await self.ensure_tags(), self._save_edit)
         await self.app.push_screen_wait(modal)
 
     async def _save_edit(self, item: File, changes: dict[str, Any]) -> File:

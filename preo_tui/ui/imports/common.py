@@ -144,8 +144,9 @@ async def import_write(
 
 
 class PathInput(Input):
-    """A path input: ``tab`` completes folders and files (``~`` expanded); the candidates
-    are posted in :class:`PathInput.Completed` for the screen to show."""
+    """A path input: ``tab`` completes folders and files (``~`` expanded), or moves to the
+    next field once the path is complete; the candidates are posted in
+    :class:`PathInput.Completed` for the screen to show."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "complete", "Complete path", id="path.complete", show=False),
@@ -166,7 +167,13 @@ class PathInput(Input):
         self.suffixes = tuple(suffixes)
 
     def action_complete(self) -> None:
+        """Complete the path; when there is nothing (more) to complete, move on to the next
+        field as tab does elsewhere."""
         completed, candidates = complete_path(self.value, suffixes=self.suffixes)
+        if completed == self.value and len(candidates) <= 1 and self.value.strip():
+            self.post_message(self.Completed(self, []))
+            self.screen.focus_next()
+            return
         if completed != self.value:
             self.value = completed
             self.cursor_position = len(completed)
