@@ -294,3 +294,36 @@ async def test_wizard_uses_an_uploaded_file(make_app: AppFactory) -> None:
         assert preview.row_count == 3 and preview.header[2] == "Ticket type"
         await upload(pilot, wizard)
         assert wizard.imp is not None and wizard.imp.total_rows == 3
+
+
+async def test_list_cancel_and_include_cancelled(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        screen = await open_imports(pilot)
+        assert all(str(i.stage) != "cancelled" for i in screen.table.items)
+        target = next(i for i in screen.table.items if str(i.stage) == "needs_column_mapping")
+        assert screen.table.move_to_id(target.id)
+        await pilot.press("c")
+        modal = await wait_for_screen(pilot, ConfirmModal)
+        assert "nothing was imported" in modal.body_text
+        await pilot.press("y")
+        await wait_until(
+            pilot, lambda: row(sandbox_backend, target.id)["stage"] == "cancelled", what="cancel"
+        )
+        await pilot.press("i")
+        await wait_until(
+            pilot,
+            lambda: any(
+                i.id == target.id and str(i.stage) == "cancelled" for i in screen.table.items
+            ),
+            what="cancelled imports shown",
+        )
+        # a finished import cannot be cancelled: said, nothing sent
+        done = next(i for i in screen.table.items if str(i.stage) == "completed")
+        assert screen.table.move_to_id(done.id)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is screen  # no confirmation: refused with the reason
+        assert row(sandbox_backend, done.id)["stage"] == "completed"
