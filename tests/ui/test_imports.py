@@ -327,3 +327,33 @@ async def test_list_cancel_and_include_cancelled(
         await pilot.pause()
         assert app.screen is screen  # no confirmation: refused with the reason
         assert row(sandbox_backend, done.id)["stage"] == "completed"
+
+
+async def test_letters_typed_in_the_wizard_inputs_stay_there(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        wizard = await open_wizard(pilot)
+        await choose_file(pilot, wizard, "boxoffice.csv")
+        name = wizard.query_one("#w-name")
+        name.value = ""
+        name.focus()
+        await pilot.press("c", "a", "r")
+        assert name.value == "car" and app.screen is wizard and wizard.step == 1
+
+
+async def test_read_only_can_look_but_not_change(make_app: AppFactory) -> None:
+    app = make_app(profile=sandbox_profile(read_only=True))
+    async with app.run_test(size=BIG) as pilot:
+        screen = await open_imports(pilot)
+        item = next(i for i in screen.table.items if str(i.stage) == "needs_column_mapping")
+        assert screen.table.move_to_id(item.id)
+        await pilot.press("enter")
+        wizard: ImportWizardScreen = await wait_for_screen(pilot, ImportWizardScreen)
+        await wait_until(pilot, lambda: wizard.step == 2 and wizard.columns, what="columns")
+        await wait_for_workers(pilot)
+        wizard.query_one("#w-columns").focus()
+        await pilot.press("enter")
+        assert "read-only" in wizard.step_error
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert wizard.step == 2 and "read-only" in wizard.step_error
