@@ -22,6 +22,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "cel": ("textual", "preo_tui.ui", "preo_tui.sandbox", "preo_tui.api", "preo_tui.store"),
     "sandbox": ("textual", "preo_tui.ui", "preo_tui.api", "preo_tui.store"),
     "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+    "imports_local.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
 }
 
 
@@ -78,7 +79,8 @@ def test_layer_imports(target: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config"]
+    "module",
+    ["preo_tui.api", "preo_tui.store", "preo_tui.cel", "preo_tui.config", "preo_tui.imports_local"],
 )
 def test_textual_free_at_runtime(module: str) -> None:
     code = (
@@ -114,5 +116,5 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     ]
     assert violations("store", root) == ["preo_tui/store/m.py imports textual"]
     assert "preo_tui/cel/m.py imports preo_tui.ui" in violations("cel", root)
-    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.registry" in violations("sandbox", root)
+    assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.refunds" in violations("sandbox", root)
     assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
