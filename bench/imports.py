@@ -198,7 +198,9 @@ async def drive(url: str, token: str, csv_path: Path, workdir: Path) -> tuple[Ph
 
         phases.enter("preview-count")
         await pilot.press("ctrl+n")
-        await wait_for(lambda: wizard.preview_invalid is not None, what="problems counted")
+        await wait_for(
+            lambda: wizard.preview_invalid is not None, within=600, what="problems counted"
+        )
 
         await pilot.press("ctrl+n")
         await wait_for(lambda: type(app.screen).__name__ == "ConfirmModal", what="confirm")
