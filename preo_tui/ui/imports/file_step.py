@@ -134,10 +134,10 @@ class FileStep(WizardBase):
         await self.use_file(path.name, data)
 
     async def use_file(self, name: str, data: bytes) -> None:
-        self.file_data, self.file_name = data, name
         name_input = self.query_one("#w-name", Input)
-        if not name_input.value:
+        if name_input.value in ("", self.file_name):  # not typed by the operator
             name_input.value = name
+        self.file_data, self.file_name = data, name
         await self._preview()
 
     def _choice(self, select_id: str) -> str | None:
