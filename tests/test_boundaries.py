@@ -26,6 +26,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # The UI never talks HTTP or parses JSON itself: it calls the client through the store.
     "ui": ("httpx", "json", "preo_tui.sandbox"),
     "doctor": ("textual", "preo_tui.ui", "preo_tui.store", "preo_tui.sandbox"),
+    "imports_local.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
 }
 
 #: The layer order, lowest first: a layer may import only the layers below it (and itself).
@@ -95,6 +96,7 @@ def test_layer_imports(target: str) -> None:
         "preo_tui.cel",
         "preo_tui.config",
         "preo_tui.doctor",
+        "preo_tui.imports_local",
     ],
 )
 def test_textual_free_at_runtime(module: str) -> None:

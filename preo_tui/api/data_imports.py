@@ -88,6 +88,8 @@ class DataImport(PreoModel):
     error_message: str | None = None
     created: Timestamp | None = None
     modified: Timestamp | None = None
+    #: [ours, optional] who created the import, when the server says (the sandbox does not).
+    created_by: str | None = None
 
 
 class ColumnMapping(PreoModel):

@@ -15,13 +15,23 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 from pydantic import Field
 
-from ._base import Page, PreoModel, Timestamp
+from ._base import Count, Page, PreoModel, Timestamp
 from ._resource import UNSET, Resource, body_of, body_with_unset
 from ._transport import Body
-from .errors import ValidationFailed
+from .errors import NetworkError, ValidationFailed
 from .registry import Operation, operations
+
+#: Reading a file's content at its ``file_url`` (not one of the API's operations, so not in the
+#: table). The token is sent only when ``file_url`` is on the API's own origin.
+_DOWNLOAD = Operation("files", "download", "GET", "/v1/files/{id}", "Download file")
+_DOWNLOAD_ANONYMOUS = Operation(
+    "files", "download", "GET", "/v1/files/{id}", "Download file", authenticated=False
+)
+#: The largest file read into memory.
+MAX_DOWNLOAD = 64 * 1024 * 1024
 
 OPERATIONS = operations(
     Operation("files", "list", "GET", "/v1/files", "List files"),
@@ -49,6 +59,10 @@ class File(PreoModel):
     usages: list[Usage] | None = None
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
+    #: [ours, optional] the sandbox sends them; another server may not (then None).
+    content_type: str | None = None
+    size: Count | None = None
+    uploaded_by: str | None = None
 
     @property
     def id(self) -> str:
@@ -200,3 +214,41 @@ class Files(Resource):
             params={"force": force},
             idempotency_key=idempotency_key,
         )
+
+    async def download(self, file: File) -> bytes:
+        """The file's content, read from its ``file_url`` (the bearer token goes only to the
+        API's own origin, never to another host such as a CDN)."""
+        url = file.file_url or ""
+        target = httpx.URL(url)
+        if target.scheme not in ("http", "https") or not target.host:
+            raise ValidationFailed(
+                "The file has no download address",
+                fields={"file_url": ["The server gave no usable file_url."]},
+            )
+        base = httpx.URL(self._core.base_url)
+        same_origin = (target.scheme, target.host, target.port) == (
+            base.scheme,
+            base.host,
+            base.port,
+        )
+        op = _DOWNLOAD if same_origin else _DOWNLOAD_ANONYMOUS
+        chunks: list[bytes] = []
+        size = 0
+        async with self._core.stream(op, url) as response:
+            try:
+                async for chunk in response.aiter_bytes(65536):
+                    size += len(chunk)
+                    if size > MAX_DOWNLOAD:
+                        raise ValidationFailed(
+                            "The file is too large to read here",
+                            fields={"file": [f"Larger than {MAX_DOWNLOAD // 2**20} MB."]},
+                        )
+                    chunks.append(chunk)
+            except (httpx.HTTPError, OSError) as exc:
+                raise NetworkError(
+                    f"The download was interrupted ({type(exc).__name__})",
+                    method="GET",
+                    path=target.path,
+                    status=response.status_code,
+                ) from None
+        return b"".join(chunks)

@@ -41,6 +41,8 @@ KNOWN_JUMP_NAMES: dict[str, str] = {
     "webhooks": "Webhook endpoints and their deliveries",
     "consents": "Consents customers grant (email, SMS)",
     "ops": "Every API operation and the screen and key performing it",
+    "imports": "Data imports: CSV import wizard, external orders",
+    "files": "The organization's files",
 }
 
 #: Feature modules imported by ``load_feature_screens`` (each registers its own screens).
@@ -58,6 +60,8 @@ FEATURE_MODULES: tuple[str, ...] = (
     "preo_tui.ui.webhooks.screen",
     "preo_tui.ui.consents.screen",
     "preo_tui.ui.ops.screen",
+    "preo_tui.ui.imports.screen",
+    "preo_tui.ui.files.screen",
 )
 
 S = TypeVar("S", bound="type[Screen[Any]]")

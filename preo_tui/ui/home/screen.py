@@ -51,6 +51,8 @@ class DashboardSummary(BaseModel):
     revenue_today: Decimal | None = None
     currency: str | None = None
     orders_capped: bool = False
+    imports_running: int | None = None
+    imports_waiting: int | None = None
     notes: list[str] = []
 
 
@@ -130,7 +132,17 @@ async def build_summary(
         stuck = sum(1 for s in busy if s.modified is not None and now - s.modified > STUCK_AFTER)
         return page.count + page2.count, stuck
 
-    refunds, scheduled, sending, calculating, failed, busy, orders = await asyncio.gather(
+    async def imports() -> tuple[int, int]:
+        running = await client.data_imports.list(
+            edition_id=edition_id, stage="importing", page_size=1
+        )
+        waiting = 0
+        for stage in ("needs_column_mapping", "needs_product_mapping"):
+            page = await client.data_imports.list(edition_id=edition_id, stage=stage, page_size=1)
+            waiting += page.count
+        return running.count, waiting
+
+    refunds, scheduled, sending, calculating, failed, busy, orders, imp = await asyncio.gather(
         part(
             "refunds",
             client.refunds.list(
@@ -153,6 +165,7 @@ async def build_summary(
         part("segments", client.segments.list(edition_id=edition_id, status="failed", page_size=1)),
         part("segments", segments_busy()),
         part("orders", orders_today()),
+        part("imports", imports()),
     )
     if refunds is not None:
         summary.refunds_waiting = refunds.count
@@ -172,6 +185,8 @@ async def build_summary(
         summary.orders_today, summary.revenue_today, summary.currency, summary.orders_capped = (
             orders
         )
+    if imp is not None:
+        summary.imports_running, summary.imports_waiting = imp
     summary.notes = sorted(set(notes))
     return summary
 
@@ -226,6 +241,7 @@ class HomeScreen(PreoScreen):
         Binding("2", "open('campaigns')", "Campaigns", id="home.campaigns"),
         Binding("3", "open('segments')", "Segments", id="home.segments"),
         Binding("4", "open('orders')", "Orders", id="home.orders"),
+        Binding("5", "open('imports')", "Imports", id="home.imports"),
         Binding("enter", "open_focused", "Open", id="home.open"),
         Binding("l,right", "app.focus_next", "Next card", show=False, id="home.next"),
         Binding("h,left", "app.focus_previous", "Previous card", show=False, id="home.previous"),
@@ -238,6 +254,7 @@ class HomeScreen(PreoScreen):
     HomeScreen #cards { grid-size: 2; grid-rows: 7; grid-gutter: 0 1; height: auto; margin-top: 1; }
     HomeScreen.-wide #cards { grid-size: 4; }
     HomeScreen #home-notes { color: $warning; height: auto; }
+    HomeScreen #home-imports { height: auto; margin-top: 1; }
     HomeScreen #home-hint { color: $text-muted; height: auto; margin-top: 1; }
     HomeScreen #home-extra { height: auto; margin-top: 1; display: none; }
     HomeScreen.-tall #home-extra { display: block; }
@@ -260,12 +277,13 @@ class HomeScreen(PreoScreen):
                 yield DashCard(2, "campaigns", "Campaigns", id="card-campaigns")
                 yield DashCard(3, "segments", "Segments", id="card-segments")
                 yield DashCard(4, "orders", "Today's orders", id="card-orders")
+            yield Static("", id="home-imports", markup=False)
             yield Static("", id="home-notes", markup=False)
             with Horizontal(id="home-extra"):
                 yield Static("", id="home-screens")
                 yield Static("", id="home-journal")
             yield Static(
-                "1-4 open a card · : jump · e edition · ? keys · ctrl+p commands",
+                "1-4 open a card · 5 imports · : jump · e edition · ? keys · ctrl+p commands",
                 id="home-hint",
                 markup=False,
             )
@@ -378,6 +396,7 @@ class HomeScreen(PreoScreen):
             for card in (refunds, campaigns, segments, orders):
                 card.show("…", ["loading" if ctx.client is not None else "waiting for sign-in"])
             self._line("#home-notes", "")
+            self._line("#home-imports", "")
             return
         oldest = _age(s.refunds_oldest, now)
         refunds.show(
@@ -404,6 +423,7 @@ class HomeScreen(PreoScreen):
             f"{capped}{_count(s.orders_today)} orders",
             [f"revenue {_money(s.revenue_today, s.currency)}", "since 00:00 edition time"],
         )
+        self._line("#home-imports", _imports_line(s))
         self._line("#home-notes", "\n".join(s.notes))
         self._render_extra()
         self.call_after_refresh(app.first_data_drawn.set)
@@ -492,6 +512,16 @@ class HomeScreen(PreoScreen):
 
     def action_back(self) -> None:
         """Home is the bottom of the stack: escape does nothing here."""
+
+
+def _imports_line(s: DashboardSummary) -> str:
+    """Data imports running or waiting for their mappings (empty when none)."""
+    parts = []
+    if s.imports_running:
+        parts.append(f"{s.imports_running:,} running")
+    if s.imports_waiting:
+        parts.append(f"{s.imports_waiting:,} waiting for their mappings")
+    return f"Data imports: {' · '.join(parts)}  (5 opens :imports)" if parts else ""
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -1,0 +1,1 @@
+"""Data imports: the list, the import wizard, external orders."""
