@@ -57,14 +57,13 @@ EXTERNAL: tuple[tuple[str, str, bool, Mapping[str, str]], ...] = (
             "refunds.approve": "a",
             "refunds.reject": "x",
             "purchases.refund": "n",
-            # integrator: bind N on :refunds to the transaction refund dialog
-            # (preo_tui.ui.orders.transaction_refund), then add "refunds.create": "N" here
+            "refunds.create": "N",
         },
     ),
     (
         ":files",
         "preo_tui.ui.files.screen:FilesScreen",
-        False,
+        True,
         {
             "files.list": "(opens)",
             "files.upload": "u",
@@ -76,7 +75,7 @@ EXTERNAL: tuple[tuple[str, str, bool, Mapping[str, str]], ...] = (
     (
         ":imports",
         "preo_tui.ui.imports.screen:ImportsScreen",
-        False,
+        True,
         {
             "data_imports.list": "(opens)",
             "data_imports.get": "(cursor)",

@@ -93,6 +93,7 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
         Binding("a", "approve", "Approve", id="refunds.approve"),
         Binding("x", "reject", "Reject", id="refunds.reject"),
         Binding("n", "new_refund", "New refund", id="refunds.new"),
+        Binding("N", "refund_order", "Refund order", id="refunds.refund_order"),
         Binding("f", "filters", "Filters", id="refunds.filters"),
         Binding("t", "toggle_editions", "All editions", id="refunds.all_editions"),
         Binding("M", "mark_all", "Mark all matching", id="refunds.mark_all"),
@@ -516,6 +517,30 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
         return [r for r in self.tracked.values() if value_of(r.status) in IN_FLIGHT]
 
     # -- create -------------------------------------------------------------------------------
+
+    def action_refund_order(self) -> None:
+        """A refund request for the whole order of the request under the cursor
+        (``transaction_full`` / ``transaction_custom``)."""
+        item = self.table.current_item
+        if item is None:
+            self.notify("Select a request whose order to refund.", severity="warning", timeout=4)
+            return
+        if self.ctx.read_only:
+            self.notify("Cannot create a refund: this profile is read-only.", severity="warning")
+            return
+        order_id = item.order_id
+        if not order_id:
+            self.notify("This request names no order.", severity="warning", timeout=4)
+            return
+        self.run_job(self._refund_order(order_id), group="refund-new", exclusive=True)
+
+    async def _refund_order(self, order_id: str) -> None:
+        from preo_tui.ui.orders.transaction_refund import open_for_order_id
+
+        result = await open_for_order_id(self, order_id)
+        if result is not None:
+            self.notify(f"Refund request {result.id} created for the whole order.", timeout=5)
+            self.table.reload()
 
     def action_new_refund(self) -> None:
         item = self.table.current_item
