@@ -192,3 +192,42 @@ async def test_restart_resolves_unknown_writes_and_journal_retry_reuses_the_key(
         assert (entry.idempotency_key, entry.attempts) == ("key-missing", 2)
         for rid in (applied_id, missing_id):
             assert list(db.state_changes(rid)).count(("requested", "ready")) == 1
+
+
+def packet(app: Any, *keys: tuple[str, str | None]) -> None:
+    """Keys arriving in one read (an SSH packet, a paste): all queued before any is handled."""
+    from textual import events
+
+    for key, char in keys:
+        app._driver.send_message(events.Key(key, char))
+
+
+async def test_one_packet_of_a_enter_decides_each_and_a_jump_typed_after_approves_nothing(
+    frozen_clock: Any, isolated_dirs: Dirs
+) -> None:
+    backend = SandboxBackend(requested_refunds=30, refund_failure_rate=0.0)
+    app = AppFactory(backend, isolated_dirs)()
+    db = backend.state.db
+
+    def approvals() -> Counter[str]:
+        return Counter(
+            row["object_id"]
+            for row in db.query(
+                "SELECT object_id FROM state_changes WHERE from_status = 'requested' AND"
+                " to_status = 'ready' AND actor_id IS NOT NULL"
+            )
+        )
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        first = [i.id for i in screen.table.items[:3]]
+        packet(app, *[("a", "a"), ("enter", "\r")] * 3)
+        await wait_until(pilot, lambda: len(approvals()) == 3 and not screen.busy, within=30)
+        assert sorted(approvals()) == sorted(first)
+        # A decision, then ":journal" typed in the same packet: the "a" of journal must not
+        # approve anything.
+        packet(app, ("a", "a"), ("enter", "\r"), ("colon", ":"))
+        packet(app, *[(c, c) for c in "journal"], ("enter", "\r"))
+        await wait_until(pilot, lambda: len(approvals()) == 4 and not screen.busy, within=30)
+        await wait_for_workers(pilot)
+        assert set(approvals().values()) == {1} and len(approvals()) == 4

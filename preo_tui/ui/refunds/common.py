@@ -165,6 +165,7 @@ def max_for_scope(scope: str, purchase: Any, order: Any = None) -> Decimal | Non
 
 __all__ = [
     "CUSTOM_SCOPES",
+    "keys_pending",
     "DEFAULT_SCOPE",
     "IN_FLIGHT",
     "REASONS",
@@ -187,3 +188,20 @@ __all__ = [
     "value_of",
     "words",
 ]
+
+
+def keys_pending(node: object) -> bool:
+    """Whether keys typed earlier are still on their way through ``node`` (the focused
+    widget) and its ancestors up to the app: queued there, or bubbling back to the app's
+    bindings. A priority binding acts when the app reads its key; with earlier keys still
+    under way it would overtake them (the ``a`` of ``:journal`` typed in one burst would
+    approve), so it then lets its key follow them instead."""
+    from textual import events
+
+    chain = getattr(node, "ancestors_with_self", None) or ()
+    for each in chain:
+        queue = getattr(each, "_message_queue", None)
+        for message in getattr(queue, "_queue", ()):
+            if isinstance(message, events.Key) and message.is_forwarded:
+                return True
+    return False

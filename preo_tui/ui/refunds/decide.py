@@ -11,6 +11,7 @@ Dismisses with a :class:`DecisionInput` or ``None`` when cancelled.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -19,9 +20,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from preo_tui.ui.refunds.common import keys_pending
 from preo_tui.ui.widgets.badge import ProductionBanner
 from preo_tui.ui.widgets.confirm import normalise_answer
 
@@ -56,9 +59,12 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="refund_decision.cancel"),
-        # Enter confirms even when it arrives before the text box has the focus (a burst of
-        # a-enter typed while the dialog mounts); with the focus there, Input.Submitted does.
-        Binding("enter", "confirm", "Confirm", show=False, id="refund_decision.confirm"),
+        # A priority binding: the app acts on enter when it reads the key, not when the dialog
+        # gets round to it. So in a burst (a enter a enter… in one packet) the dialog is
+        # confirmed and closed before the next key is routed, which then reaches the queue.
+        Binding(
+            "enter", "enter", "Confirm", show=False, priority=True, id="refund_decision.confirm"
+        ),
     ]
 
     def __init__(
@@ -118,14 +124,43 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
 
     def problem(self) -> str | None:
         """Why the dialog cannot be confirmed yet (None: it can)."""
-        text = self.query_one("#decision-text", Input).value.strip()
+        text = self._value("#decision-text")
         if self.action == "reject" and not text:
             return "A rejection needs a reason."
         if self.typed:
-            typed = self.query_one("#decision-typed", Input).value
+            typed = self._value("#decision-typed")
             if normalise_answer(typed) != normalise_answer(self.typed):
                 return f"Type {self.typed} exactly to confirm on production."
         return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Text typed before this enter goes first (Input.Submitted confirms then).
+        return not (action == "enter" and keys_pending(self.focused or self))
+
+    def _value(self, selector: str) -> str:
+        """An input's text ("" while the dialog is still being composed)."""
+        try:
+            return self.query_one(selector, Input).value.strip()
+        except NoMatches:
+            return ""
+
+    def action_enter(self) -> None:
+        """Enter: press the focused button; in the comment/reason box on production, go on to
+        the typed confirmation; otherwise confirm."""
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+            return
+        if (
+            isinstance(focused, Input)
+            and focused.id == "decision-text"
+            and self.typed
+            and self.problem()
+            and (self.action == "approve" or bool(focused.value.strip()))
+        ):
+            self.query_one("#decision-typed", Input).focus()
+            return
+        self.action_confirm()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -146,12 +181,13 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
     def action_confirm(self) -> None:
         problem = self.problem()
         if problem:
-            self.query_one("#decision-error", Label).update(problem)
+            with contextlib.suppress(NoMatches):
+                self.query_one("#decision-error", Label).update(problem)
             return
         if self.confirmed:
             return  # a second enter while closing: one decision per dialog
         self.confirmed = True
-        text = self.query_one("#decision-text", Input).value.strip()
+        text = self._value("#decision-text")
         answer = DecisionInput(self.action, text or None)
         if self.on_confirm is not None:
             self.on_confirm(answer)

@@ -18,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
-from textual import on
+from textual import events, on
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
@@ -49,6 +51,12 @@ log = logging.getLogger(__name__)
 
 #: Decisions sent at the same time during a bulk action.
 BULK_CONCURRENCY = 4
+#: After a confirmed decision, an a/x within this many seconds, with no other key typed in
+#: between, takes the burst path.
+BURST_WINDOW = 0.5
+#: An a/x with no other key routed to the list for this many seconds takes it too (the first
+#: pair of a burst).
+QUIET = 1.0
 
 OutcomeKind = Literal["working", "ok", "failed", "unknown"]
 
@@ -126,12 +134,57 @@ class RefundDecisions(_Base):
         @staticmethod
         def _when(value: object, *, date_only: bool = False) -> str: ...
 
+    # -- the burst path ---------------------------------------------------------------------------
+    # a enter a enter… typed in one packet: the app reads every key before the list handles the
+    # first a, so an ordinary binding would open the dialog after the enter meant for it has
+    # gone to the list. So a/x act when the app reads them (a priority binding) when that
+    # cannot overtake another key: right after a confirmed decision (the dialog's enter acts
+    # when the app reads it) with no key routed to the list since, or when no key was routed
+    # to the list for a while. Otherwise they take the ordinary path, after the keys typed
+    # before them (``:journal`` typed in a burst must not approve on its "a").
+
+    _armed_at: float | None = None
+    _keys_routed: int = 0
+    _routed_at_arm: int = -1
+    _last_routed: float = 0.0
+
+    def watch_keys(self, widget: Widget) -> None:
+        """Count the keys routed to ``widget`` (the list): any key disarms the burst path."""
+        forward = widget._forward_event
+
+        def counted(event: events.Event) -> None:
+            if isinstance(event, events.Key):
+                self._keys_routed += 1
+                self._last_routed = time.monotonic()
+            forward(event)
+
+        widget._forward_event = counted  # type: ignore[method-assign]
+
+    def burst_ready(self) -> bool:
+        """Whether an a/x read now may act at once: straight after a confirmed decision with
+        no key routed since, or with no key routed to the list for a while."""
+        now = time.monotonic()
+        armed = self._armed_at
+        if armed is not None and now - armed <= BURST_WINDOW:
+            return self._keys_routed == self._routed_at_arm
+        return now - self._last_routed >= QUIET
+
+    def action_approve_burst(self) -> None:
+        self._armed_at = None
+        self.start_decision("approve")
+
+    def action_reject_burst(self) -> None:
+        self._armed_at = None
+        self.start_decision("reject")
+
     # -- one decision ---------------------------------------------------------------------------
 
     def action_approve(self) -> None:
+        self._armed_at = None
         self.start_decision("approve")
 
     def action_reject(self) -> None:
+        self._armed_at = None
         self.start_decision("reject")
 
     def start_decision(self, action: Action) -> None:
@@ -183,6 +236,7 @@ class RefundDecisions(_Base):
         working = "approving" if answer.action == "approve" else "rejecting"
         self.set_outcome(rid, RowOutcome("working", working, answer.action))
         self.move_to_next(rid)
+        self._armed_at, self._routed_at_arm = time.monotonic(), self._keys_routed
         self.run_job(
             self.send_decision(item, answer.action, answer.text), group=f"refund-decide-{rid}"
         )

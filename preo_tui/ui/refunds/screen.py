@@ -44,6 +44,7 @@ from preo_tui.ui.refunds.common import (
     IN_FLIGHT,
     SCOPE_SHORT,
     age,
+    keys_pending,
     person_name,
     refundable,
     status_text,
@@ -92,6 +93,11 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "Approve", id="refunds.approve"),
         Binding("x", "reject", "Reject", id="refunds.reject"),
+        # The burst path (decisions.py): right after a confirmed decision, the next a/x acts
+        # when the app reads it, so its dialog is up before the enter that follows is routed.
+        # Same key, description and id (a keymap remaps both; the footer and ? show one).
+        Binding("a", "approve_burst", "Approve", priority=True, id="refunds.approve"),
+        Binding("x", "reject_burst", "Reject", priority=True, id="refunds.reject"),
         Binding("n", "new_refund", "New refund", id="refunds.new"),
         Binding("N", "refund_order", "Refund order", id="refunds.refund_order"),
         Binding("f", "filters", "Filters", id="refunds.filters"),
@@ -163,6 +169,7 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.watch_keys(self.table)
         activity = self.query_one("#refund-activity", DataTable)
         for label, key, width in (
             ("Decided", "when", 7),
@@ -347,6 +354,14 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("approve_burst", "reject_burst"):
+            # Only straight after a confirmed decision, with no other key typed in between
+            # (else the key takes the ordinary path, after the keys typed before it).
+            return (
+                self.burst_ready()
+                and not isinstance(self.focused, Input)
+                and not keys_pending(self.focused or self)
+            )
         if action in ("approve", "reject") and self.global_block_reason() is not None:
             return None  # shown disabled; the reason is on screen
         return True
