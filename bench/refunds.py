@@ -16,7 +16,9 @@ Measured:
   with the cursor on the next request (ready for the next ``a``), and to the frame that shows
   the server's answer on the decided row (the round trip the target is about);
 - keystrokes to approve 10 requests including confirmations (``a`` + ``enter`` per request),
-  checked against the server.
+  checked against the server;
+- burst: the 20 keys for 10 more approvals (``a⏎`` × 10) sent in one packet, as a fast typist or
+  an SSH link delivers them: how many requests the server shows decided (none lost: 10).
 
 Targets (issue 6): cursor move ≤ 16 ms, approve round trip ≤ 150 ms on loopback, ≤ 21 keys.
 """
@@ -269,7 +271,38 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         client = app.ctx.client
         statuses = [str((await client.refunds.get(rid)).status) for rid in approved]
         results["server_statuses"] = statuses
+        results["burst"] = await burst_approvals(pilot, app, screen, args.burst, decided_at)
     return results
+
+
+async def burst_approvals(
+    pilot: Any, app: Any, screen: Any, count: int, decided_at: dict[str, float]
+) -> dict[str, Any]:
+    """Send ``a``/``enter`` × ``count`` with nothing in between, then wait for the decisions."""
+    from textual import events
+
+    before = set(decided_at)
+    started = time.perf_counter()
+    for _ in range(count):
+        for key, char in (("a", "a"), ("enter", "\r")):
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)
+    deadline = time.monotonic() + 60
+    while len(set(decided_at) - before) < count and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    await pilot.pause(0.5)
+    decided = sorted(set(decided_at) - before)
+    elapsed = (time.perf_counter() - started) * 1000
+    client = app.ctx.client
+    statuses = [str((await client.refunds.get(rid)).status) for rid in decided]
+    return {
+        "keys": 2 * count,
+        "decided": len(decided),
+        "elapsed_ms": elapsed,
+        "all_decided_on_server": all(s != "requested" for s in statuses),
+        "held_left": len(app.keys.held),
+    }
 
 
 def main() -> None:
@@ -278,6 +311,9 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=40, help="cursor moves per pass")
     parser.add_argument("--approvals", type=int, default=10)
     parser.add_argument("--speed", type=float, default=50.0, help="sandbox state-machine speed")
+    parser.add_argument(
+        "--burst", type=int, default=10, help="approvals typed in one burst (a + enter each)"
+    )
     parser.add_argument(
         "--in-process",
         action="store_true",
@@ -326,6 +362,13 @@ def main() -> None:
     print(
         f"  keystrokes to approve {len(approved)}: {results['keys']} "
         f"(a + enter each; server confirms {'all' if ok else 'NOT all'} approved)"
+    )
+    burst = results["burst"]
+    print(
+        f"  burst: {burst['keys']} keys for {args.burst} approvals in one packet → "
+        f"{burst['decided']} decided in {burst['elapsed_ms']:.0f} ms "
+        f"({'none lost' if burst['decided'] == args.burst else 'KEYS LOST'}; server "
+        f"{'confirms' if burst['all_decided_on_server'] else 'does NOT confirm'} each)"
     )
     moves = results["move_cold"] + results["move_warm"]
     move_median = statistics.median(moves) if moves else float("nan")
