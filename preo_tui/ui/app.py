@@ -707,6 +707,8 @@ class PreoApp(App[None]):
     def in_form(self) -> bool:
         """A form, an editor or a dialog is on top: single letters belong to it."""
         screen = self.screen
+        if getattr(screen, "KEEPS_APP_KEYS", False):  # the help overlay
+            return False
         return isinstance(screen, ModalScreen) or bool(getattr(screen, "IS_FORM", False))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
