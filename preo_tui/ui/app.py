@@ -76,7 +76,14 @@ class PreoApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("e", "pick_edition", "Edition", id="app.edition"),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="app.force_quit", show=False, priority=True),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit, even from a form (asks about unsaved changes)",
+            id="app.force_quit",
+            show=False,
+            priority=True,
+        ),
     ]
     #: App actions bound to single printable keys: inactive while a form, an editor or a
     #: dialog is on top (there a letter belongs to the form; ctrl+q still quits, asking first).
