@@ -76,7 +76,14 @@ class PreoApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("e", "pick_edition", "Edition", id="app.edition"),
         Binding("ctrl+p", "command_palette", "Palette", id="app.palette", show=False),
-        Binding("ctrl+q", "quit", "Quit", id="app.force_quit", show=False, priority=True),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit, even from a form (asks about unsaved changes)",
+            id="app.force_quit",
+            show=False,
+            priority=True,
+        ),
     ]
     #: App actions bound to single printable keys: inactive while a form, an editor or a
     #: dialog is on top (there a letter belongs to the form; ctrl+q still quits, asking first).
@@ -740,6 +747,8 @@ class PreoApp(App[None]):
     def in_form(self) -> bool:
         """A form, an editor or a dialog is on top: single letters belong to it."""
         screen = self.screen
+        if getattr(screen, "KEEPS_APP_KEYS", False):  # the help overlay
+            return False
         return isinstance(screen, ModalScreen) or bool(getattr(screen, "IS_FORM", False))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

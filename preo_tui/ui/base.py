@@ -419,7 +419,10 @@ class ListDetailScreen(PreoScreen, Generic[T]):
     ListDetailScreen #detail-pane { height: 1fr; border-top: solid $panel-lighten-2; padding: 0 1; }
     ListDetailScreen.-wide #detail-pane { width: 2fr; height: 1fr; border-top: none; border-left: solid $panel-lighten-2; }
     ListDetailScreen.-wide #list-pane { width: 3fr; }
-    ListDetailScreen #list-filter { display: none; height: 3; }
+    ListDetailScreen #list-filter {
+        display: none; height: 1; border: none !important; padding: 0 1; background: $boost;
+    }
+    ListDetailScreen #list-filter:focus { background: $primary 35%; }
     ListDetailScreen #list-filter.-visible { display: block; }
     ListDetailScreen #list-status { height: 1; color: $text-muted; padding: 0 1; }
     ListDetailScreen.-no-detail #detail-pane { display: none; }
@@ -465,7 +468,11 @@ class ListDetailScreen(PreoScreen, Generic[T]):
     def compose_body(self) -> ComposeResult:
         with Container(id="list-detail"):
             with Vertical(id="list-pane"):
-                yield Input(placeholder="filter (enter applies, escape clears)", id="list-filter")
+                yield Input(
+                    placeholder="filter (enter applies, escape clears)",
+                    id="list-filter",
+                    compact=True,
+                )
                 yield self.build_table()
                 yield Static(self._window_label, id="list-status", markup=False)
             with VerticalScroll(id="detail-pane"):

@@ -42,6 +42,22 @@ async def open_first_page(pilot: Any, name: str, screen_type: type[S], *, what: 
     return found
 
 
+async def discard_form(pilot: Any) -> None:
+    """``escape`` out of a form whose fields may have been changed: when it asks, ``y``
+    discards."""
+    from preo_tui.ui.widgets.confirm import ConfirmModal
+
+    form = pilot.app.screen
+    await pilot.press("escape")
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, ConfirmModal) or form not in pilot.app.screen_stack,
+        what="the form to close or ask",
+    )
+    if isinstance(pilot.app.screen, ConfirmModal):
+        await pilot.press("y")
+
+
 def plain(widget: Any) -> str:
     """The text a Static shows (rich renderables rendered without styles)."""
     content = widget.content

@@ -21,7 +21,7 @@ from tests.fixtures.app import (
     wait_for_workers,
     wait_until,
 )
-from tests.ui.helpers import open_first_page, plain, requests_sent
+from tests.ui.helpers import discard_form, open_first_page, plain, requests_sent
 
 SIZE = (160, 48)
 
@@ -286,7 +286,7 @@ async def test_server_400_lands_on_the_slug_field(
         assert isinstance(app.screen, EditionFormModal)
         count = sandbox_backend.state.db.scalar("SELECT COUNT(*) FROM editions WHERE name = '2028'")
         assert count == 0
-        await pilot.press("escape")
+        await discard_form(pilot)
         await wait_until(pilot, lambda: isinstance(app.screen, EditionsScreen), what="closed")
 
 

@@ -69,3 +69,34 @@ async def test_typed_confirmation_cancel() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.results == [False]
+
+
+async def test_typed_confirmation_is_typeable() -> None:
+    """A name with an en dash and capitals is confirmed by what a keyboard types; the answer
+    is shown in full above the box and is not the box's placeholder."""
+    name = "Summer Sale – Last  Tickets"
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(
+            TypedConfirmModal("Send now", expected=name, prompt="Type the campaign's name"),
+            app.results.append,
+        )
+        await pilot.pause()
+        modal = app.screen
+        box = modal.query_one(Input)
+        assert box.placeholder != name and "Sale" not in box.placeholder
+        prompt = str(modal.query_one(".confirm-prompt").render())
+        assert name in prompt
+        await pilot.press(*"summer sale - last tickets", "enter")
+        await pilot.pause()
+        assert app.results == [True]
+
+
+async def test_confirm_buttons_show_their_keys() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        app.push_screen(ConfirmModal("Delete segment?"), app.results.append)
+        await pilot.pause()
+        labels = [str(b.label) for b in app.screen.query(Button)]
+        assert labels == ["No [n]", "Yes [y]"]
+        assert app.screen.focused is app.screen.query_one("#confirm")

@@ -20,7 +20,7 @@ from tests.fixtures.app import (
     wait_for_workers,
     wait_until,
 )
-from tests.ui.helpers import open_first_page, plain, requests_sent
+from tests.ui.helpers import discard_form, open_first_page, plain, requests_sent
 
 SIZE = (160, 48)
 
@@ -198,7 +198,7 @@ async def test_bad_input_is_shown_on_fields_without_a_request(make_app: AppFacto
             assert message in form.error_text(field)
             assert requests_sent(app) == before
             assert form.sent == 0
-            await pilot.press("escape")
+            await discard_form(pilot)
             await wait_until(pilot, lambda: isinstance(app.screen, UsersScreen), what="closed")
 
 

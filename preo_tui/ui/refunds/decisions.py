@@ -158,7 +158,7 @@ class RefundDecisions(_Base):
                 self._last_routed = time.monotonic()
             forward(event)
 
-        widget._forward_event = counted  # type: ignore[method-assign]
+        widget._forward_event = counted  # type: ignore[method-assign]  # counts the keys a widget forwards
 
     def burst_ready(self) -> bool:
         """Whether an a/x read now may act at once: straight after a confirmed decision with

@@ -51,6 +51,9 @@ def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str, str, bool]]:
 class HelpScreen(ModalScreen[None]):
     """Key help for the screen it was opened on."""
 
+    #: not a form: the app's keys (``:``, ``e``) work over the help, and it lists them
+    KEEPS_APP_KEYS = True
+
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {

@@ -99,8 +99,9 @@ class ConfirmModal(ModalScreen[bool]):
             if self.body_text:
                 yield Static(self.body_text, classes="confirm-body", markup=False)
             with Horizontal(classes="confirm-buttons"):
-                yield Button(f"{self.cancel_label} [n]", id="cancel")
-                yield Button(f"{self.confirm_label} [y]", id="confirm", variant="error")
+                # \\[ : a literal bracket (the label is markup; "[n]" alone would vanish)
+                yield Button(f"{self.cancel_label} \\[n]", id="cancel")
+                yield Button(f"{self.confirm_label} \\[y]", id="confirm", variant="error")
 
     def on_mount(self) -> None:
         # Enter is the primary action of every dialog: the confirm button has the focus
@@ -167,7 +168,7 @@ class TypedConfirmModal(ModalScreen[bool]):
             yield Input(placeholder="type it here", id="typed")
             yield Label("", classes="confirm-mismatch", id="mismatch")
             with Horizontal(classes="confirm-buttons"):
-                yield Button("Cancel [esc]", id="cancel")
+                yield Button("Cancel \\[esc]", id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error", disabled=True)
 
     def on_mount(self) -> None:
