@@ -49,3 +49,32 @@ async def test_journal_lists_writes_with_outcomes(make_app: AppFactory) -> None:
         await pilot.press("a")
         await wait_until(pilot, lambda: table.row_count == 3, what="all profiles")
         assert "delete seg_3" in [str(table.get_row_at(i)[4]) for i in range(3)]
+
+
+async def test_the_what_column_takes_the_free_width(make_app: AppFactory) -> None:
+    """The journal's What column shows the order number and amount at 160 columns (it was cut
+    at 40 characters with the rest of the line empty)."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        summary = (
+            "approve refund rfr_8c1d of order NF26-004172 (Maria Fernanda Rodríguez García)"
+            " for 1,250.00 DKK"
+        )
+        entry = app.ctx.journal.begin(
+            resource="refunds",
+            action="approve",
+            object_ids=["rfr_8c1d"],
+            summary=summary,
+            idempotency_key="k",
+        )
+        app.ctx.journal.finish(entry.action_id, "ok")
+        app.jump("journal")
+        screen = await wait_for_screen(pilot, JournalScreen)
+        table = screen.query_one("#journal-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the write")
+        await wait_until(
+            pilot, lambda: table.columns["summary"].width >= len(summary), what="wide What"
+        )
+        detail = str(screen.query_one("#journal-detail", Static).render())
+        assert summary in detail  # the detail shows the whole value

@@ -388,7 +388,7 @@ class PagedTable(DataTable[Any], Generic[T]):
         if not growing:
             return {}
         centre = max(self.cursor_row, 0)
-        sample = self._items[max(0, centre - 100) : centre + 200]
+        sample = self._items[max(0, centre - 50) : centre + 100]
         natural = {
             self.columns_spec[i].key: cell_len(self.columns_spec[i].label) + 2 for i in growing
         }
