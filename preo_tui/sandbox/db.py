@@ -136,6 +136,8 @@ class Database:
         self.path = str(path)
         self.lock = threading.RLock()
         self._depth = 0
+        #: bumped when the whole content is replaced (:meth:`copy_from`): keys of caches
+        self.generation = 0
         #: list-count memo of :func:`preo_tui.sandbox.paging.cached_count`
         self.count_cache: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
         if self.path == ":memory:":
@@ -149,7 +151,9 @@ class Database:
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("PRAGMA cache_size=-65536")
+        # 16 MB of page cache: the hot index pages of the list endpoints fit, and the OS page
+        # cache holds the rest; a bigger cache only grows the process (issue 20: <= 300 MB).
+        conn.execute("PRAGMA cache_size=-16384")
         self.conn = conn
 
     # -- reads -------------------------------------------------------------------------------
@@ -250,6 +254,7 @@ class Database:
         with self.lock, other.lock:
             other.conn.backup(self.conn)
             self.count_cache.clear()
+            self.generation += 1
 
     def close(self) -> None:
         with self.lock:

@@ -20,6 +20,7 @@ import inspect
 import logging
 import secrets
 import sqlite3
+import sys
 import time
 from datetime import UTC
 from types import ModuleType
@@ -50,6 +51,16 @@ DEMO_PASSWORD = "sandbox"
 
 def demo_email(role: str) -> str:
     return f"{role}@sandbox.preo.dev"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def split_schema(script: str) -> tuple[str, list[str]]:
@@ -185,7 +196,7 @@ class SandboxState:
         with self.db.transaction():
             for module in self.modules:
                 fn = getattr(module, "seed", None)
-                began = time.perf_counter()
+                began, cpu = time.perf_counter(), time.process_time()
                 if fn is not None:
                     fn(ctx)
                 # Indexes are built right after their module's bulk insert (much faster than
@@ -193,7 +204,13 @@ class SandboxState:
                 _, indexes = split_schema(str(getattr(module, "SCHEMA", "")))
                 for statement in indexes:
                     self.db.execute(statement)
-                log.debug("seeded %s in %.2f s", module.__name__, time.perf_counter() - began)
+                log.debug(
+                    "seeded %s in %.2f s (CPU %.2f s), peak RSS %.0f MB",
+                    module.__name__,
+                    time.perf_counter() - began,
+                    time.process_time() - cpu,
+                    peak_rss_mb(),
+                )
             _, core_indexes = split_schema(CORE_SCHEMA)
             for statement in core_indexes:
                 self.db.execute(statement)
