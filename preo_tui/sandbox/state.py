@@ -193,35 +193,47 @@ class SandboxState:
         if settings.requested_refunds is not None:
             scale = dataclasses.replace(scale, requested_refunds=settings.requested_refunds)
         ctx = SeedContext(self.db, settings.seed, scale, now)
-        with self.db.transaction():
-            for module in self.modules:
-                fn = getattr(module, "seed", None)
-                began, cpu = time.perf_counter(), time.process_time()
-                if fn is not None:
-                    fn(ctx)
-                # Indexes are built right after their module's bulk insert (much faster than
-                # maintaining them row by row), before later modules query the data.
-                _, indexes = split_schema(str(getattr(module, "SCHEMA", "")))
-                for statement in indexes:
+        # One big transaction written once: a rollback journal on disk without syncs instead
+        # of WAL (which writes every page twice: to the log, then at the checkpoint). A seed
+        # cut short leaves no "seeded_at", so the next start reseeds anyway.
+        on_disk = self.db.path != ":memory:"
+        if on_disk:
+            self.db.execute("PRAGMA journal_mode=DELETE")
+            self.db.execute("PRAGMA synchronous=OFF")
+        try:
+            with self.db.transaction():
+                for module in self.modules:
+                    fn = getattr(module, "seed", None)
+                    began, cpu = time.perf_counter(), time.process_time()
+                    if fn is not None:
+                        fn(ctx)
+                    # Indexes are built right after their module's bulk insert (much faster than
+                    # maintaining them row by row), before later modules query the data.
+                    _, indexes = split_schema(str(getattr(module, "SCHEMA", "")))
+                    for statement in indexes:
+                        self.db.execute(statement)
+                    log.debug(
+                        "seeded %s in %.2f s (CPU %.2f s), peak RSS %.0f MB",
+                        module.__name__,
+                        time.perf_counter() - began,
+                        time.process_time() - cpu,
+                        peak_rss_mb(),
+                    )
+                _, core_indexes = split_schema(CORE_SCHEMA)
+                for statement in core_indexes:
                     self.db.execute(statement)
-                log.debug(
-                    "seeded %s in %.2f s (CPU %.2f s), peak RSS %.0f MB",
-                    module.__name__,
-                    time.perf_counter() - began,
-                    time.process_time() - cpu,
-                    peak_rss_mb(),
-                )
-            _, core_indexes = split_schema(CORE_SCHEMA)
-            for statement in core_indexes:
-                self.db.execute(statement)
-            db = self.db
-            db.set_meta("schema_version", self.schema_version())
-            db.set_meta("scale", settings.scale)
-            db.set_meta("seed", str(settings.seed))
-            db.set_meta("seeded_at", ctx.ts())
-            if db.get_meta("jwt_secret") is None:
-                db.set_meta("jwt_secret", secrets.token_hex(32))
-        self.db.execute("ANALYZE")
+                db = self.db
+                db.set_meta("schema_version", self.schema_version())
+                db.set_meta("scale", settings.scale)
+                db.set_meta("seed", str(settings.seed))
+                db.set_meta("seeded_at", ctx.ts())
+                if db.get_meta("jwt_secret") is None:
+                    db.set_meta("jwt_secret", secrets.token_hex(32))
+            self.db.execute("ANALYZE")
+        finally:
+            if on_disk:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
 
     # -- life cycle ----------------------------------------------------------------------------------
     async def start(self) -> None:

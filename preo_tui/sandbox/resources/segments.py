@@ -105,8 +105,10 @@ TYPES = ("transactional", "marketing")
 CHANNELS = ("any", "email", "sms", "pass_push")
 #: Campaign statuses during which the segment may not be deleted.
 OPEN_CAMPAIGN_STATUSES = ("draft", "scheduled", "calculating", "sending")
-#: validate-cel evaluates every user up to this many, a deterministic sample above.
-ESTIMATE_EXACT_LIMIT = 20_000
+#: validate-cel evaluates every user up to this many, a deterministic sample above
+#: (5,000 evenly spread users: within about 1.5 % of the exact count, and the editor's
+#: estimate stays well under 300 ms on a 63,000-user edition; issue 20).
+ESTIMATE_EXACT_LIMIT = 5_000
 #: Nominal seconds a recalculation waits in ``pending`` (divided by ``--speed``).
 PENDING_SECONDS = 1.0
 #: Nominal minimum seconds in ``processing``, so the state is visible at speed 1.
