@@ -171,6 +171,9 @@ async def main() -> None:
         total = state.db.scalar("SELECT COUNT(*) FROM orders WHERE edition_id = ?", (edition,))
         users = state.db.scalar("SELECT COUNT(*) FROM users")
         print(f"edition {edition}: {total} orders; {users} users in all")
+        # The segment evaluation data the sandbox loads in the background at start-up: let it
+        # finish first, so the list timings are not taken while it competes for the CPU.
+        await asyncio.to_thread(audience_warm, state, edition)
         last = -(-total // 100)
         base = f"/v1/orders?edition_id={edition}&page_size=100"
         await c.get(base)  # warm-up
@@ -227,7 +230,6 @@ def pure_evaluation(state: SandboxState, edition: str) -> tuple[float, float]:
 
 async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str) -> None:
     org = state.db.scalar("SELECT organization_id FROM editions WHERE id = ?", (edition,))
-    await asyncio.to_thread(audience_warm, state, edition)
     r = await c.post(
         "/v1/segments",
         json={
@@ -266,20 +268,22 @@ async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str
     from preo_tui.sandbox import audience
 
     row = state.db.one("SELECT * FROM segments WHERE id = ?", (sid,))
-    work = []
-    for n in range(3):
+    conditions = [  # fields never read together before: records are built for the first
+        ("records built", 'user.country_code == "+45" && orders.exists(o, o.amount >= 500.0)'),
+        ("records cached", 'user.country_code == "+45" && orders.exists(o, o.amount >= 400.0)'),
+    ]
+    for label, condition in conditions:
         fresh = dict(row)
-        fresh["condition"] = f'user.language == "da" && orders.exists(o, o.amount >= {300 + n}.0)'
+        fresh["condition"] = condition
         began, cpu = time.perf_counter(), time.process_time()
         await asyncio.to_thread(audience.audience_for_segment, state.db, fresh)
-        work.append((time.perf_counter() - began, time.process_time() - cpu))
-    w_wall, w_cpu = min(work)
-    print(
-        f"  recalculation work in the thread (new condition, records built): {w_wall:.2f} s"
-        f" (CPU {w_cpu:.2f} s); vs pure evaluation: wall {w_wall / pure:.2f}x,"
-        f" CPU {w_cpu / pure_cpu:.2f}x (target <= 2x"
-        f" {'met' if w_cpu / pure_cpu <= 2 else 'MISSED'} by CPU)"
-    )
+        w_wall, w_cpu = time.perf_counter() - began, time.process_time() - cpu
+        print(
+            f"  recalculation work in the worker thread ({label}): {w_wall:.2f} s"
+            f" (CPU {w_cpu:.2f} s); vs pure evaluation: wall {w_wall / pure:.2f}x,"
+            f" CPU {w_cpu / pure_cpu:.2f}x (target <= 2x"
+            f" {'met' if w_cpu / pure_cpu <= 2 else 'MISSED'} by CPU)"
+        )
     samples = []
     for n in range(5):  # a condition not seen before each time: records built afresh
         condition = f'user.language == "da" && orders.exists(o, o.amount >= {400 + n}.0)'
