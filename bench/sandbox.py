@@ -284,19 +284,21 @@ async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str
             f" CPU {w_cpu / pure_cpu:.2f}x (target <= 2x"
             f" {'met' if w_cpu / pure_cpu <= 2 else 'MISSED'} by CPU)"
         )
-    samples = []
+    samples: list[float] = []
+    cpus: list[float] = []
     for n in range(5):  # a condition not seen before each time: records built afresh
         condition = f'user.language == "da" && orders.exists(o, o.amount >= {400 + n}.0)'
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         r = await c.post(
             "/v1/segments/validate-cel", json={"condition": condition, "edition_id": edition}
         )
         samples.append((time.perf_counter() - began) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
         body = r.json()
     med = statistics.median(samples)
     print(
-        f"editor estimate (validate-cel, new condition each time): p50 {med:.0f} ms, max"
-        f" {max(samples):.0f} ms ({'exact' if body.get('estimate_exact') else 'sampled estimate'}"
+        f"editor estimate (validate-cel, new condition each time): p50 {med:.0f} ms"
+        f" (CPU {statistics.median(cpus):.0f} ms), max {max(samples):.0f} ms ({'exact' if body.get('estimate_exact') else 'sampled estimate'}"
         f", {body.get('estimated_user_count')} of {body.get('total_user_count')});"
         f" target <= 300 ms {'met' if med <= 300 else 'MISSED'}"
     )
