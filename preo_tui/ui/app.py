@@ -371,11 +371,13 @@ class PreoApp(App[None]):
     def _open_sandbox_store_early(self, tokens: Tokens | None) -> None:
         """Before the sandbox answers (it may take seconds to start): open its cache and
         restore the previous session, so the first frame shows the cached home."""
+        if tokens is not None:  # given tokens name their user: _open_store_early's job
+            return
         if self.ctx.store is not None or not isinstance(
             getattr(self.sandbox, "cache_identity", None), str
         ):
             return
-        self.ctx.store = self._open_store("admin", tokens or Tokens(access=""))
+        self.ctx.store = self._open_store("admin", Tokens(access=""))
         if self.ctx.store is not None and self._restore_context():
             self.broadcast(lambda: ContextChanged("session"))
 
