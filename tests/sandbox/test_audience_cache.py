@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from preo_tui.sandbox import audience
 from preo_tui.sandbox.db import Row
-from tests.fixtures.sandbox import Sandbox
+from tests.fixtures.sandbox import SANDBOX_NOW, Sandbox
 
 BIG = "orders.exists(o, o.amount >= 99999.0)"
 
@@ -92,3 +93,46 @@ def test_a_sample_is_not_cached_and_matches_the_full_records(
     everyone = audience.records_for(people, usage)
     assert people.variants[usage] is everyone
     assert some == [everyone[0], everyone[2], everyone[4]]
+
+
+def test_a_file_database_is_read_from_a_snapshot_with_the_same_result(tmp_path: Path) -> None:
+    """On disk the people are read through a second, read-only connection (requests go on
+    meanwhile); inside a write transaction (the seed) through the database's own one."""
+    from preo_tui.sandbox.settings import SandboxSettings
+    from preo_tui.sandbox.state import SandboxState
+
+    state = SandboxState(
+        SandboxSettings(db=str(tmp_path / "s.sqlite3"), scale="tiny", seed_now=SANDBOX_NOW)
+    )
+    db = state.db
+    try:
+        eid = state.db.scalar(
+            "SELECT edition_id FROM orders GROUP BY edition_id ORDER BY COUNT(*) DESC LIMIT 1"
+        )
+        edition = db.one("SELECT * FROM editions WHERE id = ?", (eid,))
+        assert edition is not None
+        conditions = [
+            'user.language == "da"',
+            'size(orders) > 1 && "cns_newsletter" in user.consents',
+            'orders.exists(o, o.purchases.exists(p, p.status == "active"))',
+        ]
+        from_snapshot = [audience.compute_audience(db, edition, c).user_ids for c in conditions]
+        audience.forget_people()
+        with db.transaction():
+            in_transaction = [
+                audience.compute_audience(db, edition, c).user_ids for c in conditions
+            ]
+        assert from_snapshot == in_transaction and all(from_snapshot)
+        first = audience.load_people(db, edition)
+        with db.transaction():
+            db.execute(
+                "UPDATE orders SET amount = 123456 WHERE pk ="
+                " (SELECT MIN(pk) FROM orders WHERE edition_id = ?)",
+                (eid,),
+            )
+        again = audience.load_people(db, edition)
+        assert again is not first
+        assert any(o[0][4] == 123456 for p in again.persons for o in p.orders)
+    finally:
+        audience.forget_people()
+        db.close()
