@@ -35,69 +35,43 @@ from typing import Any
 
 from google.protobuf import timestamp_pb2
 
-from ..cel import (
-    CONTRACT_FUNCTIONS,
-    CONTRACT_VARIABLES,
-    CelContext,
-    Choice,
-    ConditionError,
-    DynamicValues,
-    EvaluationStats,
-    FieldUsage,
-    compile_condition,
-    field_usage,
-)
+from ..cel import ConditionError, EvaluationStats, FieldUsage, compile_condition, field_usage
 from . import clock
+from .cel_context import (
+    BARE_CONTEXT,
+    LANGUAGES,
+    ORDER_STATUSES,
+    ORDER_TYPES,
+    PURCHASE_STATUSES,
+    edition_context,
+)
 from .db import Database, Row
 
 log = logging.getLogger("preo_tui.sandbox")
 
-ORDER_STATUSES = ("pending", "confirmed", "completed", "cancelled")
-ORDER_TYPES = ("online", "in-person", "imported")
-PURCHASE_STATUSES = ("active", "partially_refunded", "refunded", "cancelled")
-LANGUAGES = ("en", "da", "se", "nl", "pl")
+__all__ = [  # the CEL context lives in .cel_context; importable from here too
+    "BARE_CONTEXT",
+    "LANGUAGES",
+    "ORDER_STATUSES",
+    "ORDER_TYPES",
+    "PURCHASE_STATUSES",
+    "Audience",
+    "AudienceError",
+    "audience_for_segment",
+    "compute_audience",
+    "edition_context",
+    "field_usage",
+    "load_people",
+    "reachable",
+    "records_for",
+    "warm_up",
+]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+\d{6,15}$")
 
 #: CEL record variants kept per loaded edition (each is one dict tree per user).
 VARIANTS_KEPT = 2
-
-
-# -- the CEL context of an edition -----------------------------------------------------------------
-def dynamic_values(db: Database, edition: Row) -> DynamicValues:
-    products = tuple(
-        Choice(str(r["id"]), str(r["name"]))
-        for r in db.query(
-            "SELECT id, name FROM products WHERE edition_id = ? ORDER BY pk", (edition["id"],)
-        )
-    )
-    consents = tuple(
-        Choice(str(r["id"]), str(r["name"]))
-        for r in db.query(
-            "SELECT id, name FROM consents WHERE organization_id = ? AND is_active = 1"
-            " AND (edition_id IS NULL OR edition_id = ?) ORDER BY pk",
-            (edition["organization_id"], edition["id"]),
-        )
-    )
-    return DynamicValues(
-        products=products,
-        order_statuses=ORDER_STATUSES,
-        order_types=ORDER_TYPES,
-        purchase_statuses=PURCHASE_STATUSES,
-        languages=LANGUAGES,
-        consents=consents,
-    )
-
-
-def edition_context(db: Database, edition: Row) -> CelContext:
-    """The contract's CEL context with this edition's dynamic values."""
-    return CelContext.from_schema(
-        CONTRACT_VARIABLES, CONTRACT_FUNCTIONS, dynamic_values(db, edition)
-    )
-
-
-BARE_CONTEXT = CelContext.from_schema(CONTRACT_VARIABLES, CONTRACT_FUNCTIONS)
 
 
 # -- the compact form ------------------------------------------------------------------------------
