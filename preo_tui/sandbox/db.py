@@ -18,6 +18,7 @@ shared by every resource live here in :data:`CORE_SCHEMA`. Conventions for resou
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import secrets
@@ -113,6 +114,7 @@ def loads(text: str | bytes | None) -> Any:
 
 
 _SYSRAND = secrets.SystemRandom()
+_GENERATIONS = itertools.count(1)
 
 
 def new_id(prefix: str, rng: random.Random | None = None) -> str:
@@ -136,6 +138,9 @@ class Database:
         self.path = str(path)
         self.lock = threading.RLock()
         self._depth = 0
+        #: unique in the process per database and per content replacement (:meth:`copy_from`):
+        #: part of the keys of caches (``id()`` can be reused once a database is freed)
+        self.generation = next(_GENERATIONS)
         #: list-count memo of :func:`preo_tui.sandbox.paging.cached_count`
         self.count_cache: dict[tuple[str, tuple[Any, ...]], tuple[int, int]] = {}
         if self.path == ":memory:":
@@ -149,7 +154,9 @@ class Database:
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("PRAGMA cache_size=-65536")
+        # 16 MB of page cache: the hot index pages of the list endpoints fit, and the OS page
+        # cache holds the rest; a bigger cache only grows the process (issue 20: <= 300 MB).
+        conn.execute("PRAGMA cache_size=-16384")
         self.conn = conn
 
     # -- reads -------------------------------------------------------------------------------
@@ -250,6 +257,7 @@ class Database:
         with self.lock, other.lock:
             other.conn.backup(self.conn)
             self.count_cache.clear()
+            self.generation = next(_GENERATIONS)
 
     def close(self) -> None:
         with self.lock:

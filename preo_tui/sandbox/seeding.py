@@ -3,7 +3,9 @@
 Seed data is deterministic for a given ``--seed``: each module draws from its own
 ``ctx.rng("<name>")`` stream (so adding rows in one module never shifts another's), and
 timestamps are relative to ``ctx.now`` (the clock at seed time, or ``seed_now``).
-Use ``db.executemany`` inside the single seeding transaction; never commit yourself.
+Use ``db.executemany`` inside the single seeding transaction; never commit yourself. Big
+tables are generated and inserted in chunks (:func:`batched`), never held whole in lists, so
+the ``large`` scale seeds in flat memory.
 
 ``ctx.shared`` carries handles between modules (all ids are also in the database):
 
@@ -17,13 +19,29 @@ Use ``db.executemany`` inside the single seeding transaction; never commit yours
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from . import clock
 from .db import Database, new_id
+
+ZERO = timedelta(0)
+
+T = TypeVar("T")
+
+#: Rows generated and inserted at a time by the bulk seeds.
+CHUNK = 5000
+
+
+def batched(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """Consecutive lists of up to ``size`` items (the generator is consumed lazily)."""
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,9 @@ class SeedContext:
 
     def ts(self, delta: timedelta = timedelta(0)) -> str:
         """ISO timestamp ``now + delta`` (use negative deltas for the past)."""
-        value = clock.iso(self.now + delta)
+        moment = self.now + delta
+        if moment.microsecond == 0 and moment.utcoffset() == ZERO:
+            return moment.isoformat()  # what clock.iso returns, without its conversions
+        value = clock.iso(moment)
         assert value is not None
         return value

@@ -31,7 +31,7 @@ from .core import (
     StoreClosed,
     StoreEvent,
 )
-from .disk import SCHEMA_VERSION, DiskCache, cache_file_name
+from .disk import SCHEMA_VERSION, DiskCache, cache_file_name, prune_stale
 from .journal import Journal, JournalEntry, Outcome
 from .keys import Key, normalize_params
 from .poller import LiveQuery, Poller
@@ -68,7 +68,9 @@ def open_store(
             from preo_tui.config import cache_dir as default_cache_dir
 
             cache_dir = default_cache_dir(env)
-        disk_cache = DiskCache(cache_path(server, user, cache_dir), secrets=secrets)
+        path = cache_path(server, user, cache_dir)
+        disk_cache = DiskCache(path, secrets=secrets)
+        prune_stale(cache_dir, path)
     return Store(
         disk_cache,
         journal=journal,

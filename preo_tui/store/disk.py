@@ -13,8 +13,10 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,35 @@ def cache_file_name(server: str, user: str) -> str:
     """``<hash>.sqlite3``: the names of the server and user are hashed, not written."""
     digest = hashlib.sha256(f"{server.rstrip('/')}\n{user}".encode()).hexdigest()
     return f"{digest[:24]}.sqlite3"
+
+
+#: Cache files not used for this long are deleted when another cache is opened.
+STALE_DAYS = 30
+_NAME = re.compile(r"^[0-9a-f]{24}\.sqlite3(-wal|-shm|-journal)?$")
+
+
+def prune_stale(directory: Path, keep: Path, *, days: float = STALE_DAYS) -> list[Path]:
+    """Delete this cache's sibling files (ours by name) untouched for ``days``; never fails.
+
+    Caches of servers no longer used (an old sandbox port, a retired profile) would
+    otherwise pile up in the cache directory. Returns the paths removed.
+    """
+    removed: list[Path] = []
+    cutoff = time.time() - days * 86400
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        if not _NAME.match(path.name) or path.name.startswith(keep.name.split(".")[0]):
+            continue
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+    if removed:
+        log.info("removed %d stale cache files", len(removed))
+    return removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,8 @@ class PreoApp(App[None]):
         self._remove_listener: Any = None
         self._too_small_shown = False
         self._tokens: Tokens | None = None
+        #: the user part of the open disk cache's identity (see _cache_user)
+        self._store_user: str | None = None
         self._editions: list[EditionRef] = []
         self.keys = KeyGate(self)
 
@@ -234,6 +236,7 @@ class PreoApp(App[None]):
         self.connection_state = "connecting"
         tokens = self.initial_tokens
         if self.sandbox is not None:
+            self._open_sandbox_store_early(tokens)
             try:
                 info = await self.sandbox.ready()
             except RuntimeError as exc:
@@ -376,18 +379,46 @@ class PreoApp(App[None]):
             return False
         return True
 
+    # -- the disk cache's identity (start-up from cache; see issue 20) -------------------------
+    def _cache_server(self) -> str:
+        """The server part of the cache file's identity: the sandbox's database for a
+        sandbox (its port changes every launch), else the server URL."""
+        identity = getattr(self.sandbox, "cache_identity", None) if self.sandbox else None
+        return identity if isinstance(identity, str) else self.profile.server
+
+    def _cache_user(self, user: str) -> str:
+        """The user part: a sandbox the app signs in to by itself is always its admin."""
+        if self.sandbox is not None and self.initial_tokens is None:
+            return "admin"
+        return user
+
+    def _open_sandbox_store_early(self, tokens: Tokens | None) -> None:
+        """Before the sandbox answers (it may take seconds to start): open its cache and
+        restore the previous session, so the first frame shows the cached home."""
+        if tokens is not None:  # given tokens name their user: _open_store_early's job
+            return
+        if self.ctx.store is not None or not isinstance(
+            getattr(self.sandbox, "cache_identity", None), str
+        ):
+            return
+        self.ctx.store = self._open_store("admin", Tokens(access=""))
+        if self.ctx.store is not None and self._restore_context():
+            self.broadcast(lambda: ContextChanged("session"))
+
     def _open_store(self, user: str, tokens: Tokens) -> Any:
         if self.ctx.journal is None:
             self.ctx.journal = self._open_journal()
+        user = self._cache_user(user)
+        self._store_user = user
         try:
             if self.store_factory is not None:
                 return self.store_factory(
-                    server=self.profile.server, user=user, secrets=tokens.secrets
+                    server=self._cache_server(), user=user, secrets=tokens.secrets
                 )
             from preo_tui.store import open_store
 
             return open_store(
-                server=self.profile.server,
+                server=self._cache_server(),
                 user=user,
                 cache_dir=self.cache_dir,
                 disk=self.settings.app.disk_cache,
@@ -425,8 +456,12 @@ class PreoApp(App[None]):
         self._tokens = tokens
         self.ctx.client = client
         self._remove_listener = client.add_listener(self._connection_event)
-        if self.ctx.store is None or tokens.subject != str(getattr(me, "id", "")):
-            self.ctx.store = self._open_store(str(me.id), tokens) or self.ctx.store
+        user = str(getattr(me, "id", ""))
+        if self.ctx.store is None or self._store_user != self._cache_user(user):
+            self.ctx.store = self._open_store(user, tokens) or self.ctx.store
+        elif tokens.secrets:
+            with contextlib.suppress(Exception):  # opened before the tokens were known
+                self.ctx.store.set_secrets(tokens.secrets)
         if self.ctx.journal is None:
             self.ctx.journal = self._open_journal()
         self.ctx.offline = False
@@ -584,6 +619,7 @@ class PreoApp(App[None]):
     async def _close_store(self) -> None:
         store = self.ctx.store
         self.ctx.store = None
+        self._store_user = None
         closer = getattr(store, "close", None)
         if closer is not None:
             with contextlib.suppress(Exception):

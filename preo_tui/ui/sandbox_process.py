@@ -67,6 +67,15 @@ class SandboxProcess:
         self.started_at = 0.0
 
     @property
+    def cache_identity(self) -> str:
+        """Who the app's disk cache belongs to: this sandbox's database, whatever its port.
+
+        The port is new on every launch; naming the cache after the URL would miss it every
+        time (and leave a file per launch behind).
+        """
+        return f"sandbox:{self.db_path.expanduser().resolve()}"
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 

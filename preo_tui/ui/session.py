@@ -67,3 +67,6 @@ class SandboxHandle(Protocol):
 
     @property
     def running(self) -> bool: ...
+
+    # Optional: ``cache_identity: str`` names the app's disk cache for this sandbox (stable
+    # across launches); without it the cache is named after the server URL.

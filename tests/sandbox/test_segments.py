@@ -477,7 +477,7 @@ def test_slim_records_select_the_same_users_as_whole_records(
     sandbox_factory: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch, condition: str
 ) -> None:
     """Evaluation hands the library only the fields a condition reads; that changes nothing."""
-    from preo_tui.sandbox.resources import segments as module
+    from preo_tui.sandbox import audience as module
 
     box = sandbox_factory()
     edition = box.db.one("SELECT * FROM editions WHERE id = ?", (box.editions["current"],))

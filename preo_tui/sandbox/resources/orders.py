@@ -7,8 +7,11 @@ customer email and phone, transaction id) so the ``search`` filter is one column
 
 from __future__ import annotations
 
+import itertools
 import random
-from datetime import timedelta
+from bisect import bisect
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -19,7 +22,7 @@ from ..auth import Principal, PrincipalDep
 from ..db import Database, Row
 from ..errors import ApiError, not_found
 from ..paging import PagingDep, Where, csv_values, like_pattern, order_by, paginate, parse_time
-from ..seeding import SeedContext
+from ..seeding import SeedContext, batched
 from ..state import StateDep
 
 SCHEMA = """
@@ -156,21 +159,65 @@ def money(value: float) -> float:
     return round(value + 1e-9, 2)
 
 
+#: a product as the seed reads it: (id, name, kind, price, deposit, fee)
+SeedProduct = tuple[str, str, str, float, float, float]
+_QUANTITIES = (1, 1, 1, 2, 2, 3, 4)
+_TOPUPS = (100.0, 150.0, 200.0, 250.0, 300.0, 500.0)
+
+
 def build_purchases(
-    rng: random.Random, products: list[Row], count: int
-) -> list[tuple[Row, int, float]]:
+    rng: random.Random, products: list[SeedProduct], count: int
+) -> list[tuple[SeedProduct, int, float]]:
     """``(product, quantity, unit_price)`` picks for one order."""
     picks = []
     for product in rng.sample(products, min(count, len(products))):
-        qty = 1 if product["kind"] != "ticket" else rng.choice((1, 1, 1, 2, 2, 3, 4))
-        unit = float(product["price"])
-        if product["kind"] == "topup":
-            unit = float(rng.choice((100, 150, 200, 250, 300, 500)))
+        kind = product[2]
+        qty = 1 if kind != "ticket" else rng.choice(_QUANTITIES)
+        unit = product[3]
+        if kind == "topup":
+            unit = rng.choice(_TOPUPS)
         picks.append((product, qty, unit))
     return picks
 
 
+STATUS_CUM = list(itertools.accumulate((0.72, 0.14, 0.07, 0.07)))
+TYPE_CUM = list(itertools.accumulate((0.8, 0.15, 0.05)))
+SEED_STATUSES = ("completed", "confirmed", "pending", "cancelled")
+SEED_TYPES = ("online", "in-person", "imported")
+
+
 def seed(ctx: SeedContext) -> None:
+    """Orders and their purchases, generated and inserted in chunks (flat memory).
+
+    The random draws happen in the same order as ever, so a seed gives the same orders.
+    """
+    db = ctx.db
+    purchases: list[tuple[Any, ...]] = []
+    for chunk in batched(_generate(ctx, purchases)):
+        db.executemany(
+            "INSERT INTO orders (id, order_number, edition_id, organization_id, customer_id,"
+            " status, type, amount, currency, transaction_id, search, created, modified)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            chunk,
+        )
+        db.executemany(
+            "INSERT INTO purchases (id, order_id, edition_id, product_id, product_name, quantity,"
+            " unit_price, deposit, fees, amount, status, created, modified)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            purchases,
+        )
+        purchases.clear()
+    # The search triggers are created after the bulk insert; fill the index in one go.
+    db.execute("INSERT INTO orders_search (orders_search) VALUES ('rebuild')")
+    db.execute(
+        "INSERT OR IGNORE INTO edition_users (edition_id, user_pk, created, email, last_name)"
+        " SELECT DISTINCT o.edition_id, u.pk, u.created, u.email, u.last_name FROM orders o"
+        " JOIN users u ON u.id = o.customer_id"
+    )
+
+
+def _generate(ctx: SeedContext, purchase_rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Order rows, in order; each order's purchase rows are appended to ``purchase_rows``."""
     rng = ctx.rng("orders")
     db = ctx.db
     editions = ctx.shared["editions"]
@@ -184,39 +231,42 @@ def seed(ctx: SeedContext) -> None:
         ("upcoming", int(other * 0.2), org_main, 60),
         ("second_org", other - int(other * 0.5) - int(other * 0.2), org_second, 90),
     ]
-    emails = {
-        str(r["id"]): (str(r["email"]), r["phone"])
-        for r in db.query("SELECT id, email, phone FROM users")
-    }
-    order_rows: list[tuple[Any, ...]] = []
-    purchase_rows: list[tuple[Any, ...]] = []
-    statuses = ("completed", "confirmed", "pending", "cancelled")
-    status_w = (0.72, 0.14, 0.07, 0.07)
-    types = ("online", "in-person", "imported")
-    type_w = (0.8, 0.15, 0.05)
+    emails = {str(r[0]): (str(r[1]), r[2]) for r in db.query("SELECT id, email, phone FROM users")}
+    random = rng.random
+    status_total, type_total = STATUS_CUM[-1] + 0.0, TYPE_CUM[-1] + 0.0
     for key, count, org, days in plan:
         eid = editions[key]
         currency = db.scalar("SELECT currency FROM editions WHERE id = ?", (eid,))
-        products = db.query("SELECT * FROM products WHERE edition_id = ? ORDER BY pk", (eid,))
+        products: list[SeedProduct] = [
+            (str(r[0]), str(r[1]), str(r[2]), float(r[3]), float(r[4]), float(r[5]))
+            for r in db.query(
+                "SELECT id, name, kind, price, deposit, fee FROM products"
+                " WHERE edition_id = ? ORDER BY pk",
+                (eid,),
+            )
+        ]
         edition_end = db.scalar("SELECT end_date FROM editions WHERE id = ?", (eid,))
         base = clock.parse_iso(edition_end) if key == "past" else ctx.now
         customers = users[org]
         span = days * 24 * 3600
+        prefix = EDITION_PREFIX[key]
         for n in range(1, count + 1):
             oid = ctx.new_id("ord", rng)
-            number = f"{EDITION_PREFIX[key]}-{n:06d}"
+            number = f"{prefix}-{n:06d}"
             customer = customers[rng.randrange(len(customers))]
-            status = rng.choices(statuses, status_w)[0]
-            otype = rng.choices(types, type_w)[0]
+            # what rng.choices(..., cum_weights=...)[0] draws, without its overhead
+            status = SEED_STATUSES[bisect(STATUS_CUM, random() * status_total, 0, 3)]
+            otype = SEED_TYPES[bisect(TYPE_CUM, random() * type_total, 0, 2)]
             created_dt = base - timedelta(seconds=rng.randrange(60, span))
-            created = clock.iso(created_dt)
-            modified = clock.iso(created_dt + timedelta(minutes=rng.randrange(0, 600)))
+            created = _iso(created_dt)
+            modified = _iso(created_dt + timedelta(minutes=rng.randrange(0, 600)))
             trx = None if status == "pending" else ctx.new_id("trx", rng)
             picks = build_purchases(rng, products, rng.choice((1, 1, 2, 2, 3)))
             total = 0.0
+            purchase_status = "cancelled" if status == "cancelled" else "active"
             for product, qty, unit in picks:
-                deposit = float(product["deposit"])
-                fees = money(qty * float(product["fee"]))
+                deposit = product[4]
+                fees = money(qty * product[5])
                 amount = money(qty * (unit + deposit) + fees)
                 total += amount
                 purchase_rows.append(
@@ -224,55 +274,46 @@ def seed(ctx: SeedContext) -> None:
                         ctx.new_id("pur", rng),
                         oid,
                         eid,
-                        product["id"],
-                        product["name"],
+                        product[0],
+                        product[1],
                         qty,
                         unit,
                         deposit,
                         fees,
                         amount,
-                        "cancelled" if status == "cancelled" else "active",
+                        purchase_status,
                         created,
                         modified,
                     )
                 )
             email, phone = emails[customer]
-            order_rows.append(
-                (
-                    oid,
-                    number,
-                    eid,
-                    org,
-                    customer,
-                    status,
-                    otype,
-                    money(total),
-                    currency,
-                    trx,
-                    order_search(number, oid, email, phone, trx),
-                    created,
-                    modified,
-                )
+            yield (
+                oid,
+                number,
+                eid,
+                org,
+                customer,
+                status,
+                otype,
+                money(total),
+                currency,
+                trx,
+                order_search(number, oid, email, phone, trx),
+                created,
+                modified,
             )
-    db.executemany(
-        "INSERT INTO orders (id, order_number, edition_id, organization_id, customer_id, status,"
-        " type, amount, currency, transaction_id, search, created, modified)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        order_rows,
-    )
-    db.executemany(
-        "INSERT INTO purchases (id, order_id, edition_id, product_id, product_name, quantity,"
-        " unit_price, deposit, fees, amount, status, created, modified)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        purchase_rows,
-    )
-    # The search triggers are created after the bulk insert; fill the index in one go.
-    db.execute("INSERT INTO orders_search (orders_search) VALUES ('rebuild')")
-    db.execute(
-        "INSERT OR IGNORE INTO edition_users (edition_id, user_pk, created, email, last_name)"
-        " SELECT DISTINCT o.edition_id, u.pk, u.created, u.email, u.last_name FROM orders o"
-        " JOIN users u ON u.id = o.customer_id"
-    )
+
+
+def _iso(moment: datetime) -> str:
+    """:func:`clock.iso` of a whole-second instant, without conversions when already UTC."""
+    if moment.microsecond == 0 and moment.utcoffset() == _ZERO:
+        return moment.isoformat()
+    value = clock.iso(moment)
+    assert value is not None
+    return value
+
+
+_ZERO = timedelta(0)
 
 
 # -- serialisation -------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ A user belongs to an edition when they have at least one order in it: ``GET
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -32,7 +34,7 @@ from ..paging import (
     paginate,
     window,
 )
-from ..seeding import SeedContext
+from ..seeding import SeedContext, batched
 from ..state import StateDep
 from .editions import COUNTRY_CODES
 from .orders import refresh_order_search
@@ -257,10 +259,15 @@ def country_of(phone: str | None) -> str | None:
     return None
 
 
+#: cumulative profile weights (``rng.choices`` draws exactly as with ``weights=``)
+_PROFILE_CUM = list(itertools.accumulate(p[5] for p in PROFILES))
+
+
 def make_person(rng: random.Random, index: int, profile: int | None = None) -> dict[str, Any]:
-    weights = [p[5] for p in PROFILES]
     code, (firsts, lasts), lang, length, starts, _ = (
-        PROFILES[profile] if profile is not None else rng.choices(PROFILES, weights)[0]
+        PROFILES[profile]
+        if profile is not None
+        else rng.choices(PROFILES, cum_weights=_PROFILE_CUM)[0]
     )
     first, last = rng.choice(firsts), rng.choice(lasts)
     local = rng.choice(starts) + f"{rng.randrange(10 ** (length - 1)):0{length - 1}d}"
@@ -275,7 +282,35 @@ def make_person(rng: random.Random, index: int, profile: int | None = None) -> d
     }
 
 
+UserRow = tuple[Any, ...]
+Grant = tuple[str, str, str]
+
+
 def seed(ctx: SeedContext) -> None:
+    """Customers of both organizations, generated and inserted in chunks (flat memory).
+
+    The random draws happen in the same order as ever, so a seed gives the same users.
+    """
+    org_main, org_second = ctx.shared["organizations"]
+    users: dict[str, list[str]] = {org_main: [], org_second: []}
+    for chunk in batched(_generate(ctx, users)):
+        ctx.db.executemany(
+            "INSERT INTO users (id, organization_id, email, phone, first_name, last_name,"
+            " language, country_code, search, created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (row for row, _ in chunk),
+        )
+        ctx.db.executemany(
+            "INSERT INTO user_consents (user_id, consent_id, created) VALUES (?,?,?)",
+            (grant for _, grants in chunk for grant in grants),
+        )
+    ctx.db.execute("INSERT INTO users_search (users_search) VALUES ('rebuild')")
+    ctx.shared["users"] = users
+
+
+def _generate(
+    ctx: SeedContext, users: dict[str, list[str]]
+) -> Iterator[tuple[UserRow, list[Grant]]]:
+    """``(users row, consent grants)`` per customer; appends each id to ``users[org]``."""
     rng = ctx.rng("users")
     org_main, org_second = ctx.shared["organizations"]
     counts = [(org_main, ctx.scale.users), (org_second, max(30, ctx.scale.users // 10))]
@@ -288,14 +323,12 @@ def seed(ctx: SeedContext) -> None:
         ],
         "second_org": [(c, 0.5) for c in ctx.shared["consents"][4:]],
     }
-    rows = []
-    grants = []
-    users: dict[str, list[str]] = {}
     index = 0
     span = 3 * 365 * 24 * 3600
     for org, count in counts:
-        ids = []
+        ids = users[org]
         key = "main" if org == org_main else "second_org"
+        shares = consents[key]
         for _ in range(count):
             index += 1
             person = make_person(
@@ -305,7 +338,9 @@ def seed(ctx: SeedContext) -> None:
                 person["phone"] = None
             uid = ctx.new_id("usr", rng)
             created = ctx.ts(timedelta(seconds=-rng.randrange(span)))
-            rows.append(
+            ids.append(uid)
+            grants = [(uid, consent, created) for consent, share in shares if rng.random() < share]
+            yield (
                 (
                     uid,
                     org,
@@ -320,23 +355,9 @@ def seed(ctx: SeedContext) -> None:
                     ),
                     created,
                     created,
-                )
+                ),
+                grants,
             )
-            ids.append(uid)
-            for consent, share in consents[key]:
-                if rng.random() < share:
-                    grants.append((uid, consent, created))
-        users[org] = ids
-    ctx.db.executemany(
-        "INSERT INTO users (id, organization_id, email, phone, first_name, last_name, language,"
-        " country_code, search, created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
-    ctx.db.executemany(
-        "INSERT INTO user_consents (user_id, consent_id, created) VALUES (?,?,?)", grants
-    )
-    ctx.db.execute("INSERT INTO users_search (users_search) VALUES ('rebuild')")
-    ctx.shared["users"] = users
 
 
 COLUMNS = (
