@@ -385,8 +385,10 @@ class PagedTable(DataTable[Any], Generic[T]):
 
     @staticmethod
     def _justify(spec: ColumnSpec, value: Any) -> Any:
-        if spec.justify == "right" and isinstance(value, str):
-            return Text(value, justify="right")
+        # Every str cell becomes plain Text: DataTable would parse a str as Rich markup, and a
+        # customer named "[/]" (a crash) or "[@click=app.quit]" (an action) must stay text.
+        if isinstance(value, str):
+            return Text(value, justify="right") if spec.justify == "right" else Text(value)
         return value
 
     def _write_row_cells(self, key: str, item: T) -> None:
