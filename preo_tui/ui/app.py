@@ -96,6 +96,9 @@ class PreoApp(App[None]):
         tune_gc: bool = False,
     ) -> None:
         super().__init__()
+        # Rich renderables (detail tables) render their str cells with this console: never as
+        # markup, since they hold server text ("[/]" would crash, "[@click=...]" would act).
+        self.console._markup = False
         self.config = config
         self.settings = settings or (config.settings if config else default_settings())
         self.profile = profile
