@@ -27,6 +27,7 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import Resize
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
@@ -109,6 +110,9 @@ class PreoApp(App[None]):
         tune_gc: bool = False,
     ) -> None:
         super().__init__()
+        # Rich renderables (detail tables) render their str cells with this console: never as
+        # markup, since they hold server text ("[/]" would crash, "[@click=...]" would act).
+        self.console._markup = False
         self.config = config
         self.settings = settings or (config.settings if config else default_settings())
         self.profile = profile
@@ -727,6 +731,19 @@ class PreoApp(App[None]):
         if error is None:
             return
         self.report_error(error, node=event.worker.node)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast is plain text (issue 14): toasts carry server text (names, error
+        messages), and "[/]" must not crash nor "[@click=...]" become an action."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def report_error(self, error: BaseException, *, node: Any = None) -> None:
         report = describe_error(error)

@@ -186,7 +186,12 @@ async def test_create_validates_the_condition_with_its_position(sandbox: Sandbox
     async with sandbox.client() as c:
         r = await create(c, sandbox, condition='user.agee == "x"')
         assert r.status_code == 400
-        assert r.json() == {"condition": ["line 1, column 6: unknown field 'agee' on user"]}
+        assert r.json() == {
+            "condition": [
+                "line 1, column 6: unknown field 'agee' on user (fields of user: id, email, "
+                "phone, first_name, last_name, language, country_code, created, consents)"
+            ]
+        }
         r = await create(c, sandbox, condition="size(orders)")
         assert r.status_code == 400 and "must be a bool" in r.json()["condition"][0]
         r = await create(c, sandbox, condition='user.language == "da')

@@ -36,6 +36,8 @@ HOSTILE = [
     "\u202eevil\u202c",
     "a\x9b31mb\x00c\x7f",
     "line1\r\nline2\tend\x08",
+    "[/]",  # Rich/Textual markup: must neither crash nor style
+    "[@click=app.quit]x[/]",
 ]
 #: What must never reach the terminal: C0 controls (newline aside), DEL, C1, bidi overrides.
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -97,7 +99,7 @@ async def test_item_1_server_text_never_reaches_the_terminal_raw(
 ) -> None:
     db = sandbox_backend.state.db
     with db.transaction():
-        db.execute("UPDATE users SET first_name = ?", (OSC52 + "Eve",))
+        db.execute("UPDATE users SET first_name = ?, last_name = ?", (OSC52 + "Eve", "[/]"))
         db.execute("UPDATE refund_requests SET comment = ?", ("Refund" + CLEAR + " please",))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -106,6 +108,7 @@ async def test_item_1_server_text_never_reaches_the_terminal_raw(
         await wait_for_workers(pilot)
         shot = app.export_screenshot()
         assert "␛]52;c;aGFja2Vk␇Eve" in shot
+        assert "Eve&#160;[/]" in shot or "Eve [/]" in shot  # markup shown as text, no crash
         scan(shot, ":users")
         app.pop_screen()
         refunds = await open_refunds(pilot)

@@ -455,9 +455,11 @@ class PagedTable(DataTable[Any], Generic[T]):
 
     @staticmethod
     def _justify(spec: ColumnSpec, value: Any) -> Any:
-        if spec.justify == "right" and isinstance(value, str):
-            return Text(value, justify="right")
-        if (spec.keep_end or spec.priority > 0) and isinstance(value, str | Text):
+        # Every str cell becomes plain Text: DataTable would parse a str as Rich markup, and a
+        # customer named "[/]" (a crash) or "[@click=app.quit]" (an action) must stay text.
+        if isinstance(value, str):
+            value = Text(value, justify="right") if spec.justify == "right" else Text(value)
+        if (spec.keep_end or spec.priority > 0) and isinstance(value, Text):
             return FitCell(value, keep_end=spec.keep_end)
         return value
 
