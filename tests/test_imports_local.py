@@ -28,13 +28,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "imports"
 
 
 def test_safe_text_escapes_controls_and_bidi() -> None:
-    assert safe_text("a\x1b[31mb\x07c\u202ed\x9b") == "a\\x1b[31mb\\x07c\\u202ed\\x9b"
+    # the shared boundary (preo_tui.text): C0 controls as control pictures, others escaped
+    assert safe_text("a\x1b[31mb\x07c\u202ed\x9b") == "a\u241b[31mb\u2407c\\u202ed\\x9b"
     assert (
         safe_text("tab\tand\nnewline kept, ø and 日本 too")
         == "tab\tand\nnewline kept, ø and 日本 too"
     )
     assert safe_text(None) == "" and safe_text(12) == "12"
-    assert one_line("a\nb\tc\x1b", 40) == "a b c\\x1b"
+    assert one_line("a\nb\tc\x1b", 40) == "a b c\u241b"
     assert one_line("x" * 50, 10) == "x" * 9 + "…"
 
 

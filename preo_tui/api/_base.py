@@ -46,6 +46,9 @@ class PreoModel(BaseModel):
     #: only a list answer carries: doctor does not expect them where they never come.
     ONLY_ON_DETAIL: ClassVar[frozenset[str]] = frozenset()
     ONLY_ON_LIST: ClassVar[frozenset[str]] = frozenset()
+    #: Optional fields the contract does not promise (read when a server sends them): doctor
+    #: does not count their absence as a failed assumption.
+    NOT_PROMISED: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def extra_fields(self) -> dict[str, Any]:

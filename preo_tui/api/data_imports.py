@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field, TypeAdapter, ValidationError
@@ -90,6 +90,7 @@ class DataImport(PreoModel):
     modified: Timestamp | None = None
     #: [ours, optional] who created the import, when the server says (the sandbox does not).
     created_by: str | None = None
+    NOT_PROMISED: ClassVar[frozenset[str]] = frozenset({"created_by"})
 
 
 class ColumnMapping(PreoModel):

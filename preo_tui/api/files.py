@@ -13,7 +13,7 @@ import mimetypes
 import os
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 import httpx
 from pydantic import Field
@@ -60,6 +60,7 @@ class File(PreoModel):
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
     #: [ours, optional] the sandbox sends them; another server may not (then None).
+    NOT_PROMISED: ClassVar[frozenset[str]] = frozenset({"content_type", "size", "uploaded_by"})
     content_type: str | None = None
     size: Count | None = None
     uploaded_by: str | None = None

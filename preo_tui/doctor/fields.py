@@ -91,7 +91,7 @@ def inspect_object(
     label = prefix or ""
     absent_by_design: frozenset[str] = getattr(
         model, "ONLY_ON_DETAIL" if listed else "ONLY_ON_LIST", frozenset()
-    )
+    ) | getattr(model, "NOT_PROMISED", frozenset())
     for name, info in model.model_fields.items():
         key = info.alias or name
         if not prefix and key not in raw and key not in absent_by_design:
