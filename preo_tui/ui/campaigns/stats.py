@@ -204,7 +204,9 @@ class CampaignStatsScreen(PreoScreen):
         ticks = integer_ticks(max(max(v) for _, v, _ in series))
         plt.ylim(0, ticks[-1])
         plt.yticks([float(t) for t in ticks], [tick_label(t) for t in ticks])
-        plt.xlim(0, max(1.0, hours[-1]))
+        hour_ticks = integer_ticks(int(-(-max(1.0, hours[-1]) // 1)), most=6)
+        plt.xlim(0, hour_ticks[-1])
+        plt.xticks([float(t) for t in hour_ticks], [f"{t} h" for t in hour_ticks])
         word = "point" if len(points) == 1 else "points"
         legend = Text("cumulative, ")
         legend.append(f"{len(points)} hourly {word}: ")
