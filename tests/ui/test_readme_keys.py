@@ -14,7 +14,14 @@ from preo_tui.ui.app import PreoApp
 from preo_tui.ui.base import ListDetailScreen, PreoScreen
 from preo_tui.ui.home.screen import HomeScreen
 from preo_tui.ui.refunds.screen import RefundsScreen
+from preo_tui.ui.consents.screen import ConsentsScreen
+from preo_tui.ui.emails.screen import EmailsScreen
+from preo_tui.ui.imports.wizard import ImportWizardScreen
+from preo_tui.ui.orders.screen import OrdersScreen
 from preo_tui.ui.segments.screen import SegmentsScreen
+from preo_tui.ui.users.screen import UsersScreen
+from preo_tui.ui.webhooks.deliveries import DeliveriesScreen
+from preo_tui.ui.webhooks.screen import WebhooksScreen
 from preo_tui.ui.widgets.paged_table import PagedTable
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -73,14 +80,27 @@ def test_the_app_wide_key_table_matches_the_bindings() -> None:
         "screens": (PreoScreen,),
         "lists": (ListDetailScreen, PagedTable),
         "home": (HomeScreen,),
+        "webhooks": (WebhooksScreen,),
+        "deliveries": (DeliveriesScreen,),
+        "consents": (ConsentsScreen,),
+        "segments": (SegmentsScreen,),
+        "users": (UsersScreen,),
+        "orders": (OrdersScreen,),
+        "emails": (EmailsScreen,),
+        "import wizard": (ImportWizardScreen,),
     }
     checked = 0
     for key_cell, where, _does in rows:
-        classes = where_to_classes[where.split()[0]]
-        bound = bound_keys(*classes) | TEXTUAL_KEYS
-        for key in keys_of(key_cell):
-            assert key in bound, f"README lists {key!r} ({where}) but nothing binds it"
-            checked += 1
+        # "everywhere but forms" → everywhere; "segments, users" → each of them must bind it
+        if where.startswith("everywhere"):
+            groups = [where_to_classes["everywhere"]]
+        else:
+            groups = [where_to_classes[name.strip()] for name in where.split(",")]
+        for classes in groups:
+            bound = bound_keys(*classes) | TEXTUAL_KEYS
+            for key in keys_of(key_cell):
+                assert key in bound, f"README lists {key!r} ({where}) but nothing binds it"
+                checked += 1
     assert checked >= 10
 
 
