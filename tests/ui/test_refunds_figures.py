@@ -99,7 +99,9 @@ async def _show_request_and_refund_its_order(
 
 
 def _expected_after(screen: RefundsScreen, before: str) -> str:
-    detail = screen.details[screen.table.current_item.id]  # type: ignore[union-attr]
+    current = screen.table.current_item
+    assert current is not None
+    detail = screen.details[current.id]
     assert detail.order is not None
     purchases = detail.order.purchases or []
     refunded = sum((p.refunded_amount or Decimal(0) for p in purchases), Decimal(0))
