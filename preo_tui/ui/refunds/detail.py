@@ -174,7 +174,9 @@ class RefundDetailPane(_Base):
         self._detail_timer = None
         if self._shown_id != item.id:
             return
-        self.run_job(self._load_detail(item), group="refund-detail", exclusive=True)
+        self.run_job(
+            functools.partial(self._load_detail, item), group="refund-detail", exclusive=True
+        )
 
     async def _read(
         self,
