@@ -32,6 +32,7 @@ from textual.widgets.data_table import RowDoesNotExist
 from preo_tui.actions import Action as Durable
 from preo_tui.actions import ActionResult, make
 from preo_tui.api.refunds import RefundRequest
+from preo_tui.ui import clock
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.refunds.common import IN_FLIGHT, status_text, total, words
@@ -131,8 +132,8 @@ class RefundDecisions(_Base):
         @staticmethod
         def _service_text(value: object) -> str: ...
 
-        @staticmethod
-        def _when(value: object, *, date_only: bool = False) -> str: ...
+        @property
+        def timezone(self) -> str | None: ...
 
     # -- the burst path ---------------------------------------------------------------------------
     # a enter a enter… typed in one packet: the app reads every key before the list handles the
@@ -483,9 +484,8 @@ class RefundDecisions(_Base):
         elif outcome is not None and outcome.kind != "ok":
             note = outcome.text
         cells = (
-            datetime.now(UTC).strftime("%H:%M")
-            if item.decided_at is None
-            else self._when(item.decided_at)[-5:],
+            # HH:MM in edition time (``clock.when`` ends with it; the column is 7 wide).
+            clock.when(item.decided_at or datetime.now(UTC), self.timezone)[-5:],
             item.order_number or "—",
             Text(money(item.amount), justify="right"),
             "approve" if action == "approve" else "reject",

@@ -3,15 +3,21 @@ refunded and what is still refundable, the customer, earlier requests of the sam
 ``service_response`` when processing failed. Loaded after a short delay for the row under the
 cursor (coalesced through the store) and ahead for the next requests, so that the cursor
 landing there after a decision draws the whole pane at once.
+
+The money figures follow the data (issue 15): the purchase and order are read again from the
+server on ``r``, when the request under the cursor is in another state than when its detail
+was loaded, and when the store marks the shown order or purchase stale (a refund processed,
+``preo_tui.store.links``). Times are in the edition's zone with UTC beside them
+(``preo_tui.ui.clock``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +26,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import Worker
 
 from preo_tui.api.orders import Order
 from preo_tui.api.purchases import Purchase
 from preo_tui.api.refunds import RefundRequest
+from preo_tui.ui import clock
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.refunds.common import age, person_name, refundable, status_text, total, words
@@ -46,6 +54,17 @@ class DetailData:
     order: Order | None = None
     earlier: list[RefundRequest] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: The request's status when this was loaded: in another state, the figures are re-read.
+    status: str | None = None
+    #: The store marked the order or purchase shown here stale: re-read before trusting it.
+    stale: bool = False
+
+    def shows(self, ids: set[str]) -> bool:
+        """Does this detail show any of the objects ``ids`` (its purchase, order, items)?"""
+        mine = {self.purchase.id if self.purchase else None, self.order.id if self.order else None}
+        if self.order is not None:
+            mine.update(p.id for p in self.order.purchases or [])
+        return bool(ids & (mine - {None}))
 
 
 def extra(item: Any, name: str) -> Any:
@@ -85,6 +104,8 @@ class RefundDetailPane(_Base):
     _detail_timer: Timer | None
     _shown_id: str | None
     _detail_height: int
+    #: The fresh re-read under way (request id, worker), so that a poll does not restart it.
+    _detail_reload: tuple[str, Worker[Any]] | None = None
 
     if TYPE_CHECKING:
 
@@ -97,49 +118,108 @@ class RefundDetailPane(_Base):
 
     # -- detail pane --------------------------------------------------------------------------
 
+    @property
+    def timezone(self) -> str | None:
+        """The edition's zone: every time in the pane is shown in it (``ui/clock.py``)."""
+        edition = self.ctx.edition
+        return edition.timezone if edition is not None else None
+
     def show_detail(self, item: RefundRequest | None) -> None:
         self._shown_id = item.id if item is not None else None
         self._render_detail(item)
         if self._detail_timer is not None:
             self._detail_timer.stop()
             self._detail_timer = None
-        if item is not None and item.id not in self.details:
+        if item is None:
+            return
+        detail = self.details.get(item.id)
+        if detail is None:
             target = item
             self._detail_timer = self.set_timer(
                 self.DETAIL_DELAY, lambda: self._start_detail_load(target)
             )
+        elif detail.stale or detail.status != value_of(item.status):
+            # The request moved (approved → processed, …) or its order changed: the money
+            # shown may be outdated. The old figures stay until the fresh ones arrive.
+            self.reload_detail(item)
+
+    def reload_detail(self, item: RefundRequest | None = None) -> None:
+        """Read the shown request's purchase and order again from the server (``r``)."""
+        rid = self._shown_id
+        if item is None and rid is not None:
+            item = self.known.get(rid)
+        if item is None or item.id != rid:
+            return
+        under_way = self._detail_reload
+        if under_way is not None and under_way[0] == item.id and not under_way[1].is_finished:
+            return  # already reading it again (every poll re-shows the row under the cursor)
+        worker = self.run_job(
+            functools.partial(self._load_detail, item, fresh=True),
+            group="refund-detail",
+            exclusive=True,
+        )
+        self._detail_reload = (item.id, worker)
+
+    def _detail_went_stale(self, key: Any) -> None:
+        """The store marked an order or purchase stale (a refund processed, a write): the
+        details showing it are re-read, the shown one at once."""
+        ids = {key.get(name) for name in ("id", "order", "order_id", "purchase_id")} - {None}
+        hit = [rid for rid, detail in self.details.items() if detail.shows(ids)]
+        for rid in hit:
+            self.details[rid].stale = True
+        if self._shown_id in hit and self.is_attached:
+            self.reload_detail()
 
     def _start_detail_load(self, item: RefundRequest) -> None:
         self._detail_timer = None
         if self._shown_id != item.id:
             return
-        self.run_job(self._load_detail(item), group="refund-detail", exclusive=True)
+        self.run_job(
+            functools.partial(self._load_detail, item), group="refund-detail", exclusive=True
+        )
 
     async def _read(
-        self, resource: str, loader: Callable[[], Awaitable[Any]], **params: Any
+        self,
+        resource: str,
+        loader: Callable[[], Awaitable[Any]],
+        *,
+        fresh: bool = False,
+        **params: Any,
     ) -> Any:
-        """Read through the store (cached, coalesced); without a store, straight through."""
+        """Read through the store (coalesced): the cached value unless ``fresh`` or marked
+        stale (offline: the cached value); without a store, straight through."""
         store = self.ctx.store
         if store is None:
             return await loader()
         query = self.data_query(resource, loader, scoped=False, **params)
-        entry = await store.get(query)
+        cached = store.peek(query)
+        if not fresh and cached is not None and not cached.stale:
+            return (await store.get(query)).value
+        try:
+            entry = await store.refresh(query)
+        except Exception as exc:
+            if cached is None or describe_error(exc).kind not in ("NetworkError", "OfflineError"):
+                raise
+            entry = cached
         return entry.value
 
-    async def _load_detail(self, item: RefundRequest) -> None:
+    async def _load_detail(self, item: RefundRequest, *, fresh: bool = False) -> None:
         client = self.ctx.client
         if client is None:
             return
-        detail = DetailData()
+        self.follow_data(("orders", "purchases"), self._detail_went_stale)
+        detail = DetailData(status=value_of(item.status))
         jobs: list[Awaitable[Any]] = []
         names: list[str] = []
         if item.purchase_id:
             pid = item.purchase_id
-            jobs.append(self._read("purchases", lambda: client.purchases.get(pid), id=pid))
+            jobs.append(
+                self._read("purchases", lambda: client.purchases.get(pid), fresh=fresh, id=pid)
+            )
             names.append("purchase")
         if item.order_id:
             oid = item.order_id
-            jobs.append(self._read("orders", lambda: client.orders.get(oid), id=oid))
+            jobs.append(self._read("orders", lambda: client.orders.get(oid), fresh=fresh, id=oid))
             names.append("order")
         if item.order_number:
             number = item.order_number
@@ -154,7 +234,9 @@ class RefundDetailPane(_Base):
                     search=number, ordering="created", page_size=100, **scope
                 )
 
-            jobs.append(self._read("refunds", earlier, search=number, purpose="order", **scope))
+            jobs.append(
+                self._read("refunds", earlier, fresh=fresh, search=number, purpose="order", **scope)
+            )
             names.append("earlier")
         results = await asyncio.gather(*jobs, return_exceptions=True)
         for name, result in zip(names, results, strict=True):
@@ -375,19 +457,12 @@ class RefundDetailPane(_Base):
             return f"{message}\n{rest}" if message else rest
         return str(value)
 
-    @staticmethod
-    def _when(value: Any, *, date_only: bool = False) -> str:
-        if value is None:
-            return "—"
-        if isinstance(value, str):  # an extra field the model does not parse
-            try:
-                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                return str(value)
-        if not isinstance(value, datetime):
-            return str(value)
-        moment: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+    def _when(self, value: Any, *, date_only: bool = False) -> str:
+        """A detail-pane time: edition time with UTC beside it (``date_only``: the day in
+        edition time, for the table of earlier requests)."""
+        if date_only:
+            return clock.day(value, self.timezone)
+        return clock.detail(value, self.timezone)
 
 
 __all__ = ["DetailData", "RefundDetailPane", "customer_label", "decider_id", "extra"]

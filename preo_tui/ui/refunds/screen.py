@@ -74,15 +74,15 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
     SCREEN_TITLE = "Refunds"
     #: The decision's facts first (they fit 80 columns); the rest scrolls sideways.
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("age", "Age", 3, ordering="created"),
+        ColumnSpec("age", "Age", 3, ordering="created", reverse=True),
         ColumnSpec("order", "Order", 11),
-        ColumnSpec("customer", "Customer", 16),
+        ColumnSpec("customer", "Customer", 16, priority=3),
         ColumnSpec("amount", "Amount", 9, ordering="amount", justify="right"),
         ColumnSpec("status", "Status", 12, ordering="status"),
-        ColumnSpec("reason", "Reason", 13),
+        ColumnSpec("reason", "Reason", 13, min_width=10, priority=2),
         ColumnSpec("scope", "Scope", 7),
-        ColumnSpec("product", "Product", 14),
-        ColumnSpec("requested_by", "Requested by", 14),
+        ColumnSpec("product", "Product", 14, min_width=10, priority=2, keep_end=True),
+        ColumnSpec("requested_by", "Requested by", 14, priority=1),
     ]
     #: Oldest first: the queue is worked in the order requests came in.
     DEFAULT_ORDERING = "created"
@@ -108,7 +108,7 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
     ]
 
     DEFAULT_CSS = """
-    RefundsScreen #refund-summary { height: 1; padding: 0 1; background: $panel; }
+    RefundsScreen #refund-summary { height: auto; padding: 0 1; background: $panel; }
     RefundsScreen #refund-blocked { height: auto; padding: 0 1; color: $warning; display: none; }
     RefundsScreen #refund-blocked.-visible { display: block; }
     RefundsScreen #refund-activity { height: 5; display: none;
@@ -309,7 +309,8 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
         if summary != self.summary_text:
             self.summary_text = summary
             with contextlib.suppress(Exception):
-                self.query_one("#refund-summary", Static).update(summary, layout=False)
+                # It wraps at narrow widths (height: auto): a new layout when it changes.
+                self.query_one("#refund-summary", Static).update(summary)
         blocked = self.global_block_reason()
         text = f"Approve/reject disabled: {blocked}" if blocked else ""
         if text != self.blocked_text:
@@ -469,6 +470,7 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
     def action_refresh(self) -> None:
         self._window_read_at = 0.0
         super().action_refresh()
+        self.reload_detail()  # the money shown: read again, not the cached figures
 
     async def poll_tracked(self) -> None:
         """Re-read the decided requests still moving and resolve lost answers."""
