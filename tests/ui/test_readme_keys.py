@@ -12,12 +12,12 @@ from textual.binding import Binding
 
 from preo_tui.ui.app import PreoApp
 from preo_tui.ui.base import ListDetailScreen, PreoScreen
-from preo_tui.ui.home.screen import HomeScreen
-from preo_tui.ui.refunds.screen import RefundsScreen
 from preo_tui.ui.consents.screen import ConsentsScreen
 from preo_tui.ui.emails.screen import EmailsScreen
+from preo_tui.ui.home.screen import HomeScreen
 from preo_tui.ui.imports.wizard import ImportWizardScreen
 from preo_tui.ui.orders.screen import OrdersScreen
+from preo_tui.ui.refunds.screen import RefundsScreen
 from preo_tui.ui.segments.screen import SegmentsScreen
 from preo_tui.ui.users.screen import UsersScreen
 from preo_tui.ui.webhooks.deliveries import DeliveriesScreen
