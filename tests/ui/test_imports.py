@@ -77,7 +77,7 @@ async def test_full_wizard_run_to_orders(
         assert table.row_count == 6 and len(table.columns) == 8
         # the escape sequence in a cell is shown as text, never sent to the terminal
         cells = [str(c) for c in table.get_row_at(4)]
-        assert any("\\x1b[31m" in c for c in cells) and not any("\x1b" in c for c in cells)
+        assert any("\u241b[31m" in c for c in cells) and not any("\x1b" in c for c in cells)
 
         await upload(pilot, wizard)
         imp = wizard.imp

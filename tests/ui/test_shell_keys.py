@@ -180,7 +180,7 @@ async def test_campaign_form_keys_stay_in_the_form(make_app: AppFactory) -> None
             await pilot.press(key)
             assert app.screen is compose and app.is_running, key
         await pilot.press("enter")
-        await choose(pilot, "VIP pass holders")
+        await choose(pilot, "Swedish speakers with a phone")  # an SMS segment
         await wait_for_screen(pilot, CampaignComposeScreen)
         area = compose.query_one("#f-sms", TextArea)
         assert app.focused is area
