@@ -37,11 +37,20 @@ class EnvironmentBadge(Static):
     def __init__(self, kind: EnvironmentKind, *, id: str | None = None) -> None:
         super().__init__(_LABELS[kind], id=id, classes=f"-{kind.value}", markup=False)
         self.kind = kind
+        self._fix_width()
+
+    def _fix_width(self) -> None:
+        # A fixed width (the label and its padding): the badge is never squeezed or drawn over
+        # by the header's other parts, whatever the terminal's width.
+        width = len(_LABELS[self.kind]) + 2
+        self.styles.width = width
+        self.styles.min_width = width
 
     def set_kind(self, kind: EnvironmentKind) -> None:
         self.remove_class(f"-{self.kind.value}")
         self.kind = kind
         self.add_class(f"-{kind.value}")
+        self._fix_width()
         self.update(_LABELS[kind])
 
 
