@@ -26,11 +26,13 @@ async def test_edition_detail_loads_the_full_edition(
                 ("Renamed on the server", target.id),
             )
         before = app.ctx.client.requests_sent
+        # The server holds its answers: the row must show at once, without the detail read.
+        sandbox_backend.held = True
         assert screen.table.move_to_id(target.id)
-        await pilot.pause()
-        # the row at once
         info = screen.query_one("#edition-info")
-        assert target.full_name is not None and target.full_name in plain(info)
+        assert target.full_name is not None
+        await wait_until(pilot, lambda: target.full_name in plain(info), what="the row at once")
+        sandbox_backend.held = False
         await wait_until(pilot, lambda: target.id in screen.full, what="full edition")
         assert app.ctx.client.requests_sent > before
         await wait_until(
@@ -52,9 +54,12 @@ async def test_customer_detail_loads_the_full_customer(
         db = sandbox_backend.state.db
         with db.transaction():
             db.execute("UPDATE users SET last_name = ? WHERE id = ?", ("Fullobject", target.id))
+        sandbox_backend.held = True  # the row first, while the server holds its answer
         assert screen.table.move_to_id(target.id)
-        await pilot.pause()
         info = screen.query_one("#user-info")
-        assert "Fullobject" not in plain(info)  # the row first
+        last = target.last_name or ""
+        await wait_until(pilot, lambda: last in plain(info), what="the row at once")
+        assert "Fullobject" not in plain(info)
+        sandbox_backend.held = False
         await wait_until(pilot, lambda: target.id in screen.full_users, what="full customer")
         await wait_until(pilot, lambda: "Fullobject" in plain(info), what="full object shown")
