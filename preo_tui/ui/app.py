@@ -26,22 +26,14 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from preo_tui.config import (
-    LoadResult,
-    Profile,
-    Settings,
-    default_settings,
-)
+from preo_tui.config import LoadResult, Profile, Settings, default_settings
 from preo_tui.credentials import CredentialStore, Tokens
 from preo_tui.ui.app_cache import CachedUser
 from preo_tui.ui.app_keys import KeysMixin
 from preo_tui.ui.app_navigation import NavigationMixin
 from preo_tui.ui.clipboard import osc52_sequence
 from preo_tui.ui.commands import JumpCommands, ScreenCommands
-from preo_tui.ui.context import (
-    ContextChanged,
-    EditionRef,
-)
+from preo_tui.ui.context import ContextChanged, EditionRef
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.keygate import KeyGate
 from preo_tui.ui.registry import load_feature_screens
