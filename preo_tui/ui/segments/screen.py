@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import shutil
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -27,9 +25,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from preo_tui.actions import make
 from preo_tui.api.campaigns import Campaign
@@ -49,6 +45,15 @@ from preo_tui.ui.list_actions import (
 )
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.segments.cel_editor import highlight_cel
+from preo_tui.ui.segments.export import (
+    ExportPathModal as ExportPathModal,  # re-exported for the tests
+)
+from preo_tui.ui.segments.export import (
+    _count_csv_rows,
+    _place,
+    export_path_problem,
+    resolve_export_path,
+)
 from preo_tui.ui.widgets.choice import Choice
 from preo_tui.ui.widgets.confirm import ConfirmModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest
@@ -93,76 +98,6 @@ def comm_text(segment: Segment) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "segment"
-
-
-class ExportPathModal(ModalScreen[str | None]):
-    """Ask where to write the CSV (prefilled); dismisses with the path text or None."""
-
-    DEFAULT_CSS = """
-    ExportPathModal { align: center middle; }
-    ExportPathModal > Vertical {
-        width: 90; max-width: 95%; height: auto;
-        border: thick $primary; background: $panel; padding: 0 1;
-    }
-    ExportPathModal .export-title { text-style: bold; margin-bottom: 1; }
-    ExportPathModal .export-error { color: $text-error; height: auto; }
-    ExportPathModal .export-buttons { height: auto; align-horizontal: right; }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="segments.export_cancel"),
-    ]
-
-    def __init__(self, title: str, default: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.default = default
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, classes="export-title", markup=False)
-            yield Label("Write the CSV to (enter to export, escape to cancel):", markup=False)
-            yield Input(self.default, id="export-path")
-            yield Label("", classes="export-error", id="export-error", markup=False)
-            with Horizontal(classes="export-buttons"):
-                yield Button("Cancel [esc]", id="cancel")
-                yield Button("Export", id="export", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#export-path", Input).focus()
-
-    @on(Input.Submitted, "#export-path")
-    @on(Button.Pressed, "#export")
-    def _submit(self) -> None:
-        value = self.query_one("#export-path", Input).value.strip()
-        problem = export_path_problem(value)
-        if problem:
-            self.query_one("#export-error", Label).update(problem)
-            return
-        self.dismiss(value)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-def resolve_export_path(text: str) -> Path:
-    return Path(text).expanduser().resolve()
-
-
-def export_path_problem(text: str) -> str:
-    """Why ``text`` cannot be exported to ("" when it can)."""
-    if not text:
-        return "Enter a file path."
-    try:
-        path = resolve_export_path(text)
-    except (OSError, RuntimeError, ValueError) as exc:
-        return f"Not a usable path: {exc}"
-    if path.is_dir():
-        return f"{path} is a directory: add a file name."
-    if not path.parent.is_dir():
-        return f"The folder {path.parent} does not exist."
-    return ""
 
 
 @register_screen(
@@ -719,33 +654,3 @@ class SegmentsScreen(ListDetailScreen[Segment]):
             self.notify("Nothing exported yet (x exports the selected segment).", timeout=4)
             return
         self.preo_app.copy_text(str(self.last_export), what="path")
-
-
-def _place(tmp: Path, path: Path, replace: bool) -> bool:
-    """Move the downloaded ``tmp`` to ``path``; without ``replace`` never clobber an existing
-    file (False when one is there)."""
-    if replace:
-        os.replace(tmp, path)
-        return True
-    try:
-        os.link(tmp, path)  # atomic: fails when the name exists
-    except FileExistsError:
-        return False
-    except OSError:
-        # no hard links on this file system: exclusive create and copy
-        try:
-            with path.open("xb") as out, tmp.open("rb") as src:
-                shutil.copyfileobj(src, out)
-        except FileExistsError:
-            return False
-    return True
-
-
-def _count_csv_rows(path: Path) -> int:
-    """Data rows of a CSV file (the header excluded; quoted newlines handled)."""
-    import csv
-
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
-        return sum(1 for _ in reader)
