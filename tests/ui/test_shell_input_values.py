@@ -14,7 +14,12 @@ from textual.widgets import Input, Select, TextArea
 from textual.widgets._select import SelectCurrent
 
 from preo_tui.ui.campaigns.compose import CampaignComposeScreen
+from preo_tui.ui.consents.form import ConsentFormModal
 from preo_tui.ui.editions.form import EditionFormModal
+from preo_tui.ui.emails.create import EmailCreateModal
+from preo_tui.ui.files.forms import FileUploadModal
+from preo_tui.ui.imports.wizard import ImportWizardScreen
+from preo_tui.ui.orders.export import ExportPathModal
 from preo_tui.ui.orders.filters import OrderFilterModal
 from preo_tui.ui.orders.screen import OrdersScreen
 from preo_tui.ui.refunds.decide import DecisionModal
@@ -24,6 +29,7 @@ from preo_tui.ui.segments.editor import SegmentEditorScreen
 from preo_tui.ui.shell.jump import JumpPrompt
 from preo_tui.ui.users.form import UserFormModal
 from preo_tui.ui.users.screen import UsersScreen
+from preo_tui.ui.webhooks.form import WebhookFormModal
 from tests.fixtures.app import SIZES, AppFactory, wait_for_home, wait_for_screen, wait_until
 
 PROBE = "Zq7"
@@ -31,7 +37,7 @@ PROBE = "Zq7"
 
 def drawn(widget: Widget) -> str:
     """The text the widget draws (border rows included)."""
-    width, height = widget.size
+    width, height = widget.outer_size  # the whole box: a bordered input draws its value row inside
     lines = widget.render_lines(Region(0, 0, width, height))
     return "\n".join(strip.text for strip in lines)
 
@@ -152,6 +158,52 @@ async def walk(pilot: Any) -> dict[str, int]:
     counts["segment editor"] = await check_values(pilot, editor)
     await back_to(pilot, segments)
     return counts
+
+
+async def open_list(pilot: Any, name: str, screen_name: str) -> Any:
+    app = pilot.app
+    app.jump(name)
+    await wait_until(pilot, lambda: type(app.screen).__name__ == screen_name, what=screen_name)
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.table.total is not None, what=f"{name} list")
+    return screen
+
+
+async def walk_more(pilot: Any) -> dict[str, int]:
+    """The dialogs of the second wave: export path, webhook, consent, email, upload, wizard."""
+    counts: dict[str, int] = {}
+    await wait_for_home(pilot)
+    orders = await open_list(pilot, "orders", "OrdersScreen")
+    counts["export path"] = await check_values(
+        pilot, await press_for(pilot, ["x"], ExportPathModal)
+    )
+    await back_to(pilot, orders)
+    for name, screen_name, key, modal in (
+        ("webhooks", "WebhooksScreen", "n", WebhookFormModal),
+        ("consents", "ConsentsScreen", "n", ConsentFormModal),
+        ("emails", "EmailsScreen", "n", EmailCreateModal),
+        ("files", "FilesScreen", "u", FileUploadModal),
+    ):
+        screen = await open_list(pilot, name, screen_name)
+        counts[name] = await check_values(pilot, await press_for(pilot, [key], modal))
+        await back_to(pilot, screen)
+    imports = await open_list(pilot, "imports", "ImportsScreen")
+    counts["import wizard"] = await check_values(
+        pilot, await press_for(pilot, ["n"], ImportWizardScreen)
+    )
+    await back_to(pilot, imports)
+    return counts
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+async def test_every_dialog_of_the_second_wave_shows_its_values(
+    make_app: AppFactory, size: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZES[size]) as pilot:
+        counts = await walk_more(pilot)
+    empty = [name for name, count in counts.items() if count == 0]
+    assert not empty, f"no input checked on {empty}"
 
 
 @pytest.mark.parametrize("size", list(SIZES))
