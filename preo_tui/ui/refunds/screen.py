@@ -40,6 +40,7 @@ from preo_tui.actions import Action as Durable
 from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.formatting import money, value_of
+from preo_tui.ui.list_actions import writable_or_warn
 from preo_tui.ui.refunds.common import (
     IN_FLIGHT,
     SCOPE_SHORT,
@@ -542,8 +543,7 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
         if item is None:
             self.notify("Select a request whose order to refund.", severity="warning", timeout=4)
             return
-        if self.ctx.read_only:
-            self.notify("Cannot create a refund: this profile is read-only.", severity="warning")
+        if not writable_or_warn(self, refuse_offline=True):  # the shared "Not possible now"
             return
         order_id = item.order_id
         if not order_id:
