@@ -22,7 +22,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "actions": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
     "cel": ("textual", "preo_tui.ui", "preo_tui.sandbox", "preo_tui.api", "preo_tui.store"),
     "sandbox": ("textual", "preo_tui.ui", "preo_tui.api", "preo_tui.store"),
-    "config.py": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
+    "config": ("textual", "preo_tui.ui", "preo_tui.sandbox"),
     # The UI never talks HTTP or parses JSON itself: it calls the client through the store.
     "ui": ("httpx", "json", "preo_tui.sandbox"),
     "doctor": ("textual", "preo_tui.ui", "preo_tui.store", "preo_tui.sandbox"),
@@ -84,6 +84,7 @@ def violations(target: str, root: Path = ROOT) -> list[str]:
 
 @pytest.mark.parametrize("target", sorted(FORBIDDEN))
 def test_layer_imports(target: str) -> None:
+    assert (ROOT / target).exists(), f"{target} moved: update FORBIDDEN"
     assert violations(target) == []
 
 
@@ -127,7 +128,8 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     (root / "actions" / "m.py").write_text("from preo_tui.ui.base import PreoScreen\n")
     (root / "cel" / "m.py").write_text("from ..ui import app\n")
     (root / "sandbox" / "deep" / "m.py").write_text("from ...ui.refunds import screen\n")
-    (root / "config.py").write_text("__import__('textual')\n")
+    (root / "config").mkdir()
+    (root / "config" / "load.py").write_text("__import__('textual')\n")
     (root / "doctor").mkdir()
     (root / "doctor" / "checks.py").write_text("from ..ui.doctor import screen\n")
     assert violations("api", root) == [
@@ -140,7 +142,7 @@ def test_checker_catches_forbidden_imports(tmp_path: Path) -> None:
     assert "preo_tui/sandbox/deep/m.py imports preo_tui.ui.refunds.screen" in violations(
         "sandbox", root
     )
-    assert violations("config.py", root) == ["preo_tui/config.py imports textual"]
+    assert violations("config", root) == ["preo_tui/config/load.py imports textual"]
     assert "preo_tui/doctor/checks.py imports preo_tui.ui.doctor" in violations("doctor", root)
 
 
