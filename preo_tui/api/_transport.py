@@ -35,263 +35,79 @@ Decisions (documented here because the contract leaves them open):
 * **Logging** on the ``preo_tui.api`` logger: one DEBUG line per attempt (method, path, status,
   duration, request id), bodies at DEBUG with secret fields redacted; retries at INFO. The
   Authorization header is never logged.
+
+The value types live in ``_transport_types.py`` and the mapping of error answers in
+``_errormap.py``; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import logging
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from ._bounded import deadline_error, read_capped
+from ._errormap import (
+    FRAMEWORK_ROUTE_404,
+    _json_or_none,
+    error_from_response,
+    is_missing_endpoint,
+    parse_retry_after,
+    unsupported_message,
+)
 from ._redact import redact, secret_values
+from ._transport_types import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_SLOW_AFTER,
+    Body,
+    ConnectionEvent,
+    ConnectionState,
+    Listener,
+    RetryPolicy,
+    Tokens,
+    TokensCallback,
+)
 from .errors import (
     AuthError,
-    Conflict,
     NetworkError,
     NotFound,
-    PermissionDenied,
     PreoError,
     RateLimited,
     ReadOnlyError,
     ServerError,
-    Unsupported,
-    ValidationFailed,
     check_token,
     scrub,
-    scrub_value,
 )
 from .registry import Operation
 
+__all__ = [
+    "DEFAULT_DEADLINE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_SLOW_AFTER",
+    "FRAMEWORK_ROUTE_404",
+    "Body",
+    "ConnectionEvent",
+    "ConnectionState",
+    "HttpCore",
+    "Listener",
+    "RetryPolicy",
+    "Tokens",
+    "TokensCallback",
+    "error_from_response",
+    "is_missing_endpoint",
+    "parse_retry_after",
+    "unsupported_message",
+]
+
 log = logging.getLogger("preo_tui.api")
-
-#: Starlette/FastAPI's answer for a route that does not exist.
-FRAMEWORK_ROUTE_404 = "Not Found"
-
-
-class ConnectionState(StrEnum):
-    ONLINE = "online"
-    SLOW = "slow"
-    RETRYING = "retrying"
-    OFFLINE = "offline"
-    AUTH_EXPIRED = "auth_expired"
-    TOKENS_REFRESHED = "tokens_refreshed"
-
-
-@dataclass(frozen=True)
-class ConnectionEvent:
-    """What the UI's connection indicator listens to. ``detail`` never holds a secret."""
-
-    state: ConnectionState
-    detail: str = ""
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """An access token and (optionally) a refresh token. Their values never appear in repr."""
-
-    access: str = field(repr=False)
-    refresh: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard the client tries. ``attempts`` counts the first try."""
-
-    attempts: int = 4
-    backoff_initial: float = 0.2
-    backoff_max: float = 4.0
-    jitter: float = 0.2
-    max_retry_after: float = 30.0
-    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
-
-    def backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter added: attempt 1 -> ~initial, 2 -> ~2x..."""
-        base = min(self.backoff_initial * (2.0 ** max(attempt - 1, 0)), self.backoff_max)
-        return base + random.uniform(0, self.jitter) if self.jitter > 0 else base
-
-
-#: Defaults of the bounded requests (issue 14); ``PreoClient(deadline=..., ...)`` changes them.
-DEFAULT_DEADLINE = 30.0
-DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-DEFAULT_SLOW_AFTER = 3.0
-
-Listener = Callable[[ConnectionEvent], None]
-TokensCallback = Callable[[Tokens], Awaitable[None] | None]
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date), ``None`` when absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content) if response.content else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def is_missing_endpoint(op: Operation, status: int, body: Any) -> bool:
-    """Does this 404/405 mean the server lacks the endpoint (rather than the object)?
-
-    * 405: always — the route exists at most for other methods.
-    * 404 on a path that names no object (a collection, or an action such as
-      ``/v1/segments/validate-cel``): the route itself is missing.
-    * 404 on an object path: a missing object when the body is a JSON object with a ``detail``
-      message (DRF's ``{"detail": "Not found."}``); a missing route when the body is not JSON
-      (an HTML error page), has no ``detail``, or is the web framework's exact unknown-route
-      answer ``{"detail": "Not Found"}``.
-    """
-    if status == 405:
-        return True
-    if status != 404:
-        return False
-    if not op.addresses_object:
-        return True
-    if not isinstance(body, dict):
-        return True
-    detail = body.get("detail")
-    if not isinstance(detail, str) or not detail.strip():
-        return True
-    return detail == FRAMEWORK_ROUTE_404
-
-
-def unsupported_message(op: Operation) -> str:
-    """What the operator reads when the server lacks an operation: its name, its key and path
-    as sent (a profile may override them), and where to look next."""
-    return (
-        f"Not supported by this server: {op.summary} ({op.key}: {op.method} {op.path})."
-        " Check this server (preo-tui doctor) to see what it speaks."
-    )
-
-
-def _field_errors(body: Any) -> dict[str, list[str]]:
-    """Per-field messages from a DRF 400 body or a FastAPI 422 body."""
-    fields: dict[str, list[str]] = {}
-
-    def add(name: str, msg: Any) -> None:
-        if isinstance(msg, list):
-            for m in msg:
-                add(name, m)
-        elif isinstance(msg, dict):
-            for sub, m in msg.items():
-                add(f"{name}.{sub}", m)
-        elif msg is not None:
-            fields.setdefault(name, []).append(str(msg))
-
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        if isinstance(detail, list):  # FastAPI: [{"loc": [...], "msg": ...}]
-            for item in detail:
-                if isinstance(item, dict):
-                    loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query")]
-                    add(".".join(loc) or "non_field_errors", item.get("msg"))
-                else:
-                    add("non_field_errors", item)
-        for name, msg in body.items():
-            if name == "detail":
-                if isinstance(msg, str):
-                    add("non_field_errors", msg)
-                continue
-            if name == "code" and "detail" in body:
-                continue  # {"detail": ..., "code": ...} is a message with its machine code
-            add(name, msg)
-    elif isinstance(body, list) or isinstance(body, str) and body:
-        add("non_field_errors", body)
-    return fields
-
-
-def _summary(fields: dict[str, list[str]]) -> str:
-    parts = []
-    for name, msgs in list(fields.items())[:3]:
-        text = " ".join(msgs)
-        parts.append(text if name == "non_field_errors" else f"{name}: {text}")
-    more = len(fields) - 3
-    if more > 0:
-        parts.append(f"(+{more} more)")
-    return "; ".join(parts)
-
-
-def error_from_response(
-    op: Operation,
-    method: str,
-    path: str,
-    response: httpx.Response,
-    request_id: str | None,
-    secrets: list[str],
-) -> PreoError:
-    """The :class:`PreoError` for an HTTP error answer."""
-    status = response.status_code
-    raw = _json_or_none(response)
-    body = scrub_value(raw, secrets) if raw is not None else None
-    detail = body.get("detail") if isinstance(body, dict) else None
-    text = detail if isinstance(detail, str) and detail.strip() else None
-    kw: dict[str, Any] = {
-        "method": method,
-        "path": path,
-        "status": status,
-        "request_id": request_id,
-        "detail": body,
-        "operation": op.key,
-    }
-    if status in (400, 422):
-        fields = _field_errors(body)
-        message = _summary(fields) or text or "The server rejected the input"
-        return ValidationFailed(message, fields=fields, **kw)
-    if status == 401:
-        code = body.get("code") if isinstance(body, dict) else None
-        return AuthError(text, code=code if isinstance(code, str) else None, **kw)
-    if status == 403:
-        return PermissionDenied(text, **kw)
-    if status in (404, 405):
-        if is_missing_endpoint(op, status, raw):
-            return Unsupported(unsupported_message(op), **kw)
-        return NotFound(text, **kw)
-    if status == 409:
-        return Conflict(text, **kw)
-    if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return RateLimited(text, retry_after=retry_after, **kw)
-    if status >= 500:
-        return ServerError(text or f"The server failed (HTTP {status})", **kw)
-    return PreoError(text or f"Unexpected answer HTTP {status}", **kw)
-
-
-@dataclass
-class Body:
-    """What a request sends: JSON, or multipart files + form fields."""
-
-    json: Any = None
-    files: Mapping[str, tuple[str, bytes, str]] | None = None
-    data: Mapping[str, str] | None = None
 
 
 class HttpCore:

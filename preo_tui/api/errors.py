@@ -6,14 +6,14 @@ Every failure the client raises is a :class:`PreoError`. Each carries the HTTP `
 and a human ``message``. Secrets never reach an error: the client scrubs its current tokens
 from every message it builds (see ``_scrub``), and no error keeps the request headers.
 
-Status mapping (see ``_transport.error_from_response``):
+Status mapping (see ``_errormap.error_from_response``):
 
 ==========  =======================================================================
 400, 422    :class:`ValidationFailed` with per-field messages (``fields``)
 401         :class:`AuthError` (``code`` is the body's ``code``, e.g. ``token_not_valid``)
 403         :class:`PermissionDenied`
 404         :class:`NotFound` for a missing object, :class:`Unsupported` for a missing
-            endpoint (rule in ``_transport.is_missing_endpoint``)
+            endpoint (rule in ``_errormap.is_missing_endpoint``)
 405         :class:`Unsupported`
 409         :class:`Conflict`
 429         :class:`RateLimited` with ``retry_after`` seconds (or ``None``)
