@@ -31,15 +31,16 @@ Rules [ours]:
   opened, clicked and unsubscribed counts and an hourly ``timeline`` from ``started_at`` that
   only includes the hours already past (opens keep arriving for two days), so the totals equal
   the sums of the timeline.
+
+The module holds the operations (paths, parameters, request bodies and the checks before a
+send); beside it: ``campaigns_rows.py`` (statuses, the JSON form, status moves),
+``campaigns_send.py`` (the send machine and the due-time scheduler), ``campaigns_stats.py``
+and ``campaigns_seed.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import logging
-import random
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -47,39 +48,27 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from .. import clock, roles
-from ..auth import Principal, PrincipalDep
+from ..auth import PrincipalDep
 from ..db import Database, Row, new_id
-from ..errors import ApiError, FieldErrors, bad_request, conflict, not_found
+from ..errors import ApiError, FieldErrors, bad_request, conflict
 from ..paging import PagingDep, Where, check_choice, like_pattern, order_by, paginate
-from ..seeding import SeedContext
-from ..state import LOOP_PREFIX, SandboxState, StateDep
+from ..state import StateDep
+from .campaigns_rows import (
+    CHANNELS,
+    SENDER_ROLES,
+    SMS_MAX,
+    STATUSES,
+    _fresh,
+    _move,
+    campaign_out,
+    get_campaign,
+)
+from .campaigns_seed import seed
+from .campaigns_send import ensure_scheduler, start, start_sending, sweep_due
+from .campaigns_stats import compute_stats
 from .email_messages import raise_unless_campaign_message
-from .segments import Audience, AudienceError, compute_audience, reachable
 
-log = logging.getLogger("preo_tui.sandbox")
-
-
-def _emit(
-    state: SandboxState, event: str, payload: dict[str, Any], org: str, edition: str | None
-) -> None:
-    """Queue a webhook event; a delivery problem never undoes the state change."""
-    try:
-        with state.db.transaction():
-            state.emit_event(event, payload, org, edition)
-    except Exception:
-        log.exception("could not queue the %s webhook event", event)
-
-
-STATUSES = ("draft", "scheduled", "calculating", "sending", "sent", "failed", "cancelled")
-CHANNELS = ("email", "sms")
-SMS_MAX = 612
-SENDER_ROLES = ("admin", "manager")
-#: Nominal seconds spent calculating the recipients, and sending (in SEND_STEPS steps).
-CALCULATING_SECONDS = 1.5
-SENDING_SECONDS = 5.0
-SEND_STEPS = 10
-#: Hours of opens/clicks after the send that the stats timeline covers.
-TIMELINE_HOURS = 48
+__all__ = ["SCHEMA", "router", "seed", "start", "sweep_due"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -121,45 +110,6 @@ ORDERING = {
     "scheduled_at": "COALESCE(t.scheduled_at, '')",
     "total_recipients": "t.total_recipients",
 }
-
-
-# -- serialisation ----------------------------------------------------------------------------------
-def campaign_out(row: Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "organization_id": row["organization_id"],
-        "edition_id": row["edition_id"],
-        "segment_id": row["segment_id"],
-        "channel": row["channel"],
-        "email_message_id": row["email_message_id"],
-        "sms_body": row["sms_body"],
-        "status": row["status"],
-        "scheduled_at": row["scheduled_at"],
-        "total_recipients": row["total_recipients"],
-        "sent_count": row["sent_count"],
-        "failed_count": row["failed_count"],
-        "user_count": row["user_count"],
-        "error_message": row["error_message"],
-        "started_at": row["started_at"],
-        "completed_at": row["completed_at"],
-        "created": row["created"],
-        "modified": row["modified"],
-    }
-
-
-def get_campaign(db: Database, principal: Principal, campaign_id: str) -> Row:
-    row = db.one("SELECT * FROM campaigns WHERE id = ?", (campaign_id,))
-    if row is None:
-        raise not_found("Campaign not found.")
-    principal.require_access(row["organization_id"], "Campaign not found.")
-    return row
-
-
-def _fresh(db: Database, campaign_id: str) -> Row:
-    row = db.one("SELECT * FROM campaigns WHERE id = ?", (campaign_id,))
-    assert row is not None
-    return row
 
 
 # -- bodies -----------------------------------------------------------------------------------------
@@ -222,20 +172,6 @@ def send_requirements(db: Database, row: Row) -> None:
     elif seg["communication_type"] == "marketing" and not seg["consent_id"]:
         errors.add("segment_id", "A marketing segment needs a consent before it can be sent to.")
     errors.raise_if_any()
-
-
-def _move(
-    db: Database, cid: str, frm: tuple[str, ...], to: str, actor: str | None, **values: Any
-) -> bool:
-    row = db.one("SELECT status FROM campaigns WHERE id = ?", (cid,))
-    if row is None or row["status"] not in frm:
-        return False
-    values["status"] = to
-    values["modified"] = clock.now_iso()
-    sets = ", ".join(f"{k} = ?" for k in values)
-    db.execute(f"UPDATE campaigns SET {sets} WHERE id = ?", (*values.values(), cid))
-    db.record_state_change("campaign", cid, str(row["status"]), to, actor)
-    return True
 
 
 # -- endpoints --------------------------------------------------------------------------------------
@@ -449,408 +385,3 @@ async def send_now(id: str, state: StateDep, principal: PrincipalDep) -> JSONRes
 async def campaign_stats(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     row = get_campaign(state.db, principal, id)
     return JSONResponse(compute_stats(row, clock.now()))
-
-
-# -- stats ------------------------------------------------------------------------------------------
-def _rng(campaign_id: str) -> random.Random:
-    digest = hashlib.sha256(campaign_id.encode()).hexdigest()
-    return random.Random(int(digest[:16], 16))
-
-
-def _split(total: int, weights: list[float]) -> list[int]:
-    """Distribute ``total`` over buckets proportionally to ``weights`` (exact sum)."""
-    if total <= 0 or not weights:
-        return [0] * len(weights)
-    s = sum(weights) or 1.0
-    raw = [total * w / s for w in weights]
-    out = [int(x) for x in raw]
-    rest = total - sum(out)
-    order = sorted(range(len(raw)), key=lambda i: raw[i] - out[i], reverse=True)
-    for i in order[:rest]:
-        out[i] += 1
-    return out
-
-
-def compute_stats(row: Row, now: datetime) -> dict[str, Any]:
-    """Totals, rates and an hourly timeline; deterministic for a campaign id, counts and time."""
-    sent = int(row["sent_count"])
-    total = int(row["total_recipients"])
-    failed = int(row["failed_count"])
-    rng = _rng(str(row["id"]))
-    bounce_rate = rng.uniform(0.005, 0.02)
-    is_email = row["channel"] == "email"
-    open_rate = rng.uniform(0.35, 0.6) if is_email else 0.0
-    click_share = rng.uniform(0.08, 0.25)
-    unsub_rate = rng.uniform(0.001, 0.006) if is_email else rng.uniform(0.0005, 0.002)
-    bounced = round(sent * bounce_rate)
-    delivered = sent - bounced
-    eventual_opens = round(delivered * open_rate)
-    eventual_clicks = (
-        round(eventual_opens * click_share) if is_email else round(delivered * click_share * 0.3)
-    )
-    timeline: list[dict[str, Any]] = []
-    opened = clicked = 0
-    if row["started_at"] and sent > 0:
-        start = clock.parse_iso(str(row["started_at"]))
-        weights = [0.5 ** (h / 6.0) for h in range(TIMELINE_HOURS)]
-        opens = _split(eventual_opens, weights)
-        clicks = _split(eventual_clicks, weights)
-        elapsed_hours = int((now - start).total_seconds() // 3600)
-        visible = max(0, min(TIMELINE_HOURS, elapsed_hours + 1))
-        for h in range(visible):
-            at = clock.iso(start + timedelta(hours=h))
-            timeline.append(
-                {
-                    "at": at,
-                    "sent": sent if h == 0 else 0,
-                    "opened": opens[h],
-                    "clicked": clicks[h],
-                }
-            )
-            opened += opens[h]
-            clicked += clicks[h]
-    unsubscribed = round(delivered * unsub_rate) if sent else 0
-    return {
-        "total_recipients": total,
-        "sent_count": sent,
-        "failed_count": failed,
-        "delivered_count": delivered,
-        "opened_count": opened,
-        "clicked_count": clicked,
-        "bounced_count": bounced,
-        "unsubscribed_count": unsubscribed,
-        "open_rate": round(opened / delivered, 4) if delivered else 0.0,
-        "click_rate": round(clicked / delivered, 4) if delivered else 0.0,
-        "timeline": timeline,
-    }
-
-
-# -- the send machine -------------------------------------------------------------------------------
-def start_sending(state: SandboxState, cid: str, frm: tuple[str, ...], actor: str | None) -> bool:
-    """Move to ``calculating`` and spawn the sender (False when the status did not allow it)."""
-    db = state.db
-    with db.transaction():
-        row = db.one("SELECT generation FROM campaigns WHERE id = ?", (cid,))
-        if row is None:
-            return False
-        generation = int(row["generation"]) + 1
-        if not _move(
-            db,
-            cid,
-            frm,
-            "calculating",
-            actor,
-            generation=generation,
-            error_message=None,
-            sent_count=0,
-            failed_count=0,
-        ):
-            return False
-    state.scheduler.spawn(run_send(state, cid, generation), name=f"campaign:{cid}")
-    return True
-
-
-def _audience(db: Database, campaign: Row) -> tuple[int, list[str]]:
-    """(segment members now, those reachable on the campaign's channel)."""
-    seg = db.one("SELECT * FROM segments WHERE id = ?", (campaign["segment_id"],))
-    if seg is None:
-        raise AudienceError("The campaign's segment no longer exists.")
-    edition = db.one("SELECT * FROM editions WHERE id = ?", (seg["edition_id"],))
-    if edition is None:
-        raise AudienceError("The segment's edition no longer exists.")
-    audience: Audience = compute_audience(
-        db,
-        edition,
-        str(seg["condition"]),
-        channel=str(seg["communication_channel"]),
-        consent_id=seg["consent_id"],
-        marketing=seg["communication_type"] == "marketing",
-    )
-    return len(audience.user_ids), reachable(
-        db, edition, audience.user_ids, str(campaign["channel"])
-    )
-
-
-def _fail(state: SandboxState, cid: str, generation: int, frm: str, message: str) -> None:
-    db = state.db
-    with db.transaction():
-        if db.scalar("SELECT generation FROM campaigns WHERE id = ?", (cid,)) != generation:
-            return
-        if not _move(
-            db, cid, (frm,), "failed", None, error_message=message, completed_at=clock.now_iso()
-        ):
-            return
-        row = _fresh(db, cid)
-        _emit(
-            state,
-            "campaign.failed",
-            {"campaign": campaign_out(row)},
-            str(row["organization_id"]),
-            str(row["edition_id"]),
-        )
-
-
-async def run_send(state: SandboxState, cid: str, generation: int) -> None:
-    """calculating → sending → sent/failed (stops quietly when cancelled or superseded)."""
-    db = state.db
-
-    def current() -> Row | None:
-        row = db.one("SELECT * FROM campaigns WHERE id = ?", (cid,))
-        if row is None or int(row["generation"]) != generation:
-            return None
-        return row
-
-    row = current()
-    if row is None:
-        return
-    if row["status"] == "calculating":
-        await state.scheduler.sleep(CALCULATING_SECONDS)
-        row = current()
-        if row is None or row["status"] != "calculating":
-            return
-        try:
-            audience = await asyncio.to_thread(_audience, db, row)
-        except AudienceError as exc:
-            _fail(state, cid, generation, "calculating", str(exc))
-            return
-        except Exception as exc:  # never leave a campaign calculating forever
-            log.exception("campaign %s: recipient calculation failed", cid)
-            _fail(state, cid, generation, "calculating", f"Internal error: {exc}")
-            return
-        members, reached = audience
-        recipients = len(reached)
-        if recipients == 0:
-            _fail(
-                state,
-                cid,
-                generation,
-                "calculating",
-                f"The segment has no recipients reachable by {row['channel']}.",
-            )
-            return
-        with db.transaction():
-            if db.scalar("SELECT generation FROM campaigns WHERE id = ?", (cid,)) != generation:
-                return
-            if not _move(
-                db,
-                cid,
-                ("calculating",),
-                "sending",
-                None,
-                user_count=members,
-                total_recipients=recipients,
-                started_at=clock.now_iso(),
-            ):
-                return
-        row = current()
-        if row is None:
-            return
-    if row["status"] != "sending":
-        return
-    total = int(row["total_recipients"])
-    rng = _rng(cid)
-    fail_rate = rng.uniform(0.002, 0.015) if row["channel"] == "email" else rng.uniform(0.01, 0.03)
-    failed_total = min(total, round(total * fail_rate))
-    done = int(row["sent_count"]) + int(row["failed_count"])
-    step = 0
-    while done < total:
-        step += 1
-        await state.scheduler.sleep(SENDING_SECONDS / SEND_STEPS)
-        target = total if step >= SEND_STEPS else max(done, round(total * step / SEND_STEPS))
-        failed_target = round(failed_total * target / total)
-        with db.transaction():
-            if db.scalar("SELECT generation FROM campaigns WHERE id = ?", (cid,)) != generation:
-                return
-            db.execute(
-                "UPDATE campaigns SET sent_count = ?, failed_count = ?, modified = ?"
-                " WHERE id = ? AND status = 'sending'",
-                (target - failed_target, failed_target, clock.now_iso(), cid),
-            )
-        done = target
-    with db.transaction():
-        if db.scalar("SELECT generation FROM campaigns WHERE id = ?", (cid,)) != generation:
-            return
-        if not _move(db, cid, ("sending",), "sent", None, completed_at=clock.now_iso()):
-            return
-        fresh = _fresh(db, cid)
-        _emit(
-            state,
-            "campaign.sent",
-            {"campaign": campaign_out(fresh)},
-            str(fresh["organization_id"]),
-            str(fresh["edition_id"]),
-        )
-
-
-# -- the due-time scheduler -------------------------------------------------------------------------
-# The watcher is a scheduler task named ``loop:...``: ``state.stop()`` cancels it, and
-# ``state.idle()`` (tests waiting for state machines) does not wait for it.
-_loops: dict[int, asyncio.Task[Any]] = {}
-
-
-def sweep_due(state: SandboxState) -> list[str]:
-    """Start every scheduled campaign whose time has come; returns their ids."""
-    db = state.db
-    due = [
-        str(r["id"])
-        for r in db.query(
-            "SELECT id FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ?"
-            " ORDER BY scheduled_at, pk",
-            (clock.now_iso(),),
-        )
-    ]
-    return [cid for cid in due if start_sending(state, cid, ("scheduled",), None)]
-
-
-async def _due_loop(state: SandboxState) -> None:
-    interval = min(1.0, max(0.02, 1.0 / state.scheduler.speed))
-    try:
-        while state.started:
-            try:
-                sweep_due(state)
-            except Exception:
-                log.exception("campaign scheduler sweep failed")
-            await asyncio.sleep(interval)
-    finally:
-        _loops.pop(id(state), None)
-
-
-def ensure_scheduler(state: SandboxState) -> None:
-    """Make sure the due-time watcher of this sandbox runs (idempotent)."""
-    if not state.started:
-        return
-    task = _loops.get(id(state))
-    if task is not None and not task.done():
-        return
-    _loops[id(state)] = state.scheduler.spawn(_due_loop(state), name=f"{LOOP_PREFIX}campaigns")
-
-
-async def start(state: SandboxState) -> None:
-    """Resume campaigns caught calculating or sending, start due ones, watch scheduled ones."""
-    db = state.db
-    for r in db.query(
-        "SELECT id, generation FROM campaigns WHERE status IN ('calculating', 'sending')"
-    ):
-        state.scheduler.spawn(
-            run_send(state, str(r["id"]), int(r["generation"])), name=f"campaign:{r['id']}"
-        )
-    sweep_due(state)
-    ensure_scheduler(state)
-
-
-# -- seed -------------------------------------------------------------------------------------------
-SMS_TEXTS = (
-    "Nordlys: doors open at 14:00 on Friday. Bring your wristband and an ID. Reply STOP to opt out.",
-    "Last tickets for Saturday! 20% off with code SUMMER until midnight.",
-    "Heavy rain expected: wear boots and check the app for the updated running order.",
-)
-
-
-def seed(ctx: SeedContext) -> None:
-    """Email and SMS campaigns in every status, consistent with their segments and messages."""
-    db = ctx.db
-    rng = ctx.rng("campaigns")
-    segments: dict[str, str] = ctx.shared.get("segments", {})
-    messages: dict[str, Any] = ctx.shared.get("email_messages", {})
-
-    def message_for(edition_id: str, index: int) -> str | None:
-        per = messages.get("editions", {}).get(edition_id, {})
-        ids = per.get("campaign", [])
-        return ids[index % len(ids)] if ids else None
-
-    seg_rows = {
-        key: db.one("SELECT * FROM segments WHERE id = ?", (sid,)) for key, sid in segments.items()
-    }
-    plans: list[tuple[str, str, str, str, int]] = [
-        # segment key, name, channel, status, age in days
-        ("danish", "Line-up announcement (DA)", "email", "sent", 30),
-        ("big_spenders", "Thank you, big spenders", "email", "sent", 20),
-        ("vip", "VIP lounge opening hours", "sms", "sent", 12),
-        ("danish", "Last tickets reminder", "email", "scheduled", 2),
-        ("swedes_sms", "Rain warning (SE)", "sms", "scheduled", 1),
-        ("big_spenders", "Early-bird for next year", "email", "draft", 1),
-        ("vip", "VIP upgrade offer", "sms", "draft", 0),
-        ("broken_regex", "Corporate packages", "email", "failed", 9),
-        ("danish", "Cancelled: wrong date", "email", "cancelled", 5),
-        ("vip", "Gate change (SMS)", "sms", "calculating", 0),
-        ("danish", "Weather update", "email", "sending", 0),
-        ("returning", "Welcome back", "email", "sent", 190),
-        ("second_org_all", "Välkommen tillbaka", "email", "sent", 40),
-    ]
-    rows = []
-    for index, (seg_key, name, channel, status, age) in enumerate(plans):
-        seg = seg_rows.get(seg_key)
-        if seg is None:
-            continue
-        eid = str(seg["edition_id"])
-        cid = ctx.new_id("cmp", rng)
-        created = ctx.ts(timedelta(days=-age, hours=-6))
-        message_id = message_for(eid, index) if channel == "email" else None
-        sms_body = SMS_TEXTS[index % len(SMS_TEXTS)] if channel == "sms" else None
-        total = sent = failed = 0
-        user_count: int | None = None
-        scheduled_at = started = completed = error = None
-        if status in ("sent", "sending"):
-            member_ids = [
-                str(r[0])
-                for r in db.query(
-                    "SELECT user_id FROM segment_members WHERE segment_id = ? ORDER BY position",
-                    (seg["id"],),
-                )
-            ]
-            edition = db.one("SELECT * FROM editions WHERE id = ?", (eid,))
-            assert edition is not None
-            total = len(reachable(db, edition, member_ids, channel))
-            user_count = len(member_ids)
-            fail_rate = _rng(cid).uniform(0.002, 0.015)
-            failed_total = round(total * fail_rate)
-            if status == "sent":
-                failed, sent = failed_total, total - failed_total
-                started = ctx.ts(timedelta(days=-age, hours=-5))
-                completed = ctx.ts(timedelta(days=-age, hours=-5, minutes=3))
-            else:
-                done = total // 3
-                failed = round(failed_total * done / total) if total else 0
-                sent = done - failed
-                started = ctx.ts(timedelta(minutes=-1))
-            scheduled_at = ctx.ts(timedelta(days=-age, hours=-5)) if index % 2 else None
-        elif status == "scheduled":
-            scheduled_at = ctx.ts(timedelta(days=age + 1, hours=3))
-        elif status == "failed":
-            error = seg["error_message"] or "The segment could not be evaluated."
-            started = None
-            completed = ctx.ts(timedelta(days=-age, hours=-5))
-        elif status == "cancelled":
-            scheduled_at = ctx.ts(timedelta(days=-age + 3))
-        modified = completed or started or created
-        rows.append(
-            (
-                cid,
-                seg["organization_id"],
-                eid,
-                seg["id"],
-                name,
-                channel,
-                message_id,
-                sms_body,
-                status,
-                scheduled_at,
-                total,
-                sent,
-                failed,
-                user_count,
-                error,
-                started,
-                completed,
-                created,
-                modified,
-            )
-        )
-    db.executemany(
-        "INSERT INTO campaigns (id, organization_id, edition_id, segment_id, name, channel,"
-        " email_message_id, sms_body, status, scheduled_at, total_recipients, sent_count,"
-        " failed_count, user_count, error_message, started_at, completed_at, generation,"
-        " created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?,?)",
-        rows,
-    )
-    ctx.shared["campaigns"] = [r[0] for r in rows]
