@@ -3,14 +3,16 @@
 Also owns events, products and pickup points (seeded here, read by orders and refunds).
 ``status`` is derived from the dates at read time: ``no_dates`` without both dates,
 ``upcoming`` before the start, ``past`` after the end, ``current`` in between.
+
+The module holds the operations (paths, parameters, request bodies) and the field choices;
+beside it: ``editions_rows.py`` (derived status, the JSON form, loading, slugs),
+``editions_health.py`` (the healthcheck's checks) and ``editions_seed.py``.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -18,12 +20,36 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import clock, schemas
-from ..auth import Principal, PrincipalDep
-from ..db import Database, Row, dumps, loads, new_id
-from ..errors import FieldErrors, bad_request, not_found
+from ..auth import PrincipalDep
+from ..db import Database, dumps, new_id
+from ..errors import FieldErrors
 from ..paging import PagingDep, Where, edge_checked_iso, order_by, paginate, parse_bool
-from ..seeding import SeedContext
 from ..state import StateDep
+from .editions_health import health_checks
+from .editions_rows import (
+    _unique_slug,
+    derive_status,
+    edition_or_400,
+    edition_out,
+    get_edition,
+    slugify,
+    status_sql,
+    timezones,
+)
+from .editions_seed import seed
+
+__all__ = [
+    "COUNTRY_CODES",
+    "SCHEMA",
+    "CountryCode",
+    "derive_status",
+    "edition_or_400",
+    "edition_out",
+    "get_edition",
+    "router",
+    "seed",
+    "status_sql",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -118,262 +144,6 @@ TaxType = Literal["none", "vat", "sales"]
 router = APIRouter(tags=["editions"])
 
 
-@functools.cache
-def timezones() -> tuple[str, ...]:
-    return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC"))
-
-
-def slugify(text: str) -> str:
-    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ä": "a", "ö": "o", "ü": "u"})
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower().translate(table)).strip("-")
-    return slug or "edition"
-
-
-def derive_status(start: str | None, end: str | None, now: str) -> str:
-    if not start or not end:
-        return "no_dates"
-    if now < start:
-        return "upcoming"
-    if now > end:
-        return "past"
-    return "current"
-
-
-def status_sql(alias: str = "t") -> str:
-    """SQL expression of the derived status; bind the current ISO time twice."""
-    return (
-        f"CASE WHEN {alias}.start_date IS NULL OR {alias}.end_date IS NULL THEN 'no_dates'"
-        f" WHEN ? < {alias}.start_date THEN 'upcoming' WHEN ? > {alias}.end_date THEN 'past'"
-        " ELSE 'current' END"
-    )
-
-
-def edition_out(row: Row, now: str | None = None) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "organization_id": row["organization_id"],
-        "event_id": row["event_id"],
-        "name": row["name"],
-        "full_name": row["full_name"],
-        "slug": row["slug"],
-        "timezone": row["timezone"],
-        "status": derive_status(row["start_date"], row["end_date"], now or clock.now_iso()),
-        "start_date": row["start_date"],
-        "end_date": row["end_date"],
-        "default_country_code": row["default_country_code"],
-        "default_language": row["default_language"],
-        "enabled_languages": loads(row["enabled_languages"]),
-        "tax_type": row["tax_type"],
-        "fee_rule_id": row["fee_rule_id"],
-        "merchant_account_id": row["merchant_account_id"],
-        "meta_image_id": row["meta_image_id"],
-        "transaction_receipt_email_id": row["transaction_receipt_email_id"],
-        "refund_confirmation_email_id": row["refund_confirmation_email_id"],
-        "is_draft": bool(row["is_draft"]),
-        "is_archived": bool(row["is_archived"]),
-        "currency": row["currency"],
-        "created": row["created"],
-        "modified": row["modified"],
-    }
-
-
-def get_edition(db: Database, principal: Principal, edition_id: str) -> Row:
-    """The edition row, or 404 when unknown or in another organization."""
-    row = db.one("SELECT * FROM editions WHERE id = ?", (edition_id,))
-    if row is None:
-        raise not_found("Edition not found.")
-    principal.require_access(row["organization_id"], "Edition not found.")
-    return row
-
-
-# -- seed ------------------------------------------------------------------------------------------
-MAIN_PRODUCTS = [
-    # id, name, kind, price, deposit, fee
-    ("prd_vip", "VIP Weekend Pass", "ticket", 2450.0, 0.0, 45.0),
-    ("prd_weekend", "Weekend Pass", "ticket", 1650.0, 0.0, 35.0),
-    ("prd_day_fri", "Day Ticket Friday", "ticket", 850.0, 0.0, 25.0),
-    ("prd_day_sat", "Day Ticket Saturday", "ticket", 895.0, 0.0, 25.0),
-    ("prd_camping", "Camping Spot", "ticket", 450.0, 0.0, 15.0),
-    ("prd_topup", "Wristband Top-up", "topup", 200.0, 0.0, 0.0),
-    ("prd_locker", "Locker Rental", "rental", 300.0, 100.0, 10.0),
-    ("prd_powerbank", "Power Bank Rental", "rental", 120.0, 250.0, 5.0),
-    ("prd_cup", "Reusable Cup", "rental", 0.0, 20.0, 0.0),
-]
-OTHER_PRODUCTS = [
-    ("Weekend Pass", "ticket", 1500.0, 0.0, 30.0),
-    ("Day Ticket", "ticket", 800.0, 0.0, 20.0),
-    ("Wristband Top-up", "topup", 200.0, 0.0, 0.0),
-    ("Locker Rental", "rental", 280.0, 100.0, 10.0),
-]
-
-
-def seed(ctx: SeedContext) -> None:
-    rng = ctx.rng("editions")
-    db = ctx.db
-    org_main, org_second = ctx.shared["organizations"]
-    created_old = ctx.ts(timedelta(days=-800))
-    event_main = ctx.new_id("evt", rng)
-    event_second = ctx.new_id("evt", rng)
-    db.executemany(
-        "INSERT INTO events (id, organization_id, name, created, modified) VALUES (?,?,?,?,?)",
-        [
-            (event_main, org_main, "Nordlys Festival", created_old, created_old),
-            (event_second, org_second, "Midsommar Live", created_old, created_old),
-        ],
-    )
-    ctx.shared["events"] = {"main": event_main, "second_org": event_second}
-    now = ctx.now
-    day = timedelta(days=1)
-    specs: list[dict[str, Any]] = [
-        {
-            "key": "past",
-            "org": org_main,
-            "event": event_main,
-            "name": "2025",
-            "full": "Nordlys Festival 2025",
-            "start": now - 365 * day,
-            "end": now - 361 * day,
-            "tz": "Europe/Copenhagen",
-            "cc": "+45",
-            "lang": "da",
-            "langs": ["da", "en"],
-            "currency": "DKK",
-            "draft": 0,
-            "created": -700,
-        },
-        {
-            "key": "current",
-            "org": org_main,
-            "event": event_main,
-            "name": "2026",
-            "full": "Nordlys Festival 2026",
-            "start": now - 1 * day,
-            "end": now + 2 * day,
-            "tz": "Europe/Copenhagen",
-            "cc": "+45",
-            "lang": "da",
-            "langs": ["da", "en", "se"],
-            "currency": "DKK",
-            "draft": 0,
-            "created": -300,
-        },
-        {
-            "key": "upcoming",
-            "org": org_main,
-            "event": event_main,
-            "name": "2027",
-            "full": "Nordlys Festival 2027",
-            "start": now + 240 * day,
-            "end": now + 243 * day,
-            "tz": "Europe/Copenhagen",
-            "cc": "+45",
-            "lang": "da",
-            "langs": ["da", "en", "se"],
-            "currency": "DKK",
-            "draft": 0,
-            "created": -60,
-        },
-        {
-            "key": "draft",
-            "org": org_main,
-            "event": event_main,
-            "name": "Winter 2027",
-            "full": "Nordlys Festival Winter 2027",
-            "start": None,
-            "end": None,
-            "tz": "Europe/Copenhagen",
-            "cc": "+45",
-            "lang": "en",
-            "langs": ["en", "da"],
-            "currency": "DKK",
-            "draft": 1,
-            "created": -5,
-        },
-        {
-            "key": "second_org",
-            "org": org_second,
-            "event": event_second,
-            "name": "2026",
-            "full": "Midsommar Live 2026",
-            "start": now + 30 * day,
-            "end": now + 32 * day,
-            "tz": "Europe/Stockholm",
-            "cc": "+46",
-            "lang": "se",
-            "langs": ["se", "en"],
-            "currency": "SEK",
-            "draft": 0,
-            "created": -200,
-        },
-    ]
-    editions: dict[str, str] = {}
-    rows = []
-    for spec in specs:
-        eid = ctx.new_id("edt", rng)
-        editions[spec["key"]] = eid
-        created = ctx.ts(timedelta(days=spec["created"]))
-        rows.append(
-            (
-                eid,
-                spec["org"],
-                spec["event"],
-                spec["name"],
-                spec["full"],
-                slugify(spec["full"]),
-                spec["tz"],
-                clock.iso(spec["start"]),
-                clock.iso(spec["end"]),
-                spec["cc"],
-                spec["lang"],
-                dumps(spec["langs"]),
-                "vat",
-                None if spec["draft"] else "fee_standard",
-                None if spec["draft"] else f"ma_{spec['key']}_adyen",
-                None,
-                spec["draft"],
-                0,
-                spec["currency"],
-                created,
-                created,
-            )
-        )
-    db.executemany(
-        "INSERT INTO editions (id, organization_id, event_id, name, full_name, slug, timezone,"
-        " start_date, end_date, default_country_code, default_language, enabled_languages,"
-        " tax_type, fee_rule_id, merchant_account_id, meta_image_id, is_draft, is_archived,"
-        " currency, created, modified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
-    ctx.shared["editions"] = editions
-    products: dict[str, list[str]] = {}
-    product_rows = []
-    for key, eid in editions.items():
-        ids = []
-        if key == "current":
-            for pid, name, kind, price, deposit, fee in MAIN_PRODUCTS:
-                ids.append(pid)
-                product_rows.append((pid, eid, name, kind, price, deposit, fee, created_old))
-        elif key != "draft":
-            for name, kind, price, deposit, fee in OTHER_PRODUCTS:
-                pid = ctx.new_id("prd", rng)
-                ids.append(pid)
-                product_rows.append((pid, eid, name, kind, price, deposit, fee, created_old))
-        products[eid] = ids
-    db.executemany(
-        "INSERT INTO products (id, edition_id, name, kind, price, deposit, fee, created)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        product_rows,
-    )
-    ctx.shared["products"] = products
-    pickup_rows = []
-    for key, eid in editions.items():
-        if key == "draft":
-            continue
-        for name in ("Main Entrance Info Desk", "Camping Service Point"):
-            pickup_rows.append((ctx.new_id("pkp", rng), eid, name))
-    db.executemany("INSERT INTO pickup_points (id, edition_id, name) VALUES (?,?,?)", pickup_rows)
-
-
 # -- bodies ------------------------------------------------------------------------------------
 class EditionCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -463,14 +233,6 @@ def _check_fields(
         if ref and not db.one("SELECT 1 FROM files WHERE id = ?", (ref,)):
             errors.add(name, "Unknown file.")
     errors.raise_if_any()
-
-
-def _unique_slug(db: Database, org_id: str, base: str) -> str:
-    slug, n = base, 2
-    while db.one("SELECT 1 FROM editions WHERE organization_id = ? AND slug = ?", (org_id, slug)):
-        slug = f"{base}-{n}"
-        n += 1
-    return slug
 
 
 # -- operations --------------------------------------------------------------------------------
@@ -756,54 +518,6 @@ async def field_choices(id: str, state: StateDep, principal: PrincipalDep) -> JS
 async def healthcheck(id: str, state: StateDep, principal: PrincipalDep) -> JSONResponse:
     db = state.db
     row = get_edition(db, principal, id)
-    checks: list[dict[str, str]] = []
-
-    def check(code: str, level: str, message: str) -> None:
-        checks.append({"code": code, "level": level, "message": message})
-
-    start, end = row["start_date"], row["end_date"]
-    if not start or not end:
-        check("dates", "warning", "The edition has no start or end date yet.")
-    elif end < start:
-        check("dates", "error", "The end date is before the start date.")
-    else:
-        check("dates", "ok", "Start and end dates are set.")
-    if row["merchant_account_id"]:
-        check("merchant_account", "ok", "A merchant account is connected.")
-    else:
-        check("merchant_account", "error", "No merchant account: payments cannot be taken.")
-    if row["transaction_receipt_email_id"]:
-        check("receipt_email", "ok", "A transaction receipt email is set.")
-    else:
-        check("receipt_email", "warning", "No transaction receipt email: buyers get no receipt.")
-    if row["refund_confirmation_email_id"]:
-        check("refund_email", "ok", "A refund confirmation email is set.")
-    else:
-        check("refund_email", "warning", "No refund confirmation email is set.")
-    if loads(row["enabled_languages"]) and row["default_language"] in loads(
-        row["enabled_languages"]
-    ):
-        check("languages", "ok", "The default language is enabled.")
-    else:
-        check("languages", "error", "The default language is not among the enabled languages.")
-    products = int(db.scalar("SELECT COUNT(*) FROM products WHERE edition_id = ?", (id,)) or 0)
-    if products:
-        check("products", "ok", f"{products} products are on sale.")
-    else:
-        check("products", "warning", "The edition has no products.")
-    if row["fee_rule_id"]:
-        check("fee_rule", "ok", "A fee rule is set.")
-    else:
-        check("fee_rule", "warning", "No fee rule: no booking fees are charged.")
+    checks = health_checks(db, row)
     ok = not any(c["level"] == "error" for c in checks)
     return JSONResponse({"ok": ok, "checks": checks})
-
-
-def edition_or_400(
-    db: Database, principal: Principal, edition_id: str, field: str = "edition_id"
-) -> Row:
-    """For bodies naming an edition: 400 on ``field`` when unknown or not accessible."""
-    row = db.one("SELECT * FROM editions WHERE id = ?", (edition_id,))
-    if row is None or principal.role_in(row["organization_id"]) is None:
-        raise bad_request(field, "Unknown edition.")
-    return row
