@@ -16,13 +16,14 @@ file download ``/_sandbox/files/...`` (``resources/files.py``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
 
 from .auth import sandbox_admin
 from .errors import install_error_handlers
@@ -103,6 +104,30 @@ def _sandbox_router() -> APIRouter:
     return router
 
 
+_ROUTES: dict[tuple[str, ...], list[BaseRoute]] = {}
+
+
+def _api_routes(modules: Sequence[Any]) -> list[BaseRoute]:
+    """The API's routes, built once per process and shared by every app made from the same
+    resource modules. FastAPI prepares a route (dependencies, validators, response models) on
+    its first request, about a second for this API: an app per test would pay it every time.
+    Routes hold no state — handlers reach the sandbox through ``request.app.state.sandbox``
+    (``StateDep``) — so sharing them between apps is safe; nothing here uses
+    ``dependency_overrides``."""
+    key = tuple(module.__name__ for module in modules)
+    routes = _ROUTES.get(key)
+    if routes is None:
+        template = FastAPI()
+        builtin = len(template.router.routes)  # /openapi.json, /docs: each app has its own
+        for module in modules:
+            router: Any = getattr(module, "router", None)
+            if router is not None:
+                template.include_router(router, responses=COMMON_ERRORS)
+        template.include_router(_sandbox_router())
+        routes = _ROUTES[key] = list(template.router.routes[builtin:])
+    return routes
+
+
 def create_app(
     settings: SandboxSettings | None = None,
     *,
@@ -130,11 +155,7 @@ def create_app(
     )
     app.state.sandbox = sandbox
     install_error_handlers(app)
-    for module in sandbox.modules:
-        router: Any = getattr(module, "router", None)
-        if router is not None:
-            app.include_router(router, responses=COMMON_ERRORS)
-    app.include_router(_sandbox_router())
+    app.router.routes.extend(_api_routes(sandbox.modules))
     app.add_middleware(IdempotencyMiddleware, state=sandbox)
     app.add_middleware(FaultMiddleware, state=sandbox)
     app.add_middleware(InputGuardMiddleware)
