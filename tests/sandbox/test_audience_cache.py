@@ -91,8 +91,53 @@ def test_a_sample_is_not_cached_and_matches_the_full_records(
     some = audience.records_for(people, usage, [0, 2, 4])
     assert usage not in people.variants
     everyone = audience.records_for(people, usage)
-    assert people.variants[usage] is everyone
+    assert people.variants[usage].expanded() == everyone
     assert some == [everyone[0], everyone[2], everyone[4]]
+
+
+DEDUPED = [
+    'user.language == "da" && orders.exists(o, o.amount >= 500.0)',
+    'orders.exists(o, o.purchases.exists(p, p.product_id == "prd_vip" && p.status == "active"))',
+    '!orders.exists(o, o.status == "completed") && "cns_newsletter" in user.consents',
+    'size(orders) > 1 && orders[0].type == "online"',
+]
+
+
+def test_equal_records_are_evaluated_once_with_the_same_outcome_per_user(
+    sandbox_factory: Callable[..., Sandbox],
+) -> None:
+    """Users whose records are equal share one record (evaluated once); the audience is the
+    one a plain evaluation of every user's own record selects, in the same order."""
+    from preo_tui.cel import compile_condition
+
+    box = sandbox_factory()
+    edition = current(box)
+    people = audience.load_people(box.db, edition)
+    for condition in DEDUPED:
+        usage = audience.field_usage(condition)
+        variant = audience.variant_for(people, usage)
+        assert variant.of_person is not None
+        assert len(variant.records) < len(people.persons)  # some records were shared
+        compiled = compile_condition(condition, audience.edition_context(box.db, edition))
+        one_each = [dict(r) for r in variant.expanded()]  # a record object per user
+        expected = [people.persons[i].id for i in compiled.select(one_each)]
+        assert expected  # the condition selects someone, and not everyone
+        assert len(expected) < len(people.persons)
+        assert audience.compute_audience(box.db, edition, condition).user_ids == expected
+        # the eligible subset (channel rules) maps onto the shared records the same way
+        sms = audience.compute_audience(box.db, edition, condition, channel="sms")
+        assert sms.user_ids == [u for u in expected if u in set(sms_reachable(people))]
+
+
+def sms_reachable(people: audience.People) -> list[str]:
+    return [p.id for p in people.persons if audience.eligible(p, "sms", None, False)]
+
+
+def test_a_unique_field_keeps_one_record_per_user(sandbox_factory: Callable[..., Sandbox]) -> None:
+    box = sandbox_factory()
+    people = audience.load_people(box.db, current(box))
+    variant = audience.variant_for(people, audience.field_usage('user.email.endsWith(".dk")'))
+    assert variant.of_person is None and len(variant.records) == len(people.persons)
 
 
 def test_a_file_database_is_read_from_a_snapshot_with_the_same_result(tmp_path: Path) -> None:
