@@ -46,6 +46,11 @@ PURCHASE_FIELDS = frozenset(PURCHASE_COLUMNS)
 EDITION_FIELDS = frozenset(("id", "name", "start_date", "end_date"))
 
 _EPOCH = "CAST(strftime('%s', {}) AS INTEGER)"  # ISO text with offset -> epoch seconds
+#: the USER_COLUMNS of ``users`` (``p``: the table's alias and a dot, or nothing)
+_USER_SELECT = (
+    "{p}id, {p}email, {p}phone, {p}first_name, {p}last_name, {p}language, {p}country_code,"
+    " CAST(strftime('%s', {p}created) AS INTEGER)"
+)
 
 
 Purchase = tuple[Any, ...]  # PURCHASE_COLUMNS
@@ -295,25 +300,32 @@ def _read(conn: sqlite3.Connection, eid: str, people: People) -> int:
         if status in ("confirmed", "completed") and oid in active_orders:
             pass_holders.add(customer)
         count += 1
+    # Consents and users likewise: a whole-table scan filtered here beats 63,000 probes
+    # through edition_users (measured: 0.33 s -> 0.1 s each at the large scale).
+    consents_sql, users_sql, params = (
+        (
+            "SELECT user_id, consent_id FROM user_consents",
+            f"SELECT {_USER_SELECT.format(p='')} FROM users ORDER BY pk",
+            (),
+        )
+        if scan
+        else (
+            "SELECT g.user_id, g.consent_id FROM edition_users e JOIN users u"
+            " ON u.pk = e.user_pk JOIN user_consents g ON g.user_id = u.id WHERE e.edition_id = ?",
+            f"SELECT {_USER_SELECT.format(p='u.')} FROM edition_users e"
+            " JOIN users u ON u.pk = e.user_pk WHERE e.edition_id = ? ORDER BY u.pk",
+            (eid,),
+        )
+    )
     consents_of: dict[str, list[str]] = {}
-    for uid, consent in _cursor_rows(
-        conn,
-        "SELECT g.user_id, g.consent_id FROM edition_users e JOIN users u ON u.pk = e.user_pk"
-        " JOIN user_consents g ON g.user_id = u.id WHERE e.edition_id = ?",
-        (eid,),
-    ):
-        consents_of.setdefault(uid, []).append(share(consent, consent))
+    for uid, consent in _cursor_rows(conn, consents_sql, params):
+        if uid in orders_of:
+            consents_of.setdefault(uid, []).append(share(consent, consent))
     persons = people.persons
-    for row in _cursor_rows(
-        conn,
-        "SELECT u.id, u.email, u.phone, u.first_name, u.last_name, u.language,"
-        f" u.country_code, {_EPOCH.format('u.created')} FROM edition_users e"
-        " JOIN users u ON u.pk = e.user_pk WHERE e.edition_id = ? ORDER BY u.pk",
-        (eid,),
-    ):
+    for row in _cursor_rows(conn, users_sql, params):
         uid = row[0]
         orders = orders_of.get(uid)
-        if orders is None:  # edition_users only grows: keep "has an order" exact
+        if orders is None:  # not a customer of the edition (edition_users only grows)
             continue
         language, country = row[5], row[6]
         persons.append(
