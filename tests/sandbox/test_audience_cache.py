@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from preo_tui.sandbox import audience
 from preo_tui.sandbox.db import Row
 from tests.fixtures.sandbox import SANDBOX_NOW, Sandbox
@@ -181,3 +183,75 @@ def test_a_file_database_is_read_from_a_snapshot_with_the_same_result(tmp_path: 
     finally:
         audience.forget_people()
         db.close()
+
+
+def people_rows(people: audience.People) -> list[tuple[object, ...]]:
+    return [
+        (p.pk, p.id, p.email, p.phone, p.consents, p.has_pass, p.row, p.orders)
+        for p in people.persons
+    ]
+
+
+def test_a_write_patches_the_cache_with_the_users_it_concerns(
+    sandbox_factory: Callable[..., Sandbox],
+) -> None:
+    """After writes of every kind the cache is patched (only the users written are read
+    again), and holds exactly what a full read of the database gives."""
+    box = sandbox_factory()
+    db = box.db
+    edition = current(box)
+    eid = edition["id"]
+    first = audience.load_people(db, edition)
+    a, b, c = first.persons[0], first.persons[1], first.persons[2]
+    outsider = db.one(
+        "SELECT id FROM users WHERE organization_id = ? AND id NOT IN"
+        " (SELECT customer_id FROM orders WHERE edition_id = ?) ORDER BY pk LIMIT 1",
+        (edition["organization_id"], eid),
+    )
+    assert outsider is not None
+    order = db.one("SELECT * FROM orders WHERE customer_id = ? AND edition_id = ?", (b.id, eid))
+    assert order is not None
+    with db.transaction():
+        db.execute("UPDATE users SET language = 'pl', phone = NULL WHERE id = ?", (a.id,))
+        db.execute(
+            "UPDATE orders SET amount = 4242.0, status = 'cancelled' WHERE id = ?", (order["id"],)
+        )
+        db.execute("DELETE FROM purchases WHERE order_id = ?", (order["id"],))
+        db.execute("DELETE FROM user_consents WHERE user_id = ?", (c.id,))
+        db.execute(  # a user who joins the edition with a new order
+            "INSERT INTO orders (id, order_number, edition_id, organization_id, customer_id,"
+            " status, type, amount, currency, search, created, modified)"
+            " VALUES ('ord_patch_test', 'NF26-999999', ?, ?, ?, 'completed', 'online', 10.0,"
+            " 'EUR', '', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+            (eid, edition["organization_id"], outsider["id"]),
+        )
+    patched = audience.load_people(db, edition)
+    assert patched is not first and patched.patches == first.patches + 1
+    assert patched.fingerprint == audience.fingerprint(db, edition)
+    audience.forget_people()
+    full = audience.load_people(db, edition)
+    assert full.patches == 0
+    assert people_rows(patched) == people_rows(full)
+    assert outsider["id"] in {p.id for p in patched.persons}
+    assert people_rows(patched) != people_rows(first)
+    # the audiences agree too
+    condition = 'user.language == "pl" || orders.exists(o, o.amount == 4242.0)'
+    assert a.id in audience.compute_audience(db, edition, condition).user_ids
+
+
+def test_many_writes_read_everything_again(
+    sandbox_factory: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preo_tui.sandbox import audience_data
+
+    monkeypatch.setattr(audience_data, "PATCH_LIMIT", 3)
+    box = sandbox_factory()
+    edition = current(box)
+    first = audience.load_people(box.db, edition)
+    with box.db.transaction():
+        box.db.execute("UPDATE users SET language = 'pl' WHERE pk <= 40")
+    again = audience.load_people(box.db, edition)
+    assert again is not first and again.patches == 0
+    assert {p.id for p in again.persons if p.row[5] == "pl"} >= {
+        p.id for p in first.persons if p.pk <= 40
+    }

@@ -34,7 +34,8 @@ false`` says so).
 
 This module holds the table, the routes and the request bodies; the calculation is in
 :mod:`.segments_calc`, shared helpers (serialisation, lookups, the member snapshot) in
-:mod:`.segments_common`, the seeded segments in :mod:`.segments_seed`, and the evaluation in
+:mod:`.segments_common`, the tables and triggers in :mod:`.segments_schema`, the seeded
+segments in :mod:`.segments_seed`, and the evaluation in
 :mod:`preo_tui.sandbox.audience` (all names stay importable from here).
 """
 
@@ -87,6 +88,7 @@ from .segments_common import (
     segment_out,
     store_members,
 )
+from .segments_schema import SCHEMA
 from .segments_seed import SEED_SEGMENTS, SeedSegment, seed
 
 log = logging.getLogger("preo_tui.sandbox")
@@ -98,6 +100,7 @@ __all__ = [  # the evaluation lives in ..audience, the calculation, helpers and 
     "PENDING_SECONDS",
     "PROCESSING_SECONDS",
     "PURCHASE_STATUSES",
+    "SCHEMA",
     "SEED_SEGMENTS",
     "WARM_UP_ORDERS",
     "Audience",
@@ -126,82 +129,6 @@ OPEN_CAMPAIGN_STATUSES = ("draft", "scheduled", "calculating", "sending")
 #: estimate stays well under 300 ms on a 63,000-user edition; issue 20).
 ESTIMATE_EXACT_LIMIT = 5_000
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS segments (
-    pk INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    organization_id TEXT NOT NULL,
-    edition_id TEXT NOT NULL,
-    consent_id TEXT,
-    name TEXT NOT NULL,
-    description TEXT NOT NULL DEFAULT '',
-    communication_type TEXT NOT NULL,
-    communication_channel TEXT NOT NULL,
-    condition TEXT NOT NULL,
-    status TEXT NOT NULL,
-    user_count INTEGER,
-    last_calculated TEXT,
-    error_message TEXT,
-    generation INTEGER NOT NULL DEFAULT 0,
-    created TEXT NOT NULL,
-    modified TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS segments_org_created ON segments (organization_id, created);
-CREATE INDEX IF NOT EXISTS segments_edition_created ON segments (edition_id, created);
-CREATE INDEX IF NOT EXISTS segments_status ON segments (status);
-CREATE INDEX IF NOT EXISTS segments_consent ON segments (consent_id);
--- a counter of writes to the data a condition reads: the key of the evaluation cache
--- (see _fingerprint). Every insert, update or delete of a user, order, purchase or consent
--- grant bumps it, whichever module or connection writes; triggers come after the seed.
-CREATE TABLE IF NOT EXISTS segment_data (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    version INTEGER NOT NULL
-);
-INSERT OR IGNORE INTO segment_data (id, version) VALUES (1, 0);
-CREATE TRIGGER IF NOT EXISTS segment_data_users_insert AFTER INSERT ON users BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_users_update AFTER UPDATE ON users BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_users_delete AFTER DELETE ON users BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_orders_insert AFTER INSERT ON orders BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_orders_update AFTER UPDATE ON orders BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_orders_delete AFTER DELETE ON orders BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_purchases_insert AFTER INSERT ON purchases BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_purchases_update AFTER UPDATE ON purchases BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_purchases_delete AFTER DELETE ON purchases BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_user_consents_insert AFTER INSERT ON user_consents BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_user_consents_update AFTER UPDATE ON user_consents BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS segment_data_user_consents_delete AFTER DELETE ON user_consents BEGIN
-    UPDATE segment_data SET version = version + 1;
-END;
--- the members found by the last completed calculation (what export-csv returns)
-CREATE TABLE IF NOT EXISTS segment_members (
-    segment_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    user_id TEXT NOT NULL,
-    PRIMARY KEY (segment_id, position)
-) WITHOUT ROWID;
-"""
 
 router = APIRouter(tags=["segments"])
 
