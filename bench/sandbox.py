@@ -277,8 +277,8 @@ async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str
             f" CPU {w_cpu / pure_cpu:.2f}x (target <= 2x"
             f" {'met' if w_cpu / pure_cpu <= 2 else 'MISSED'} by CPU)"
         )
-    # After a write the evaluation data is read again (the cache is keyed by a write counter):
-    # the recalculation then pays the load too.
+    # After a write the cached evaluation data is patched: the users the write concerns are
+    # read again (segment_dirty), the records rebuilt.
     with state.db.transaction():
         state.db.execute(
             "UPDATE orders SET amount = amount WHERE pk = (SELECT MIN(pk) FROM orders"
@@ -287,7 +287,7 @@ async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str
         )
     elapsed, used, seg = await recalculate(c, state, sid)
     print(
-        f"  recalculation right after a write (the edition's data read again): {elapsed:.2f} s"
+        f"  recalculation right after a write (data patched, records rebuilt): {elapsed:.2f} s"
         f" (CPU {used:.2f} s; {seg.get('status')}); {elapsed / pure:.2f}x the pure evaluation"
     )
     elapsed, used, seg = await recalculate(c, state, sid)
