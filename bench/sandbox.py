@@ -245,15 +245,8 @@ async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str
         print(f"\nsegment create answered {r.status_code}: {r.text[:300]}")
         return
     sid = r.json()["id"]
-    began, cpu = time.perf_counter(), time.process_time()
-    r = await c.post(f"/v1/segments/{sid}/recalculate")
-    seg = r.json()
+    elapsed, used, seg = await recalculate(c, state, sid)
     status = seg.get("status")
-    while status not in ("completed", "failed"):
-        await asyncio.sleep(0.02)
-        seg = (await c.get(f"/v1/segments/{sid}")).json()
-        status = seg["status"]
-    elapsed, used = time.perf_counter() - began, time.process_time() - cpu
     pure, pure_cpu = pure_evaluation(state, edition)
     ratio = elapsed / pure
     print(
@@ -284,6 +277,25 @@ async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str
             f" CPU {w_cpu / pure_cpu:.2f}x (target <= 2x"
             f" {'met' if w_cpu / pure_cpu <= 2 else 'MISSED'} by CPU)"
         )
+    # After a write the cached evaluation data is patched: the users the write concerns are
+    # read again (segment_dirty), the records rebuilt.
+    with state.db.transaction():
+        state.db.execute(
+            "UPDATE orders SET amount = amount WHERE pk = (SELECT MIN(pk) FROM orders"
+            " WHERE edition_id = ?)",
+            (edition,),
+        )
+    elapsed, used, seg = await recalculate(c, state, sid)
+    print(
+        f"  recalculation right after a write (data patched, records rebuilt): {elapsed:.2f} s"
+        f" (CPU {used:.2f} s; {seg.get('status')}); {elapsed / pure:.2f}x the pure evaluation"
+    )
+    elapsed, used, seg = await recalculate(c, state, sid)
+    print(
+        f"  and again (data and records cached): {elapsed:.2f} s (CPU {used:.2f} s);"
+        f" {elapsed / pure:.2f}x the pure evaluation"
+        f" (target <= 0.7 s {'met' if elapsed <= 0.7 else 'MISSED'})"
+    )
     samples: list[float] = []
     cpus: list[float] = []
     for n in range(5):  # a condition not seen before each time: records built afresh
@@ -302,6 +314,27 @@ async def bench_segments(c: httpx.AsyncClient, state: SandboxState, edition: str
         f", {body.get('estimated_user_count')} of {body.get('total_user_count')});"
         f" target <= 300 ms {'met' if med <= 300 else 'MISSED'}"
     )
+
+
+async def recalculate(
+    c: httpx.AsyncClient, state: SandboxState, sid: str
+) -> tuple[float, float, dict[str, object]]:
+    """(wall s, CPU s, the segment) of ``POST .../recalculate`` until completed or failed.
+
+    The status is polled in the database every 5 ms (an HTTP GET every few ms would take CPU
+    from the calculation it measures); the segment is read over HTTP once at the end.
+    """
+    began, cpu = time.perf_counter(), time.process_time()
+    r = await c.post(f"/v1/segments/{sid}/recalculate")
+    if r.status_code != 202:
+        raise SystemExit(f"recalculate answered {r.status_code}: {r.text[:200]}")
+    while True:
+        status = state.db.scalar("SELECT status FROM segments WHERE id = ?", (sid,))
+        if status in ("completed", "failed"):
+            break
+        await asyncio.sleep(0.005)
+    elapsed, used = time.perf_counter() - began, time.process_time() - cpu
+    return elapsed, used, (await c.get(f"/v1/segments/{sid}")).json()
 
 
 def audience_warm(state: SandboxState, edition: str) -> None:

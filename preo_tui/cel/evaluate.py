@@ -200,6 +200,34 @@ class CompiledCondition:
             if pause:
                 gc.enable()
 
+    def outcomes(self, activations: Iterable[Mapping[str, Any]]) -> list[bool | str]:
+        """Per activation: ``True`` (holds), ``False`` (does not) or the runtime error message.
+
+        For callers that evaluate each distinct activation once and map the outcomes back to
+        many users (the sandbox's audiences); the GC is paused as in :meth:`select`.
+        """
+        pause = gc.isenabled()
+        if pause:
+            gc.disable()
+        out: list[bool | str] = []
+        append = out.append
+        expr = self._expr
+        try:
+            for act in activations:
+                try:
+                    value = expr.eval(data=act).value()
+                except Exception as exc:
+                    append(str(exc) or type(exc).__name__)
+                    continue
+                if value is True or value is False:
+                    append(value)
+                else:
+                    append(str(value) or "error")
+        finally:
+            if pause:
+                gc.enable()
+        return out
+
     def _select(
         self, activations: Iterable[Mapping[str, Any]], stats: EvaluationStats | None
     ) -> list[int]:

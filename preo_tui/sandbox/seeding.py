@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -42,6 +42,39 @@ def batched(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
     it = iter(items)
     while chunk := list(itertools.islice(it, size)):
         yield chunk
+
+
+def below(rng: random.Random) -> Callable[[int], int]:
+    """``rng.randrange(n)`` for ``n >= 1`` as one call: the same draws, for the hot seed loops.
+
+    This is CPython's ``Random._randbelow_with_getrandbits``, which ``randrange``, ``choice``
+    and ``sample`` all use, so ``seq[draw(len(seq))]`` is ``rng.choice(seq)`` and
+    ``a + draw(b - a)`` is ``rng.randrange(a, b)`` (tests/sandbox/test_seed.py checks it).
+    """
+    getrandbits = rng.getrandbits
+
+    def draw(n: int) -> int:
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        return r
+
+    return draw
+
+
+def small_sample(draw: Callable[[int], int], population: Sequence[T], k: int) -> list[T]:
+    """``rng.sample(population, k)`` for ``len(population) <= 21`` and ``k <= 5`` (CPython's
+    pool method, which it uses for such sizes), drawing with ``draw`` from :func:`below`."""
+    n = len(population)
+    assert n <= 21 and 0 <= k <= min(5, n)
+    pool = list(population)
+    out = []
+    for i in range(k):
+        j = draw(n - i)
+        out.append(pool[j])
+        pool[j] = pool[n - i - 1]
+    return out
 
 
 @dataclass(frozen=True)

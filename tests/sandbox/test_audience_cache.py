@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from preo_tui.sandbox import audience
 from preo_tui.sandbox.db import Row
 from tests.fixtures.sandbox import SANDBOX_NOW, Sandbox
@@ -91,8 +93,53 @@ def test_a_sample_is_not_cached_and_matches_the_full_records(
     some = audience.records_for(people, usage, [0, 2, 4])
     assert usage not in people.variants
     everyone = audience.records_for(people, usage)
-    assert people.variants[usage] is everyone
+    assert people.variants[usage].expanded() == everyone
     assert some == [everyone[0], everyone[2], everyone[4]]
+
+
+DEDUPED = [
+    'user.language == "da" && orders.exists(o, o.amount >= 500.0)',
+    'orders.exists(o, o.purchases.exists(p, p.product_id == "prd_vip" && p.status == "active"))',
+    '!orders.exists(o, o.status == "completed") && "cns_newsletter" in user.consents',
+    'size(orders) > 1 && orders[0].type == "online"',
+]
+
+
+def test_equal_records_are_evaluated_once_with_the_same_outcome_per_user(
+    sandbox_factory: Callable[..., Sandbox],
+) -> None:
+    """Users whose records are equal share one record (evaluated once); the audience is the
+    one a plain evaluation of every user's own record selects, in the same order."""
+    from preo_tui.cel import compile_condition
+
+    box = sandbox_factory()
+    edition = current(box)
+    people = audience.load_people(box.db, edition)
+    for condition in DEDUPED:
+        usage = audience.field_usage(condition)
+        variant = audience.variant_for(people, usage)
+        assert variant.of_person is not None
+        assert len(variant.records) < len(people.persons)  # some records were shared
+        compiled = compile_condition(condition, audience.edition_context(box.db, edition))
+        one_each = [dict(r) for r in variant.expanded()]  # a record object per user
+        expected = [people.persons[i].id for i in compiled.select(one_each)]
+        assert expected  # the condition selects someone, and not everyone
+        assert len(expected) < len(people.persons)
+        assert audience.compute_audience(box.db, edition, condition).user_ids == expected
+        # the eligible subset (channel rules) maps onto the shared records the same way
+        sms = audience.compute_audience(box.db, edition, condition, channel="sms")
+        assert sms.user_ids == [u for u in expected if u in set(sms_reachable(people))]
+
+
+def sms_reachable(people: audience.People) -> list[str]:
+    return [p.id for p in people.persons if audience.eligible(p, "sms", None, False)]
+
+
+def test_a_unique_field_keeps_one_record_per_user(sandbox_factory: Callable[..., Sandbox]) -> None:
+    box = sandbox_factory()
+    people = audience.load_people(box.db, current(box))
+    variant = audience.variant_for(people, audience.field_usage('user.email.endsWith(".dk")'))
+    assert variant.of_person is None and len(variant.records) == len(people.persons)
 
 
 def test_a_file_database_is_read_from_a_snapshot_with_the_same_result(tmp_path: Path) -> None:
@@ -136,3 +183,75 @@ def test_a_file_database_is_read_from_a_snapshot_with_the_same_result(tmp_path: 
     finally:
         audience.forget_people()
         db.close()
+
+
+def people_rows(people: audience.People) -> list[tuple[object, ...]]:
+    return [
+        (p.pk, p.id, p.email, p.phone, p.consents, p.has_pass, p.row, p.orders)
+        for p in people.persons
+    ]
+
+
+def test_a_write_patches_the_cache_with_the_users_it_concerns(
+    sandbox_factory: Callable[..., Sandbox],
+) -> None:
+    """After writes of every kind the cache is patched (only the users written are read
+    again), and holds exactly what a full read of the database gives."""
+    box = sandbox_factory()
+    db = box.db
+    edition = current(box)
+    eid = edition["id"]
+    first = audience.load_people(db, edition)
+    a, b, c = first.persons[0], first.persons[1], first.persons[2]
+    outsider = db.one(
+        "SELECT id FROM users WHERE organization_id = ? AND id NOT IN"
+        " (SELECT customer_id FROM orders WHERE edition_id = ?) ORDER BY pk LIMIT 1",
+        (edition["organization_id"], eid),
+    )
+    assert outsider is not None
+    order = db.one("SELECT * FROM orders WHERE customer_id = ? AND edition_id = ?", (b.id, eid))
+    assert order is not None
+    with db.transaction():
+        db.execute("UPDATE users SET language = 'pl', phone = NULL WHERE id = ?", (a.id,))
+        db.execute(
+            "UPDATE orders SET amount = 4242.0, status = 'cancelled' WHERE id = ?", (order["id"],)
+        )
+        db.execute("DELETE FROM purchases WHERE order_id = ?", (order["id"],))
+        db.execute("DELETE FROM user_consents WHERE user_id = ?", (c.id,))
+        db.execute(  # a user who joins the edition with a new order
+            "INSERT INTO orders (id, order_number, edition_id, organization_id, customer_id,"
+            " status, type, amount, currency, search, created, modified)"
+            " VALUES ('ord_patch_test', 'NF26-999999', ?, ?, ?, 'completed', 'online', 10.0,"
+            " 'EUR', '', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')",
+            (eid, edition["organization_id"], outsider["id"]),
+        )
+    patched = audience.load_people(db, edition)
+    assert patched is not first and patched.patches == first.patches + 1
+    assert patched.fingerprint == audience.fingerprint(db, edition)
+    audience.forget_people()
+    full = audience.load_people(db, edition)
+    assert full.patches == 0
+    assert people_rows(patched) == people_rows(full)
+    assert outsider["id"] in {p.id for p in patched.persons}
+    assert people_rows(patched) != people_rows(first)
+    # the audiences agree too
+    condition = 'user.language == "pl" || orders.exists(o, o.amount == 4242.0)'
+    assert a.id in audience.compute_audience(db, edition, condition).user_ids
+
+
+def test_many_writes_read_everything_again(
+    sandbox_factory: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preo_tui.sandbox import audience_data
+
+    monkeypatch.setattr(audience_data, "PATCH_LIMIT", 3)
+    box = sandbox_factory()
+    edition = current(box)
+    first = audience.load_people(box.db, edition)
+    with box.db.transaction():
+        box.db.execute("UPDATE users SET language = 'pl' WHERE pk <= 40")
+    again = audience.load_people(box.db, edition)
+    assert again is not first and again.patches == 0
+    assert {p.id for p in again.persons if p.row[5] == "pl"} >= {
+        p.id for p in first.persons if p.pk <= 40
+    }

@@ -76,3 +76,23 @@ def test_requested_refunds_override() -> None:
     )
     assert count == 250
     box.db.close()
+
+
+def test_the_fast_draws_are_the_random_modules_own() -> None:
+    """The seed's hot loops draw with seeding.below / small_sample: the same numbers as
+    rng.randrange, rng.choice and rng.sample (else a seed would give other data)."""
+    import random
+
+    from preo_tui.sandbox.seeding import below, small_sample
+
+    sizes = [1, 2, 3, 5, 6, 7, 8, 10, 16, 17, 600, 10**7, 10**9, 3 * 365 * 24 * 3600]
+    ours, theirs = random.Random("draws"), random.Random("draws")
+    draw = below(ours)
+    for n in sizes * 50:
+        assert draw(n) == theirs.randrange(n)
+        assert 60 + draw(n + 60) == theirs.randrange(60, n + 120)
+    population = list("abcdefghijklmnopqrstu")
+    for n in range(1, 22):
+        for k in range(0, min(5, n) + 1):
+            assert small_sample(draw, population[:n], k) == theirs.sample(population[:n], k)
+    assert ours.random() == theirs.random()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+from bisect import bisect
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Literal
@@ -34,7 +35,7 @@ from ..paging import (
     paginate,
     window,
 )
-from ..seeding import SeedContext, batched
+from ..seeding import SeedContext, batched, below
 from ..state import StateDep
 from .editions import COUNTRY_CODES
 from .orders import refresh_order_search
@@ -325,34 +326,48 @@ def _generate(
     }
     index = 0
     span = 3 * 365 * 24 * 3600
+    # make_person's draws with fewer Python calls (the same users): draw(n) is
+    # rng.randrange(n), seq[draw(len(seq))] is rng.choice(seq), the profile is rng.choices'
+    draw = below(rng)
+    random = rng.random
+    getrandbits = rng.getrandbits
+    profile_total = _PROFILE_CUM[-1] + 0.0
+    last_profile = len(PROFILES) - 1
+    n_domains = len(DOMAINS)
     for org, count in counts:
         ids = users[org]
         key = "main" if org == org_main else "second_org"
         shares = consents[key]
+        second = key == "second_org"
         for _ in range(count):
             index += 1
-            person = make_person(
-                rng, index, 1 if key == "second_org" and rng.random() < 0.8 else None
-            )
-            if rng.random() < 0.03:
-                person["phone"] = None
-            uid = ctx.new_id("usr", rng)
-            created = ctx.ts(timedelta(seconds=-rng.randrange(span)))
+            if second and random() < 0.8:
+                profile = PROFILES[1]
+            else:
+                profile = PROFILES[bisect(_PROFILE_CUM, random() * profile_total, 0, last_profile)]
+            code, (firsts, lasts), lang, length, starts, _ = profile
+            first = firsts[draw(len(firsts))]
+            last = lasts[draw(len(lasts))]
+            local = starts[draw(len(starts))] + f"{draw(10 ** (length - 1)):0{length - 1}d}"
+            email = f"{first}.{last}{index}@{DOMAINS[draw(n_domains)]}".lower().translate(_ASCII)
+            phone: str | None = code + local
+            if random() < 0.03:
+                phone = None
+            uid = f"usr_{getrandbits(64):016x}"
+            created = ctx.ts(timedelta(seconds=-draw(span)))
             ids.append(uid)
-            grants = [(uid, consent, created) for consent, share in shares if rng.random() < share]
+            grants = [(uid, consent, created) for consent, share in shares if random() < share]
             yield (
                 (
                     uid,
                     org,
-                    person["email"],
-                    person["phone"],
-                    person["first_name"],
-                    person["last_name"],
-                    person["language"],
-                    person["country_code"] if person["phone"] else None,
-                    search_text(
-                        person["email"], person["phone"], person["first_name"], person["last_name"]
-                    ),
+                    email,
+                    phone,
+                    first,
+                    last,
+                    lang,
+                    code if phone else None,
+                    search_text(email, phone, first, last),
                     created,
                     created,
                 ),
