@@ -310,10 +310,11 @@ def _run_app(args: argparse.Namespace) -> int:
     if args.sandbox or profile.sandbox:
         from preo_tui.ui.sandbox_process import SandboxProcess
 
-        try:
-            sandbox = SandboxProcess(sandbox_db_path()).start()
-        except RuntimeError as exc:
-            raise CliError(str(exc)) from None
+        # Not started here: the app starts it (SandboxProcess.ready) at once when nothing is
+        # cached, after the first frame when the cached home can be drawn without it (its
+        # start-up would compete with that frame for the CPU). A failure to start is shown in
+        # the app ("The sandbox did not start").
+        sandbox = SandboxProcess(sandbox_db_path())
     app = PreoApp(
         profile,
         settings=settings,
