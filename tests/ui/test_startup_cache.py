@@ -201,3 +201,22 @@ def test_a_jump_before_the_feature_screens_load_imports_only_that_screen() -> No
         for saved in entries:
             assert saved is not None
             registry.REGISTRY.register(saved)
+
+
+async def test_enter_typed_ahead_of_the_first_frame_is_enter(make_app: AppFactory) -> None:
+    """``preo-tui`` then ``:orders`` Enter at once: keys typed before the terminal is in raw
+    mode have Enter's CR turned into LF by the terminal (read as ctrl+j); until the first frame
+    they are Enter, afterwards ctrl+j is ctrl+j again."""
+    from textual import events
+
+    app = make_app()
+    assert app._typed_ahead(events.Key("ctrl+j", "\n")).key == "enter"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+        assert app.first_frame_settled.is_set()
+        assert app._typed_ahead(events.Key("ctrl+j", "\n")).key == "ctrl+j"
+        await pilot.press("colon", *"orders", "ctrl+j")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "JumpPrompt"  # not submitted by ctrl+j
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen", what=":orders")
