@@ -127,6 +127,11 @@ class PreoApp(KeysMixin, NavigationMixin, App[None]):
         self.features_loaded = threading.Event()
         #: set once the home screen has drawn figures (cached or fresh)
         self.first_data_drawn = asyncio.Event()
+        #: set once the first frame shows what the disk cache holds (the cached home, or the
+        #: home without figures when nothing is cached, or the sign-in screen): what the first
+        #: frame does not need (the API client, the feature screens, a cached sandbox's start)
+        #: waits for it
+        self.first_frame_settled = asyncio.Event()
         self.last_copied: str | None = None
         self._remove_listener: Any = None
         self._too_small_shown = False
@@ -140,10 +145,10 @@ class PreoApp(KeysMixin, NavigationMixin, App[None]):
 
     def on_mount(self) -> None:
         self._apply_settings()
-        # Feature screens (and the API client) are imported in a thread once the home screen
-        # has drawn its cached figures (or after a second): they must not slow that first frame.
-        # exit_on_error: a feature module that fails to import stops the app with its traceback
-        # (a broken screen is never silently missing).
+        # Feature screens (and the API client) are imported in a thread once the first screen
+        # has drawn what the disk cache holds (see ``first_frame_settled``): they must not slow
+        # that first frame. exit_on_error: a feature module that fails to import stops the app
+        # with its name and error (a broken screen is never silently missing).
         self.run_worker(self._load_features_later(), group="features", exit_on_error=True)
         if self.config is not None:
             for warning in self.config.warnings:
@@ -159,7 +164,7 @@ class PreoApp(KeysMixin, NavigationMixin, App[None]):
         self.start_session()
 
     async def _load_features_later(self) -> None:
-        await self._after_first_data(1.0)
+        await self._after_first_frame()
         await asyncio.to_thread(self._import_features)
         if self.tune_gc:
             self._tune_gc()
@@ -169,12 +174,14 @@ class PreoApp(KeysMixin, NavigationMixin, App[None]):
         """Once start-up is done: move the start-up objects out of the collector's scans and
         make young collections rarer. Rendering allocates many short-lived cyclic objects; with
         the default thresholds CPython rescans the whole heap every few pages of a long list
-        (measured: 150-450 ms pauses while scrolling 100,000 orders)."""
+        (measured: 150-450 ms pauses while scrolling 100,000 orders). The ``preo-tui`` command
+        runs start-up with the collector off (cli.py): this turns it back on."""
         gc.collect()
         gc.freeze()
         # Young collections rarer (3000); full ones at the default rate (10): rarer full
         # collections let cyclic render garbage pile up (measured 433 MB vs 184 MB peak RSS).
         gc.set_threshold(3000, 20, 10)
+        gc.enable()
 
     def _import_features(self) -> None:
         try:
@@ -288,6 +295,7 @@ class PreoApp(KeysMixin, NavigationMixin, App[None]):
         if small and not self._too_small_shown:
             self._too_small_shown = True
             self.push_screen(TooSmallScreen())
+            self.settle_first_frame()  # the home is hidden: nothing to wait for
         elif not small and self._too_small_shown:
             self._too_small_shown = False
             if isinstance(self.screen, TooSmallScreen):

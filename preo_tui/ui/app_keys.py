@@ -6,6 +6,7 @@ forms, a blocked key says why, and quitting or leaving asks about unsaved change
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
@@ -26,6 +27,7 @@ class KeysMixin(_AppBase):
     """Key routing, the quit keys and the unsaved-changes guard."""
 
     keys: KeyGate
+    first_frame_settled: asyncio.Event
     SINGLE_KEY_ACTIONS: ClassVar[frozenset[str]]
 
     # -- keys ---------------------------------------------------------------------------------
@@ -33,10 +35,20 @@ class KeysMixin(_AppBase):
     async def on_event(self, event: events.Event) -> None:
         """Keys wait (in order) while the screen on top is still mounting: see ``KeyGate``."""
         if isinstance(event, events.Key) and not event.is_forwarded:
+            event = self._typed_ahead(event)
             if not self.keys.hold(event):
                 await self.deliver_key(event)
             return
         await super().on_event(event)
+
+    def _typed_ahead(self, event: events.Key) -> events.Key:
+        """Keys typed before the terminal is switched to raw mode (``preo-tui`` then
+        ``:orders`` Enter at once, or a burst sent with the command) pass through the
+        terminal's line discipline, which turns Enter's CR into LF (``ICRNL``): Textual reads
+        them as ctrl+j. Until the first frame is drawn, ctrl+j is such an Enter."""
+        if event.key == "ctrl+j" and not self.first_frame_settled.is_set():
+            return events.Key("enter", "\r")
+        return event
 
     async def deliver_key(self, event: events.Key) -> None:
         """Route a key (held or just arrived) the way Textual does, then let the gate wait

@@ -13,7 +13,7 @@ from textual.screen import Screen
 
 from preo_tui.ui.app_session import SessionMixin
 from preo_tui.ui.context import ContextChanged, EditionRef, OrgRef
-from preo_tui.ui.registry import KNOWN_JUMP_NAMES, REGISTRY, load_feature_screens
+from preo_tui.ui.registry import KNOWN_JUMP_NAMES, REGISTRY, resolve_loading
 
 
 class NavigationMixin(SessionMixin):
@@ -50,8 +50,7 @@ class NavigationMixin(SessionMixin):
             return True
         entry = REGISTRY.resolve(word)
         if entry is None and not self.features_loaded.is_set():
-            load_feature_screens()  # asked before the background import finished
-            entry = REGISTRY.resolve(word)
+            entry = resolve_loading(word)  # asked before the background import finished
         if entry is None:
             if word in KNOWN_JUMP_NAMES:
                 self.notify(

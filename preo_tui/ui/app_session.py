@@ -41,6 +41,7 @@ class SessionMixin(CacheMixin):
     session_ready: asyncio.Event
     features_loaded: threading.Event
     first_data_drawn: asyncio.Event
+    first_frame_settled: asyncio.Event
     _sandbox_handle: SandboxHandle | None
     _remove_listener: Any
     _tokens: Tokens | None
@@ -79,18 +80,40 @@ class SessionMixin(CacheMixin):
         self._remember_context()
         self.broadcast(lambda: EditionChanged(edition))
 
-    async def _after_first_data(self, within: float) -> None:
-        """Wait (at most ``within`` s) until the home screen has drawn cached figures."""
+    #: At most this long (s) does work the first frame does not need wait for that frame: a
+    #: safety net only (the home screen or the session settles it), long enough for a loaded
+    #: machine, where a fixed short wait would let that work compete with the first frame.
+    FIRST_FRAME_WAIT = 5.0
+
+    def settle_first_frame(self) -> None:
+        """The first frame shows what the cache holds: once it is on screen, let the deferred
+        work start (idempotent)."""
+        if not self.first_frame_settled.is_set():
+            self.call_after_refresh(self.first_frame_settled.set)
+
+    async def _after_first_frame(self) -> None:
+        """Wait until the first frame has drawn what the cache holds (at most
+        ``FIRST_FRAME_WAIT`` s)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.first_data_drawn.wait(), within)
+            await asyncio.wait_for(self.first_frame_settled.wait(), self.FIRST_FRAME_WAIT)
 
     @work(group="session", exclusive=True, exit_on_error=False)
     async def start_session(self) -> None:
         """Find credentials and sign in; show the sign-in screen when there are none."""
+        try:
+            await self._start_session()
+        finally:
+            self.settle_first_frame()  # whatever happened, the first frame is what it is
+
+    async def _start_session(self) -> None:
         self.connection_state = "connecting"
         tokens = self.initial_tokens
         if self.sandbox is not None:
             self._open_sandbox_store_early(tokens)
+            if self.ctx.me is not None:
+                # The cached home is on its way: the sandbox child (seconds of start-up CPU)
+                # must not compete with drawing it.
+                await self._after_first_frame()
             try:
                 info = await self.sandbox.ready()
             except RuntimeError as exc:
@@ -120,11 +143,14 @@ class SessionMixin(CacheMixin):
         if tokens is None:
             self.connection_state = "signed out"
             self.show_sign_in()
+            self.settle_first_frame()
             await self._client_module_ready()
             return
         self._open_store_early(tokens)
         if self.ctx.me is not None:  # cached figures are on their way: let them draw first
-            await self._after_first_data(0.5)
+            await self._after_first_frame()
+        else:  # nothing cached to draw: the first frame says "connecting"
+            self.settle_first_frame()
         await self._client_module_ready()
         try:
             await self.sign_in(tokens)

@@ -20,12 +20,9 @@ error is one line on stderr and exit status 2; never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
+import gc
 import getpass
 import os
-import shlex
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -143,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
+    import shlex
+    import shutil
+    import subprocess
+
     from preo_tui.config import (
         cache_dir,
         config_path,
@@ -197,6 +198,8 @@ def _config_check(path: Any) -> int:
 
 
 def _login(args: argparse.Namespace) -> int:
+    import asyncio
+
     from preo_tui.credentials import CredentialStore, Tokens, login_with_token
 
     _, _, profile = _resolve(args)
@@ -253,6 +256,8 @@ def _logout(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     """``preo-tui doctor``: see ``preo_tui.doctor.cli`` (``--sandbox`` checks a fresh local
     sandbox, signed in as its admin)."""
+    import asyncio
+
     from preo_tui.doctor.cli import DoctorError, run
 
     _, _, profile = _resolve(args)
@@ -284,6 +289,18 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Start-up creates a few hundred thousand long-lived objects (modules, classes, styles):
+    # the cyclic collector would rescan them over and over for nothing (~10% of the CPU time
+    # to the first frame, bench/startup.py). PreoApp(tune_gc=True) turns it back on, tuned,
+    # once the first frame and the feature screens are loaded; the finally below in any case.
+    gc.disable()
+    try:
+        return _run_app(args)
+    finally:
+        gc.enable()
+
+
+def _run_app(args: argparse.Namespace) -> int:
     loaded, settings, profile = _resolve(args)
     from preo_tui.config import sandbox_db_path
     from preo_tui.credentials import CredentialStore
@@ -293,10 +310,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.sandbox or profile.sandbox:
         from preo_tui.ui.sandbox_process import SandboxProcess
 
-        try:
-            sandbox = SandboxProcess(sandbox_db_path()).start()
-        except RuntimeError as exc:
-            raise CliError(str(exc)) from None
+        # Not started here: the app starts it (SandboxProcess.ready) at once when nothing is
+        # cached, after the first frame when the cached home can be drawn without it (its
+        # start-up would compete with that frame for the CPU). A failure to start is shown in
+        # the app ("The sandbox did not start").
+        sandbox = SandboxProcess(sandbox_db_path())
     app = PreoApp(
         profile,
         settings=settings,

@@ -11,8 +11,10 @@ A feature screen module registers itself at import time::
 Each feature lives in its own folder, ``preo_tui/ui/<feature>/``, whose ``screen`` module
 registers the feature's screens. ``load_feature_screens()`` imports every module named in
 ``FEATURE_MODULES``; a module that fails to import fails the app's start (and the tests) — a
-broken feature is never silently left out. The ``:`` prompt, the palette and the home dashboard
-read ``REGISTRY``.
+broken feature is never silently left out. The app imports them right after its first frame
+(the first frame needs only the home screen); ``resolve_loading`` imports one on demand when a
+``:`` jump asks for it before that. The ``:`` prompt, the palette and the home dashboard read
+``REGISTRY``.
 """
 
 from __future__ import annotations
@@ -154,14 +156,52 @@ def register_screen(
     return decorate
 
 
+class FeatureImportError(RuntimeError):
+    """A feature screen module failed to import: the app does not start without it."""
+
+
+def _import_feature(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        raise FeatureImportError(
+            f"The screen module {module} failed to import ({type(exc).__name__}: {exc}); "
+            "preo-tui does not start with a screen missing."
+        ) from exc
+
+
 def load_feature_screens() -> list[str]:
     """Import every feature screen module; return their names.
 
-    A module that fails to import raises: one broken feature must be seen at once, in the
-    app's start and in the tests, never hidden behind a "not available" jump name.
+    A module that fails to import raises :class:`FeatureImportError`: one broken feature must
+    be seen at once, in the app's start and in the tests, never hidden behind a "not
+    available" jump name.
     """
     loaded: list[str] = []
     for module in FEATURE_MODULES:
-        importlib.import_module(module)
+        _import_feature(module)
         loaded.append(module)
     return loaded
+
+
+def feature_module(name: str) -> str | None:
+    """The module registering the screen called ``name``: each feature's folder is named
+    after its jump name (``orders`` → ``preo_tui.ui.orders.screen``); ``None`` when no module
+    of ``FEATURE_MODULES`` is (aliases are known once their module is loaded)."""
+    module = f"preo_tui.ui.{name.strip().lstrip(':').lower()}.screen"
+    return module if module in FEATURE_MODULES else None
+
+
+def resolve_loading(name: str) -> ScreenEntry | None:
+    """``REGISTRY.resolve(name)``, importing the screen's module first when it is not loaded
+    yet (a ``:`` jump typed before the feature screens finished loading after the first
+    frame). An alias or an unknown name loads every feature module before giving up."""
+    entry = REGISTRY.resolve(name)
+    if entry is not None:
+        return entry
+    module = feature_module(name)
+    if module is not None:
+        _import_feature(module)
+    else:
+        load_feature_screens()
+    return REGISTRY.resolve(name)

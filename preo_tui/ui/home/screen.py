@@ -322,6 +322,8 @@ class HomeScreen(PreoScreen):
             if isinstance(cached, DashboardSummary) and cached.edition_id == ctx.edition.id:
                 self.summary = cached
         self._render_summary()
+        if ctx.store is not None:  # the cache was consulted: what the first frame can show
+            self.preo_app.settle_first_frame()
         if ctx.client is not None:
             self.run_job(self._load, group="dashboard", exclusive=True)
 
