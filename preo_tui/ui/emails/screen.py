@@ -107,8 +107,8 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
     MARKABLE = False
     DEFAULT_ORDERING = "title"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("title", "Title", 23, ordering="title", min_width=18, priority=3, keep_end=True),
-        ColumnSpec("type", "Type", 14),
+        ColumnSpec("title", "Title", 34, ordering="title", min_width=18, priority=3, keep_end=True),
+        ColumnSpec("type", "Type", 14, min_width=8, priority=1),  # as wide as its values
         ColumnSpec("scope", "Scope", 8),
         ColumnSpec("where", "Where", 12, priority=1),
         ColumnSpec("modified", "Modified", 10, ordering="modified"),
