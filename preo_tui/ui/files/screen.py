@@ -63,7 +63,7 @@ class FilesScreen(ListDetailScreen[File]):
     DEFAULT_ORDERING = "-created_at"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         # Names first (issue 15); the times keep their date when the room is short.
-        ColumnSpec("name", "Name", 28, ordering="file_name", min_width=24, priority=3),
+        ColumnSpec("name", "Name", 48, ordering="file_name", min_width=24, priority=3),
         ColumnSpec("type", "Type", 15, min_width=9, priority=1),
         ColumnSpec("size", "Size", 8, justify="right"),
         ColumnSpec("tags", "Tags", 14, min_width=10, priority=1),

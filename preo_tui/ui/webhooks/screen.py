@@ -73,7 +73,7 @@ class WebhooksScreen(ListDetailScreen[WebhookEndpoint]):
     SCREEN_TITLE = "Webhooks"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         # Names first (issue 15): the URL and the events give up their room before a name is cut.
-        ColumnSpec("name", "Name", 24, ordering="name", min_width=14, priority=3, keep_end=True),
+        ColumnSpec("name", "Name", 32, ordering="name", min_width=14, priority=3, keep_end=True),
         ColumnSpec("active", "Active", 6),
         ColumnSpec("last", "Last", 9),
         ColumnSpec("failures", "Fail%", 5, justify="right"),
