@@ -68,7 +68,8 @@ class SegmentsScreen(SegmentActions, SegmentExport, ListDetailScreen[Segment]):
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         ColumnSpec("name", "Name", 18, ordering="name", min_width=14, priority=3, keep_end=True),
         ColumnSpec("comm", "Type/chan", 11),
-        ColumnSpec("consent", "Consent", 12, min_width=10, priority=1),
+        # Usual width 10: the consent ids shown until the names arrive do not take the room.
+        ColumnSpec("consent", "Consent", 10, priority=1),
         ColumnSpec("status", "Status", 10),
         ColumnSpec("users", "Users", 6, ordering="user_count", justify="right"),
         ColumnSpec("calculated", "Calculated", 10, ordering="last_calculated"),
