@@ -14,6 +14,9 @@ and the Footer. It gives every screen:
 - ``data_as_of`` (a UTC datetime) shown as the data's age in the status line;
 - ``on_context_changed`` / ``context_changed()`` when the organization or edition changes.
 
+The data part (store queries, the data's age, ``follow_data``) is the ``ScreenData`` mixin in
+``base_data.py``, the poller the ``ScreenPolling`` mixin in ``base_poll.py``.
+
 ``ListDetailScreen[T]`` adds a server-paged list (``PagedTable``) with a detail pane, the ``/``
 filter, ``j``/``k``/``g``/``G``, marks and sorting. A subclass declares ``COLUMNS``, implements
 ``load_page`` (through the store or client) and ``row_cells``, and optionally ``show_detail``.
@@ -21,7 +24,6 @@ filter, ``j``/``k``/``g``/``G``, marks and sorting. A subclass declares ``COLUMN
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
@@ -36,20 +38,18 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from preo_tui.ui.base_data import ScreenData
+from preo_tui.ui.base_poll import MAX_BACKOFF as MAX_BACKOFF  # re-exported
+from preo_tui.ui.base_poll import ScreenPolling
 from preo_tui.ui.context import AppContext, ContextChanged, EditionChanged
-from preo_tui.ui.errors import ErrorReport, describe_error
+from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.widgets.frame import PreoHeader, StatusLine
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PagedTable, PageLike, PageRequest
 
 if TYPE_CHECKING:
     from preo_tui.ui.app import PreoApp
 
-log = logging.getLogger(__name__)
-
 T = TypeVar("T")
-
-#: Seconds of the longest back-off between failed polls.
-MAX_BACKOFF = 120.0
 
 
 def forward_worker_failure(node: Any, event: Worker.StateChanged) -> None:
@@ -83,7 +83,7 @@ def describe_fields(item: Any) -> str:
     return "\n".join(lines)
 
 
-class PreoScreen(Screen[None]):
+class PreoScreen(ScreenData, ScreenPolling, Screen[None]):
     """A screen inside the frame (header, status line, footer)."""
 
     #: Shown at the right of the header and in the palette.
@@ -142,109 +142,6 @@ class PreoScreen(Screen[None]):
         """Nothing to do (Textual calls every class's ``on_mount`` itself, base classes
         included; calling ``super().on_mount()`` is harmless)."""
 
-    # -- invalidation that follows the data ----------------------------------------------------
-
-    def follow_data(self, resources: tuple[str, ...], on_stale: Any) -> None:
-        """While this screen is mounted, call ``on_stale(key)`` (on the screen's loop turn)
-        whenever the store marks a cached query of ``resources`` stale: a write elsewhere,
-        or a refresh that showed a linked object changed (a refund processed → its order
-        and purchase, ``preo_tui.store.links``). Idempotent per store; call it once the
-        store exists (after sign-in)."""
-        store = self.ctx.store
-        if store is None or store is self._followed_store:
-            return
-        self._unfollow()
-        self._followed_store = store
-
-        def heard(event: Any) -> None:
-            if event.kind == "invalidated" and event.key is not None and self.is_attached:
-                self.call_later(on_stale, event.key)
-
-        self._data_follows = [store.subscribe(heard, resource=r) for r in resources]
-
-    def _unfollow(self) -> None:
-        for unsubscribe in self._data_follows:
-            unsubscribe()
-        self._data_follows = []
-        self._followed_store = None
-
-    def on_unmount(self) -> None:
-        self._unfollow()
-
-    def mark_fresh(self, as_of: datetime | None = None) -> None:
-        """Record the age of the data now on screen (``as_of`` from the cache, else now)."""
-        self.data_as_of = as_of or datetime.now(UTC)
-        self._refresh_status()
-
-    def set_status_note(self, note: str) -> None:
-        self.status_note = note
-        self._refresh_status()
-
-    def _refresh_status(self) -> None:
-        for line in self.query(StatusLine):
-            line.update_status()
-
-    # -- data through the store ---------------------------------------------------------------
-
-    def data_query(
-        self,
-        resource: str,
-        loader: Any,
-        *,
-        type: Any = None,
-        scoped: bool = True,
-        **params: Any,
-    ) -> Any:
-        """A store ``Query`` scoped to the current organization and edition (unless
-        ``scoped=False``)."""
-        from preo_tui.store import Query
-
-        ctx = self.ctx
-        return Query(
-            resource,
-            loader,
-            params=params,
-            organization=ctx.organization.id if scoped and ctx.organization else None,
-            edition=ctx.edition.id if scoped and ctx.edition else None,
-            type=type,
-        )
-
-    def peek_data(self, query: Any) -> Any:
-        """The cached value of ``query`` at once (None when nothing is cached); the status
-        line shows its age."""
-        store = self.ctx.store
-        if store is None:
-            return None
-        entry = store.peek(query)
-        if entry is None:
-            return None
-        self.mark_fresh(datetime.fromtimestamp(entry.fetched_at, UTC))
-        return entry.value
-
-    async def load_data(self, query: Any, *, fresh: bool = True) -> Any:
-        """Load through the store (coalesced; offline falls back to the cache when there is
-        one). Without a store (not signed in yet) the loader is called directly."""
-        store = self.ctx.store
-        if store is None:
-            value = await query.loader()
-            self.mark_fresh()
-            return value
-        if fresh:
-            try:
-                entry = await store.refresh(query)
-            except Exception as exc:
-                cached = store.peek(query)
-                if cached is None or describe_error(exc).kind not in (
-                    "NetworkError",
-                    "OfflineError",
-                ):
-                    raise
-                entry = cached
-        else:
-            entry = await store.get(query)
-        self.mark_fresh(datetime.fromtimestamp(entry.fetched_at, UTC))
-        return entry.value
-
     # -- context ------------------------------------------------------------------------------
 
     #: Changes that do not alter the data a screen shows (only the frame is redrawn).
@@ -298,74 +195,6 @@ class PreoScreen(Screen[None]):
     def handle_error(self, report: ErrorReport, error: BaseException) -> bool:
         """Show a failure inline; return True when handled (the app then shows no toast)."""
         return False
-
-    # -- refresh and polling ------------------------------------------------------------------
-
-    def action_refresh(self) -> None:
-        # A refresh stalled on a slow server is cancelled and started again (issue 14): the
-        # exclusive worker replaces the waiting poll, the store drops the stalled load.
-        store = self.ctx.store
-        if store is not None and store.restart_stalled():
-            self.notify("The last refresh was stalled: asked again.", timeout=3)
-        self.run_job(self._poll_now(manual=True), group="poll", exclusive=True)
-
-    async def poll(self) -> None:
-        """Re-read the data on screen (override). Raise on failure."""
-
-    def poll_interval(self) -> float | None:
-        interval = self.POLL_INTERVAL
-        if interval == "settings":
-            profile = self.ctx.profile
-            value = getattr(profile, "refresh_interval", None)
-            return float(value) if isinstance(value, (int, float)) else 10.0
-        return interval
-
-    def on_screen_resume(self) -> None:
-        self._arm_poll()
-
-    def on_screen_suspend(self) -> None:
-        self._disarm_poll()
-
-    def _arm_poll(self) -> None:
-        self._disarm_poll()
-        interval = self.poll_interval()
-        if interval is None or not self.is_attached:
-            return
-        delay = (
-            min(interval * (2**self._poll_failures), MAX_BACKOFF)
-            if self._poll_failures
-            else interval
-        )
-        self._poll_timer = self.set_timer(delay, self._poll_tick)
-
-    def _disarm_poll(self) -> None:
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-            self._poll_timer = None
-
-    def _poll_tick(self) -> None:
-        self._poll_timer = None
-        if not self.is_current or self._poll_running:
-            return
-        self.run_worker(
-            self._poll_now(manual=False), group="poll", exclusive=True, exit_on_error=False
-        )
-
-    async def _poll_now(self, *, manual: bool) -> None:
-        self._poll_running = True
-        try:
-            await self.poll()
-        except Exception as exc:
-            self._poll_failures = min(self._poll_failures + 1, 6)
-            if manual or self._poll_failures == 1:
-                raise
-            log.info("poll failed again (%s); backing off", type(exc).__name__)
-        else:
-            self._poll_failures = 0
-        finally:
-            self._poll_running = False
-            if self.is_current:
-                self._arm_poll()
 
     # -- navigation ---------------------------------------------------------------------------
 

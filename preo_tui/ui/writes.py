@@ -162,3 +162,26 @@ __all__ = [
     "runner_of",
     "value_or_raise",
 ]
+
+
+async def perform_operation(
+    ctx: AppContext,
+    operation: str,
+    summary: str,
+    node: DOMNode | None = None,
+    *,
+    invalidates: tuple[str, ...] = (),
+    **args: Any,
+) -> Any:
+    """The one-line write of the screens: the client's ``operation`` (``"webhooks.rotate"``)
+    with ``args`` as a durable action (:func:`preo_tui.actions.make`: a new idempotency key,
+    the ``id`` argument as its object), run by :func:`perform` with its progress posted to
+    ``node``. ``invalidates`` names further cached resources the write makes stale. The
+    summary and the arguments go to the journal: never put a secret in them."""
+    from preo_tui.actions import make
+
+    action = make(operation, summary, invalidates=invalidates, **args)
+    return await perform(ctx, action, node)
+
+
+__all__ += ["perform_operation"]

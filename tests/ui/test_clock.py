@@ -42,7 +42,7 @@ ALLOWED = {
     "preo_tui/ui/campaigns/schedule.py",  # the schedule form's inputs and its preview
     "preo_tui/ui/editions/fields.py",  # fmt_input_when: the value typed into a date input
     "preo_tui/ui/orders/export.py",  # CSV (ISO) and the file name
-    "preo_tui/ui/segments/screen.py",  # an export file name
+    "preo_tui/ui/segments/export.py",  # an export file name
     "preo_tui/ui/home/screen.py",  # "next 13 Nov 01:46" in edition time, formatted in place
     "preo_tui/ui/campaigns/stats.py",  # chart axis title in edition time
 }

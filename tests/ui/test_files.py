@@ -182,3 +182,29 @@ async def test_read_only_refuses_writes(
             assert app.screen is screen  # no form, no confirmation
         assert sandbox_backend.state.db.scalar("SELECT COUNT(*) FROM files") == count
         assert app.ctx.journal is None or not list(app.ctx.journal.read(limit=10))
+
+
+async def test_a_long_file_name_takes_the_free_width(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    """Issue 15: a file name is no longer cut at 24 characters whatever the room; at 160
+    columns it takes the free width (type, tags and "by" give way first)."""
+    long_name = "festival-site-map-camping-parking.pdf"
+    db = sandbox_backend.state.db
+    with db.transaction():
+        db.execute(
+            "UPDATE files SET file_name = ? WHERE file_name = 'site-map-2026.pdf'", (long_name,)
+        )
+    app = make_app()
+    async with app.run_test(size=BIG) as pilot:
+        screen = await open_files(pilot)
+        table = screen.table
+        item = next(f for f in table.items if f.file_name == long_name)
+        assert str(screen.row_cells(item)[0]) == long_name
+        await wait_until(
+            pilot,
+            lambda: (
+                next(c.width for k, c in table.columns.items() if k == "name") >= len(long_name)
+            ),
+            what="the whole name",
+        )

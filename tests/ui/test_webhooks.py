@@ -362,3 +362,23 @@ async def test_retry_a_failed_delivery_and_refused_on_a_successful_one(
             what="refusal shown",
         )
         assert attempts(stale) == 5
+
+
+def column_width(table: Any, key: str) -> int:
+    width: int = next(c.width for k, c in table.columns.items() if k == key)
+    return width
+
+
+async def test_names_show_whole_at_80_columns(make_still_app: AppFactory) -> None:
+    """Issue 15: at 80x24 the URL and the events give way before an endpoint's name is cut
+    ("Legacy CRM (unrea" was shown while the URL took 24 cells), and the row fits the
+    terminal (nothing hidden past the right edge)."""
+    app = make_still_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_webhooks(pilot)
+        table = screen.table
+        longest = max(len(e.name or "") for e in table.items)
+        assert longest > 18  # the seed has names longer than the old fixed width
+        await wait_until(pilot, lambda: column_width(table, "name") >= longest, what="whole names")
+        assert column_width(table, "url") < 24 and column_width(table, "events") < 16
+        assert table.virtual_size.width <= table.size.width

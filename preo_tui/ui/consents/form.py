@@ -13,11 +13,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Select, Static
 
-from preo_tui.actions import make
 from preo_tui.api.consents import Consent, ConsentChannel
 from preo_tui.ui.editions.fields import FormModal
 from preo_tui.ui.formatting import enum_text
-from preo_tui.ui.writes import perform
+from preo_tui.ui.writes import perform_operation
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -37,8 +36,9 @@ async def consent_write(
     """The feature's one write path: ``consents.<operation>`` as a durable action (journalled
     before sending, resolved by re-reading when its answer is lost); segments' consent labels
     are refreshed too."""
-    action = make(f"consents.{operation}", summary, invalidates=("segments",), **args)
-    return await perform(ctx, action, node)
+    return await perform_operation(
+        ctx, f"consents.{operation}", summary, node, invalidates=("segments",), **args
+    )
 
 
 def preview_text(name: str, channel: str | None, text: str) -> Text:

@@ -59,12 +59,12 @@ def open_consent(app: App[Any], consent_id: str) -> bool:
 class ConsentsScreen(ListDetailScreen[Consent]):
     SCREEN_TITLE = "Consents"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 24, ordering="name"),
+        ColumnSpec("name", "Name", 24, ordering="name", min_width=14, priority=3, keep_end=True),
         ColumnSpec("channel", "Chan", 5),
         ColumnSpec("active", "Active", 6),
         ColumnSpec("users", "Users", 6, justify="right"),
         ColumnSpec("segments", "Segs", 4, justify="right"),
-        ColumnSpec("text", "Text shown to customers", 40),
+        ColumnSpec("text", "Text shown to customers", 40, min_width=24, priority=1),
     ]
     DEFAULT_ORDERING = "name"
     MARKABLE = False

@@ -66,14 +66,16 @@ def edition_ref(edition: Edition) -> EditionRef:
 class EditionsScreen(ListDetailScreen[Edition]):
     SCREEN_TITLE = "Editions"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 14, ordering="name", min_width=10, priority=2),
+        # Names first (issue 15): flags and the creation/modification days (in the detail
+        # pane too) give up their room before a name is cut.
+        ColumnSpec("name", "Name", 12, ordering="name", min_width=10, priority=3),
         ColumnSpec("full_name", "Full name", 28, min_width=16, priority=3, keep_end=True),
-        ColumnSpec("status", "Status", 9),
+        ColumnSpec("status", "Status", 9, min_width=8),
         ColumnSpec("start", "Start", 10, ordering="start_date"),
         ColumnSpec("end", "End", 10, ordering="end_date"),
-        ColumnSpec("flags", "Flags", 14),
-        ColumnSpec("created", "Created", 10, ordering="created"),
-        ColumnSpec("modified", "Modified", 10, ordering="modified"),
+        ColumnSpec("flags", "Flags", 14, min_width=5, priority=1),
+        ColumnSpec("created", "Created", 10, ordering="created", min_width=5),
+        ColumnSpec("modified", "Modified", 10, ordering="modified", min_width=5),
     ]
     DEFAULT_ORDERING = "-start_date"
     MARKABLE = False

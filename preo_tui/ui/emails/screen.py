@@ -27,7 +27,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from preo_tui.actions import make
 from preo_tui.api.email_messages import EmailMessage, TemplateVariable
 from preo_tui.ui import clock
 from preo_tui.ui.base import ListDetailScreen
@@ -46,7 +45,7 @@ from preo_tui.ui.list_actions import (
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.choice import Choice
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
-from preo_tui.ui.writes import perform
+from preo_tui.ui.writes import perform_operation
 
 SCOPES = ("platform", "template", "edition")
 TYPES = (
@@ -108,8 +107,8 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
     MARKABLE = False
     DEFAULT_ORDERING = "title"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("title", "Title", 23, ordering="title", min_width=18, priority=3, keep_end=True),
-        ColumnSpec("type", "Type", 14),
+        ColumnSpec("title", "Title", 34, ordering="title", min_width=18, priority=3, keep_end=True),
+        ColumnSpec("type", "Type", 14, min_width=8, priority=1),  # as wide as its values
         ColumnSpec("scope", "Scope", 8),
         ColumnSpec("where", "Where", 12, priority=1),
         ColumnSpec("modified", "Modified", 10, ordering="modified"),
@@ -352,8 +351,9 @@ class EmailsScreen(ListDetailScreen[EmailMessage]):
     async def _write(self, operation: str, item: EmailMessage, summary: str, **args: Any) -> Any:
         """One write on ``item`` as a durable action (journalled, resolved by re-reading
         when its answer is lost)."""
-        action = make(f"email_messages.{operation}", summary, id=item.id, **args)
-        return await perform(self.ctx, action, self)
+        return await perform_operation(
+            self.ctx, f"email_messages.{operation}", summary, self, id=item.id, **args
+        )
 
     async def _show_new(self, message: EmailMessage, verb: str) -> None:
         self.details[message.id] = message

@@ -62,13 +62,14 @@ class FilesScreen(ListDetailScreen[File]):
     MARKABLE = False
     DEFAULT_ORDERING = "-created_at"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 24, ordering="file_name"),
-        ColumnSpec("type", "Type", 12),
+        # Names first (issue 15); the times keep their date when the room is short.
+        ColumnSpec("name", "Name", 48, ordering="file_name", min_width=24, priority=3),
+        ColumnSpec("type", "Type", 15, min_width=9, priority=1),
         ColumnSpec("size", "Size", 8, justify="right"),
-        ColumnSpec("tags", "Tags", 18),
-        ColumnSpec("by", "By", 8),
-        ColumnSpec("uploaded", "Uploaded", 16, ordering="created_at"),
-        ColumnSpec("updated", "Updated", 16, ordering="updated_at"),
+        ColumnSpec("tags", "Tags", 14, min_width=10, priority=1),
+        ColumnSpec("by", "By", 8, min_width=3, priority=1),
+        ColumnSpec("uploaded", "Uploaded", 16, ordering="created_at", min_width=10),
+        ColumnSpec("updated", "Updated", 16, ordering="updated_at", min_width=10),
     ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -132,11 +133,11 @@ class FilesScreen(ListDetailScreen[File]):
     def row_cells(self, item: File) -> Sequence[Any]:
         tz = self.timezone
         return (
-            Text(one_line(item.file_name or item.api_id, 24)),
-            Text(one_line(file_type(item), 12)),
+            Text(one_line(item.file_name or item.api_id, 200)),  # the column cuts it
+            Text(one_line(file_type(item), 60)),
             Text(human_size(item.size), justify="right"),
-            Text(one_line(", ".join(item.tags or []), 18)),
-            Text(one_line(item.uploaded_by or "—", 8)),
+            Text(one_line(", ".join(item.tags or []), 200)),
+            Text(one_line(item.uploaded_by or "—", 60)),
             Text(fmt_when(item.created_at, tz)),
             Text(fmt_when(item.updated_at, tz)),
         )

@@ -10,11 +10,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
-from preo_tui.actions import make
 from preo_tui.api.errors import NetworkError
 from preo_tui.imports_local import complete_path, one_line
 from preo_tui.ui.formatting import value_of
-from preo_tui.ui.writes import perform
+from preo_tui.ui.writes import perform_operation
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -138,7 +137,7 @@ async def import_write(
     ``operation`` (``data_imports.start``) as a durable action — journalled with its arguments
     before sending, resolved by re-reading when its answer is lost, resumable after a
     restart."""
-    return await perform(ctx, make(operation, summary, **args), node)
+    return await perform_operation(ctx, operation, summary, node, **args)
 
 
 async def upload_write(

@@ -7,15 +7,12 @@ the last export. Actions: ``n`` new and ``enter`` edit (the editor screen), ``c`
 (the status then moves live, ``pending → processing → completed/failed``), ``b`` reset a stuck
 segment to draft, ``x`` export the users as CSV to a file (the full path is shown; ``y`` copies
 it; an existing file is only replaced after asking), ``d`` delete (the server refuses while a
-campaign uses the segment, and its reason is shown). Destructive actions confirm.
+campaign uses the segment, and its reason is shown). Destructive actions confirm. The keys are
+bound here; the writes live in :mod:`.actions` and the export in :mod:`.export` (mixins).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import re
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -27,77 +24,35 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Label, Static
 
-from preo_tui.actions import make
 from preo_tui.api.campaigns import Campaign
 from preo_tui.api.segments import Segment
 from preo_tui.ui import clock
 from preo_tui.ui.base import ListDetailScreen
-from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.list_actions import (
     FilterValue,
     change_filter,
-    confirm_delete,
     filter_choices,
-    forget_deleted,
     open_filter_picker,
-    selected_or_warn,
-    writable_or_warn,
 )
 from preo_tui.ui.registry import register_screen
+from preo_tui.ui.segments.actions import SegmentActions
 from preo_tui.ui.segments.cel_editor import highlight_cel
+from preo_tui.ui.segments.common import (
+    CHANNELS,
+    MOVING,
+    OPEN_CAMPAIGN_STATUSES,
+    STATUSES,
+    TYPES,
+    _value,
+    comm_text,
+    status_text,
+)
 from preo_tui.ui.segments.export import (
     ExportPathModal as ExportPathModal,  # re-exported for the tests
 )
-from preo_tui.ui.segments.export import (
-    _count_csv_rows,
-    _place,
-    export_path_problem,
-    resolve_export_path,
-)
+from preo_tui.ui.segments.export import SegmentExport
 from preo_tui.ui.widgets.choice import Choice
-from preo_tui.ui.widgets.confirm import ConfirmModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest
-from preo_tui.ui.writes import perform
-
-STATUSES = ("draft", "pending", "processing", "completed", "failed")
-TYPES = ("transactional", "marketing")
-CHANNELS = ("any", "email", "sms", "pass_push")
-#: Statuses a calculation is still moving through.
-MOVING = ("pending", "processing")
-#: Campaign statuses during which the server refuses to delete the segment.
-OPEN_CAMPAIGN_STATUSES = ("draft", "scheduled", "calculating", "sending")
-TYPE_SHORT = {"transactional": "trans", "marketing": "mkt"}
-CHANNEL_SHORT = {"pass_push": "push"}
-STATUS_STYLE = {
-    "draft": "dim",
-    "pending": "yellow",
-    "processing": "bold yellow",
-    "completed": "green",
-    "failed": "bold red",
-}
-#: Seconds between reads of a segment whose calculation is under way.
-FOLLOW_INTERVAL = 0.25
-#: Give up following a calculation after this many seconds (the list poll carries on).
-FOLLOW_LIMIT = 600.0
-
-
-def _value(v: Any) -> str:
-    return "" if v is None else str(getattr(v, "value", v))
-
-
-def status_text(status: Any) -> Text:
-    value = _value(status) or "?"
-    return Text(value, style=STATUS_STYLE.get(value, ""))
-
-
-def comm_text(segment: Segment) -> str:
-    kind = _value(segment.communication_type)
-    channel = _value(segment.communication_channel)
-    return f"{TYPE_SHORT.get(kind, kind or '?')}/{CHANNEL_SHORT.get(channel, channel or '?')}"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "segment"
 
 
 @register_screen(
@@ -106,14 +61,15 @@ def slug(text: str) -> str:
     aliases=("seg", "segment"),
     description="Customer segments: CEL conditions, audiences, CSV exports",
 )
-class SegmentsScreen(ListDetailScreen[Segment]):
+class SegmentsScreen(SegmentActions, SegmentExport, ListDetailScreen[Segment]):
     SCREEN_TITLE = "Segments"
     MARKABLE = False
     DEFAULT_ORDERING = "name"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
         ColumnSpec("name", "Name", 18, ordering="name", min_width=14, priority=3, keep_end=True),
         ColumnSpec("comm", "Type/chan", 11),
-        ColumnSpec("consent", "Consent", 12, min_width=10, priority=1),
+        # Usual width 10: the consent ids shown until the names arrive do not take the room.
+        ColumnSpec("consent", "Consent", 10, priority=1),
         ColumnSpec("status", "Status", 10),
         ColumnSpec("users", "Users", 6, ordering="user_count", justify="right"),
         ColumnSpec("calculated", "Calculated", 10, ordering="last_calculated"),
@@ -387,12 +343,6 @@ class SegmentsScreen(ListDetailScreen[Segment]):
 
     # -- actions --------------------------------------------------------------------------------
 
-    def _selected(self) -> Segment | None:
-        return selected_or_warn(self, "segment")
-
-    def _writable(self) -> bool:
-        return writable_or_warn(self)
-
     @on(DataTable.RowSelected, "#list-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -430,227 +380,3 @@ class SegmentsScreen(ListDetailScreen[Segment]):
     async def _reload_to(self, segment_id: str) -> None:
         await self.table.reload_and_wait()
         self.table.move_to_id(segment_id)
-
-    async def _write(self, operation: str, segment: Segment, summary: str) -> Any:
-        """One write on ``segment`` as a durable action (journalled, resolved by re-reading
-        when its answer is lost)."""
-        return await perform(self.ctx, make(f"segments.{operation}", summary, id=segment.id), self)
-
-    def _adopt(self, segment: Segment) -> None:
-        self.table.update_item(segment)
-        if self.current is not None and self.current.id == segment.id:
-            self.show_detail(segment)
-
-    def action_recalculate(self) -> None:
-        item = self._selected()
-        if item is None or not self._writable():
-            return
-        if _value(item.status) in MOVING:
-            self.notify(
-                f"{item.name} is already being calculated ({_value(item.status)}); "
-                "wait, or reset it to draft with b.",
-                severity="warning",
-                timeout=5,
-            )
-            return
-        self.run_job(self._recalculate(item), group=f"segment-{item.id}")
-
-    async def _recalculate(self, item: Segment) -> None:
-        client = self.ctx.client
-        assert client is not None
-        segment = await self._write(
-            "recalculate",
-            item,
-            f"recalculate segment {item.name} ({item.id})",
-        )
-        self._adopt(segment)
-        await self.follow(segment.id)
-
-    async def follow(self, segment_id: str) -> None:
-        """Re-read the segment until its calculation finishes, updating row and detail live."""
-        client = self.ctx.client
-        if client is None or segment_id in self._following:
-            return
-        self._following.add(segment_id)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        try:
-            while loop.time() - started < FOLLOW_LIMIT:
-                await asyncio.sleep(FOLLOW_INTERVAL)
-                segment = await client.segments.get(segment_id)
-                status = _value(segment.status)
-                if status not in MOVING:
-                    self._following.discard(segment_id)
-                self._adopt(segment)
-                if status not in MOVING:
-                    if status == "completed":
-                        self.notify(
-                            f"{segment.name}: {segment.user_count or 0:,} users.",
-                            title="Segment calculated",
-                            timeout=4,
-                        )
-                    elif status == "failed":
-                        self.notify(
-                            segment.error_message or "The calculation failed.",
-                            title=f"{segment.name}: calculation failed",
-                            severity="error",
-                            timeout=8,
-                        )
-                    return
-        finally:
-            self._following.discard(segment_id)
-            store = self.ctx.store
-            if store is not None:
-                store.invalidate("segments")
-
-    def action_reset_to_draft(self) -> None:
-        item = self._selected()
-        if item is None or not self._writable():
-            return
-        if _value(item.status) not in MOVING:
-            self.notify(
-                f"Only a pending or processing segment can be reset; {item.name} is "
-                f"{_value(item.status)}.",
-                severity="warning",
-                timeout=5,
-            )
-            return
-        self.run_job(self._reset(item), group=f"segment-{item.id}")
-
-    async def _reset(self, item: Segment) -> None:
-        ok = await self.app.push_screen_wait(
-            ConfirmModal(
-                f"Reset {item.name} to draft?",
-                "Its calculation is abandoned; recalculate it afterwards to get a user count.",
-                confirm_label="Reset",
-                production=self.ctx.is_production,
-            )
-        )
-        if not ok:
-            return
-        client = self.ctx.client
-        assert client is not None
-        segment = await self._write(
-            "reset_to_draft",
-            item,
-            f"reset segment {item.name} ({item.id}) to draft",
-        )
-        self._adopt(segment)
-        self.notify(f"{item.name} is a draft again.", timeout=3)
-
-    def action_delete(self) -> None:
-        item = self._selected()
-        if item is None or not self._writable():
-            return
-        self.run_job(self._delete(item), group=f"segment-{item.id}")
-
-    async def _delete(self, item: Segment) -> None:
-        using = [
-            c for c in self.campaigns_using(item.id) if _value(c.status) in OPEN_CAMPAIGN_STATUSES
-        ]
-        body = f"{item.name} ({item.id}) and its member snapshot are deleted for good."
-        if using:
-            names = ", ".join(f"{c.name} ({_value(c.status)})" for c in using)
-            body += f"\nUsed by: {names} — the server will refuse while they are open."
-        if not await confirm_delete(self, "segment", item.name, item.id, body):
-            return
-        client = self.ctx.client
-        assert client is not None
-        await self._write(
-            "delete",
-            item,
-            f"delete segment {item.name} ({item.id})",
-        )
-        await forget_deleted(self, "segments", item.id, item.name)
-
-    def handle_error(self, report: ErrorReport, error: BaseException) -> bool:
-        if report.kind == "Conflict":
-            # The server's reason (a campaign uses the segment, it is not completed, ...).
-            self.notify(
-                report.message, title="Refused by the server", severity="warning", timeout=10
-            )
-            return True
-        return False
-
-    # -- export ---------------------------------------------------------------------------------
-
-    def default_export_path(self, item: Segment) -> str:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M")
-        return str(Path.cwd() / f"{slug(item.name or item.id)}-{stamp}.csv")
-
-    def action_export(self) -> None:
-        item = self._selected()
-        if item is None:
-            return
-        if _value(item.status) != "completed":
-            self.notify(
-                f"{item.name} is {_value(item.status)}: only a completed segment can be "
-                "exported. Recalculate it first (c).",
-                severity="warning",
-                timeout=6,
-            )
-            return
-        self.run_job(self._export(item), group="export", exclusive=True)
-
-    async def _export(self, item: Segment, path_text: str | None = None) -> Path | None:
-        if path_text is None:
-            path_text = await self.app.push_screen_wait(
-                ExportPathModal(
-                    f"Export the {item.user_count or 0:,} users of {item.name} as CSV",
-                    self.default_export_path(item),
-                )
-            )
-        if not path_text:
-            return None
-        problem = export_path_problem(path_text)
-        if problem:
-            self.notify(problem, title="Export", severity="error", timeout=6)
-            return None
-        path = resolve_export_path(path_text)
-        replace = False
-        if path.exists():
-            replace = await self._confirm_replace(path, item)
-            if not replace:
-                return None
-        client = self.ctx.client
-        assert client is not None
-        # Download beside the target first; then move it in without replacing a file that
-        # appeared meanwhile unless the operator said so.
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.download")
-        try:
-            await client.segments.export_csv(item.id, tmp)
-            placed = await asyncio.to_thread(_place, tmp, path, replace)
-            if not placed:
-                if not await self._confirm_replace(path, item):
-                    return None
-                await asyncio.to_thread(_place, tmp, path, True)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        rows = await asyncio.to_thread(_count_csv_rows, path)
-        self.last_export = path
-        self.last_export_rows = rows
-        self.last_export_segment = item.id
-        self.show_detail(self.current)
-        self.notify(
-            f"{rows:,} users written to {path}  (y copies the path)", title="Exported", timeout=8
-        )
-        return path
-
-    async def _confirm_replace(self, path: Path, item: Segment) -> bool:
-        ok: bool = await self.app.push_screen_wait(
-            ConfirmModal(
-                "Replace the existing file?",
-                f"{path} already exists. Replace it with the export of {item.name}?",
-                confirm_label="Replace",
-            )
-        )
-        if not ok:
-            self.notify("Export cancelled; the file was left as it was.", timeout=4)
-        return ok
-
-    def action_copy_export_path(self) -> None:
-        if self.last_export is None:
-            self.notify("Nothing exported yet (x exports the selected segment).", timeout=4)
-            return
-        self.preo_app.copy_text(str(self.last_export), what="path")

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from preo_tui.actions import make
 from preo_tui.api.webhooks import WebhookEndpoint, WebhookEvent
-from preo_tui.ui.writes import perform
+from preo_tui.ui.writes import perform_operation
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -91,4 +90,4 @@ async def webhook_write(
     """The feature's one write path: ``webhooks.<operation>`` as a durable action (journalled
     before sending, resolved by re-reading when its answer is lost). The summary and the
     journalled arguments never hold a secret; endpoints are not kept in the cache."""
-    return await perform(ctx, make(f"webhooks.{operation}", summary, **args), node)
+    return await perform_operation(ctx, f"webhooks.{operation}", summary, node, **args)

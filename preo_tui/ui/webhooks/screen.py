@@ -72,12 +72,13 @@ class EndpointStats:
 class WebhooksScreen(ListDetailScreen[WebhookEndpoint]):
     SCREEN_TITLE = "Webhooks"
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("name", "Name", 18, ordering="name"),
+        # Names first (issue 15): the URL and the events give up their room before a name is cut.
+        ColumnSpec("name", "Name", 32, ordering="name", min_width=14, priority=3, keep_end=True),
         ColumnSpec("active", "Active", 6),
         ColumnSpec("last", "Last", 9),
         ColumnSpec("failures", "Fail%", 5, justify="right"),
-        ColumnSpec("url", "URL", 24),
-        ColumnSpec("events", "Events", 16),
+        ColumnSpec("url", "URL", 24, min_width=12, priority=1),
+        ColumnSpec("events", "Events", 16, min_width=8, priority=1),
     ]
     DEFAULT_ORDERING = "created"
     MARKABLE = False
