@@ -60,9 +60,10 @@ from preo_tui.ui.widgets.paging import (
     default_row_id,
     first_load_failed,
 )
+from preo_tui.ui.widgets.table_render import FastRowsMixin
 
 
-class PagedTable(DataTable[Any], Generic[T]):
+class PagedTable(FastRowsMixin, DataTable[Any], Generic[T]):
     """A ``DataTable`` holding one window of a server-paged list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
