@@ -186,12 +186,8 @@ class FastRowsMixin(_Base):
             row_style = base_style
         cursor = row_index == cursor_location.row
         hover = row_index == hover_location.row
-        render_cell = self._render_cell
         widths = self._column_widths_now()
-        scrollable_row = [
-            render_cell(row_index, index, row_style, width, cursor=cursor, hover=hover)[0]
-            for index, width in enumerate(widths)
-        ]
+        scrollable_row = self._fast_cells(row_key, row_index, row_style, widths, cursor, hover)
         remaining_space = max(0, self.size.width - sum(widths) - self._row_label_column_width)
         extend_style, _ = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
@@ -203,6 +199,61 @@ class FastRowsMixin(_Base):
         row_pair: Any = ([], scrollable_row)
         self._row_render_cache[cache_key] = row_pair
         return row_pair
+
+    def _fast_cells(
+        self,
+        row_key: RowKey,
+        row_index: int,
+        row_style: Style,
+        widths: list[int],
+        cursor: bool,
+        hover: bool,
+    ) -> list[Any]:
+        """The first line of each cell of a body row: ``_render_cell`` with what is the same
+        for the whole row (styles, the row's data) worked out once."""
+        component, post = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        row = self.rows.get(row_key)
+        simple = row is not None and row.height == 1 and not row.auto_height
+        data = self._data.get(row_key, {})
+        cache = self._cell_render_cache
+        console = self.app.console
+        padding = self.cell_padding
+        styled_row = row_style + component
+        show_hover, update_count, pseudo = (
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cells: list[Any] = []
+        for index, width in enumerate(widths):
+            column_key = self._column_locations.get_key(index)
+            lines = None
+            if simple and column_key is not None:
+                cache_key = (
+                    row_key, column_key, row_style, cursor, hover, show_hover, update_count, pseudo,
+                )  # fmt: skip
+                lines = cache.get(cache_key)
+                if lines is None:
+                    meta = Style.from_meta({"row": row_index, "column": index})
+                    lines = render_simple_cell(
+                        console, data.get(column_key), width, padding, styled_row + meta, post
+                    )
+                    if lines is not None:
+                        cache[cache_key] = lines
+            if lines is None:
+                lines = self._render_cell(row_index, index, row_style, width, cursor, hover)
+            cells.append(lines[0])
+        return cells
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """``DataTable._render_line`` without fixed columns (it summed their widths from a
