@@ -7,7 +7,7 @@ that pipeline alone cost a frame's budget several times over. The cells of a lis
 always one line of ``Text`` (or a ``FitCell``) that fits its column; for those,
 :func:`render_simple_cell` builds the same segments directly (same characters, same styles,
 row/column meta included) and answers None for anything else, which the table then draws the
-usual way. ``tests/ui/test_shell_paged_table.py`` compares both paths cell by cell.
+usual way. ``tests/ui/test_paged_table_drawing.py`` compares both paths.
 """
 
 from __future__ import annotations

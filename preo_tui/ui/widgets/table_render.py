@@ -11,7 +11,7 @@ column list. This mixin keeps the same caches and cache keys but:
 - builds a plain body row (row cursor, no fixed columns, no row labels) in one loop.
 
 Anything else (the header, fixed rows/columns, labels, multi-line rows) goes to ``DataTable``.
-The output is the same segments: ``tests/ui/test_shell_paged_table.py`` compares both paths.
+The output is the same segments: ``tests/ui/test_paged_table_drawing.py`` compares both paths.
 """
 
 from __future__ import annotations
