@@ -20,21 +20,19 @@ Usage from a screen::
 
 The table posts ``PagedTable.CursorMoved`` (the item under the cursor), ``WindowChanged``
 ("1–100 of 100,000") and ``MarksChanged``. Load failures raise inside a worker and reach the
-app's single failure handler.
+app's single failure handler. Split across mixins: drawing (``table_render``), columns and
+sorting (``table_columns``), marks (``table_marks``); the window's bookkeeping is in ``paging``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic
 
-from rich.cells import cell_len
-from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
@@ -43,7 +41,6 @@ from preo_tui.ui.widgets.columns import (
     SCROLLBAR_ROOM,
     ColumnSpec,
     FitCell,
-    cell_width,
     column_widths,
     fit_text,
 )
@@ -57,12 +54,17 @@ from preo_tui.ui.widgets.paging import (
     T,
     _answered_page,
     _job,
+    dedupe,
     default_row_id,
     first_load_failed,
+    trim_window,
 )
+from preo_tui.ui.widgets.table_columns import ColumnsMixin
+from preo_tui.ui.widgets.table_marks import MarksMixin
+from preo_tui.ui.widgets.table_render import FastRowsMixin
 
 
-class PagedTable(DataTable[Any], Generic[T]):
+class PagedTable(FastRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generic[T]):
     """A ``DataTable`` holding one window of a server-paged list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -208,10 +210,6 @@ class PagedTable(DataTable[Any], Generic[T]):
             return 1
         return max(1, -(-self.total // self.page_size))
 
-    def marked_items(self) -> list[T]:
-        """Marked items that are in the window (marks outside it are ids only)."""
-        return [item for item, key in zip(self._items, self._ids, strict=True) if key in self.marks]
-
     def reload(self, *, keep_cursor: bool = False) -> None:
         """Start over from the first page (after a filter or sort change)."""
         self._generation += 1
@@ -261,18 +259,6 @@ class PagedTable(DataTable[Any], Generic[T]):
             self._relabel_headers()
             self.reload()
 
-    def set_marks(self, ids: Iterable[str]) -> None:
-        self.marks = set(ids)
-        self._redraw_marks()
-
-    def add_marks(self, ids: Iterable[str]) -> None:
-        self.marks.update(ids)
-        self._redraw_marks()
-
-    def clear_marks(self) -> None:
-        self.marks.clear()
-        self._redraw_marks()
-
     def update_item(self, item: T) -> None:
         """Replace one item (after a write) by id; cells change in place."""
         key = self.row_id(item)
@@ -293,74 +279,12 @@ class PagedTable(DataTable[Any], Generic[T]):
         self.move_cursor(row=index)
         return True
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Marks exist only on markable lists (the footer hides them elsewhere)."""
-        return self.markable or action not in ("toggle_mark", "extend_mark")
-
-    # -- DataTable measuring: skipped, every column has a fixed width --------------------------
-
-    def _all_fixed_width(self) -> bool:
-        return all(not column.auto_width for column in self.columns.values())
-
-    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
-        """With fixed column widths and one-line rows there is nothing to measure: only the
-        virtual size changes (Textual would measure every cell of every new row)."""
-        if not self._all_fixed_width():
-            super()._update_dimensions(new_rows)
-            return
-        width = sum(column.get_render_width(self) for column in self.columns.values())
-        header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(
-            width + self._row_label_column_width, self._total_row_height + header
-        )
-
-    def _update_column_widths(self, updated_cells: set[Any]) -> None:
-        if not self._all_fixed_width():
-            super()._update_column_widths(updated_cells)
-            return
-        self._require_update_dimensions = True
-
-    # -- column widths: the room goes to the columns that need it -----------------------------
-
     def on_resize(self) -> None:
         self._fit_columns()
 
-    def _natural_widths(self) -> dict[str, int]:
-        """The longest value of each growing column among the rows around the cursor (a
-        sample: a window may hold 2,000 rows)."""
-        growing = [i for i, spec in enumerate(self.columns_spec) if spec.priority > 0]
-        if not growing:
-            return {}
-        centre = max(self.cursor_row, 0)
-        sample = self._items[max(0, centre - 50) : centre + 100]
-        natural = {
-            self.columns_spec[i].key: cell_len(self.columns_spec[i].label) + 2 for i in growing
-        }
-        for item in sample:
-            cells = self.row_cells(item)
-            for i in growing:
-                if i < len(cells):
-                    key = self.columns_spec[i].key
-                    natural[key] = max(natural[key], cell_width(cells[i]))
-        return natural
-
-    def _fit_columns(self) -> None:
-        if not self.columns or self.size.width <= 0:
-            return
-        pad = self.cell_padding
-        mark = 1 + 2 * pad if self.markable else 0
-        room = self.size.width - mark - 2 * pad * len(self.columns_spec) - SCROLLBAR_ROOM
-        widths = column_widths(self.columns_spec, self._natural_widths(), room)
-        changed = False
-        for spec in self.columns_spec:
-            column = self.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
-            if column is not None and column.width != widths[spec.key]:
-                column.width = widths[spec.key]
-                changed = True
-        if changed:
-            self._require_update_dimensions = True
-            self._clear_caches()
-            self.refresh()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Marks exist only on markable lists (the footer hides them elsewhere)."""
+        return self.markable or action not in ("toggle_mark", "extend_mark")
 
     # -- DataTable setup ----------------------------------------------------------------------
 
@@ -372,22 +296,6 @@ class PagedTable(DataTable[Any], Generic[T]):
         self._fit_columns()
         self.reload()
 
-    def _header_label(self, spec: ColumnSpec) -> Text:
-        label = spec.label
-        if spec.ordering and self.ordering:
-            if self.ordering == spec.ordering:
-                label += " ▼" if spec.reverse else " ▲"
-            elif self.ordering == f"-{spec.ordering}":
-                label += " ▲" if spec.reverse else " ▼"
-        return Text(label)
-
-    def _relabel_headers(self) -> None:
-        for spec in self.columns_spec:
-            column = self.columns.get(spec.key)  # type: ignore[call-overload]  # DataTable.columns is keyed by ColumnKey, which compares equal to its str
-            if column is not None:
-                column.label = self._header_label(spec)
-        self.refresh()
-
     def _cells_for(self, key: str, item: T) -> list[Any]:
         cells = [
             self._justify(spec, value)
@@ -396,16 +304,6 @@ class PagedTable(DataTable[Any], Generic[T]):
         if self.markable:
             cells.insert(0, MARK_ON if key in self.marks else " ")
         return cells
-
-    @staticmethod
-    def _justify(spec: ColumnSpec, value: Any) -> Any:
-        # Every str cell becomes plain Text: DataTable would parse a str as Rich markup, and a
-        # customer named "[/]" (a crash) or "[@click=app.quit]" (an action) must stay text.
-        if isinstance(value, str):
-            value = Text(value, justify="right") if spec.justify == "right" else Text(value)
-        if (spec.keep_end or spec.priority > 0) and isinstance(value, Text):
-            return FitCell(value, keep_end=spec.keep_end)
-        return value
 
     def _write_row_cells(self, key: str, item: T) -> None:
         cells = self._cells_for(key, item)
@@ -479,19 +377,9 @@ class PagedTable(DataTable[Any], Generic[T]):
                 self.call_later(self._check_edges)
 
     def _trim(self, items: list[T], *, keep: str) -> list[T]:
-        """Over ``max_rows``: drop whole pages from the far end down to about half of it in
-        one go (hysteresis), so the next rebuild is several pages away."""
-        if len(items) <= self.max_rows:
-            return items
-        target = max(self.max_rows // 2, self.page_size * 2)
-        while len(items) > target and self.last_page > self.first_page:
-            if keep == "end":
-                items = items[self.page_size :]
-                self.first_page += 1
-            else:
-                last_len = len(items) - (self.last_page - self.first_page) * self.page_size
-                items = items[: len(items) - max(last_len, 0)]
-                self.last_page -= 1
+        items, self.first_page, self.last_page = trim_window(
+            items, self.first_page, self.last_page, self.page_size, self.max_rows, keep=keep
+        )
         return items
 
     async def _refresh_window(self, generation: int) -> None:
@@ -545,26 +433,13 @@ class PagedTable(DataTable[Any], Generic[T]):
                 self.post_message(self.CursorMoved(self, self.current_item))
                 self._post_window()
 
-    def _dedupe(self, items: list[T]) -> tuple[list[T], list[str]]:
-        seen: set[str] = set()
-        out: list[T] = []
-        ids: list[str] = []
-        for item in items:
-            key = self.row_id(item)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(item)
-            ids.append(key)
-        return out, ids
-
     def _set_rows(
         self, items: list[T], *, keep_id: str | None, fallback_row: int | None = None
     ) -> None:
         """Replace the rows; the cursor goes to ``keep_id`` when present, else to
         ``fallback_row`` (default: the row it was on)."""
         old_row = self.cursor_row
-        items, ids = self._dedupe(items)
+        items, ids = dedupe(items, self.row_id)
         self.clear(columns=False)
         self._items = items
         self._ids = ids
@@ -667,99 +542,6 @@ class PagedTable(DataTable[Any], Generic[T]):
         await self._load_first(generation, None, page=self.total_pages)
         if generation == self._generation and self._items:
             self.move_cursor(row=len(self._items) - 1)
-
-    # -- marks --------------------------------------------------------------------------------
-
-    def _redraw_marks(self) -> None:
-        if self.markable:
-            for key in self._ids:
-                try:
-                    self.update_cell(key, MARK_COLUMN, MARK_ON if key in self.marks else " ")
-                except (RowDoesNotExist, KeyError):
-                    continue
-        self.post_message(self.MarksChanged(self, frozenset(self.marks)))
-
-    def _set_mark(self, key: str, on: bool) -> None:
-        if on:
-            self.marks.add(key)
-        else:
-            self.marks.discard(key)
-        if self.markable:
-            try:
-                self.update_cell(key, MARK_COLUMN, MARK_ON if on else " ")
-            except (RowDoesNotExist, KeyError):
-                pass
-
-    def action_toggle_mark(self) -> None:
-        if not self.markable:
-            return
-        item = self.current_item
-        if item is None:
-            return
-        key = self.row_id(item)
-        self._set_mark(key, key not in self.marks)
-        self.post_message(self.MarksChanged(self, frozenset(self.marks)))
-        if self.cursor_row < len(self._items) - 1:
-            self.move_cursor(row=self.cursor_row + 1)
-
-    def action_extend_mark(self, step: int) -> None:
-        """Mark the current row and the one ``step`` away, moving the cursor there."""
-        if not self.markable:
-            return
-        item = self.current_item
-        if item is None:
-            return
-        self._set_mark(self.row_id(item), True)
-        target = self.cursor_row + step
-        if 0 <= target < len(self._items):
-            self.move_cursor(row=target)
-            self._set_mark(self._ids[target], True)
-        self.post_message(self.MarksChanged(self, frozenset(self.marks)))
-
-    # -- sorting ------------------------------------------------------------------------------
-
-    def sortable_columns(self) -> list[ColumnSpec]:
-        return [spec for spec in self.columns_spec if spec.ordering]
-
-    def sort_by(self, column_key: str) -> bool:
-        """Sort by a column: ascending first, then descending. False when not sortable."""
-        spec = next((s for s in self.columns_spec if s.key == column_key), None)
-        if spec is None or spec.ordering is None:
-            return False
-        first = f"-{spec.ordering}" if spec.reverse else spec.ordering
-        second = spec.ordering if spec.reverse else f"-{spec.ordering}"
-        self.set_ordering(second if self.ordering == first else first)
-        return True
-
-    def action_sort_column(self) -> None:
-        """Offer the sortable columns (ascending and descending) in a picker."""
-        from preo_tui.ui.widgets.choice import Choice, ChoiceModal
-
-        specs = self.sortable_columns()
-        if not specs:
-            self.app.notify("This list cannot be sorted", severity="warning", timeout=3)
-            return
-        choices = []
-        for spec in specs:
-            assert spec.ordering is not None
-            up, down = (
-                (f"-{spec.ordering}", spec.ordering)
-                if spec.reverse
-                else (
-                    spec.ordering,
-                    f"-{spec.ordering}",
-                )
-            )
-            choices.append(Choice(up, f"{spec.label} ▲ ascending"))
-            choices.append(Choice(down, f"{spec.label} ▼ descending"))
-
-        def chosen(value: str | None) -> None:
-            if value is not None:
-                self.set_ordering(value)
-
-        self.app.push_screen(
-            ChoiceModal("Sort by", choices, current=self.ordering), callback=chosen
-        )
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:

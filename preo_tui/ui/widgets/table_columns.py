@@ -1,0 +1,180 @@
+"""Columns of a ``PagedTable``: fixed widths (``DataTable`` never measures cells), the room
+shared among the columns that need it (:func:`.columns.column_widths` on a sample of rows
+around the cursor), header labels with the sort arrows, and sorting (``o``, header clicks go
+through ``PagedTable``'s ``@on`` handler). A mixin: ``PagedTable`` holds the state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.geometry import Size
+
+from preo_tui.ui.widgets.columns import (
+    SCROLLBAR_ROOM,
+    ColumnSpec,
+    FitCell,
+    cell_width,
+    column_widths,
+)
+
+if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
+    _Base = DataTable[Any]
+else:
+    _Base = object
+
+
+class ColumnsMixin(_Base):
+    """Column widths, headers and sorting for ``PagedTable``."""
+
+    columns_spec: list[ColumnSpec]
+    ordering: str | None
+    markable: bool
+    row_cells: Callable[[Any], Sequence[Any]]
+    _items: list[Any]
+
+    if TYPE_CHECKING:
+
+        def set_ordering(self, ordering: str | None) -> None: ...
+
+    # -- DataTable measuring: skipped, every column has a fixed width --------------------------
+
+    def _all_fixed_width(self) -> bool:
+        return all(not column.auto_width for column in self.columns.values())
+
+    def _update_dimensions(self, new_rows: Iterable[Any]) -> None:
+        """With fixed column widths and one-line rows there is nothing to measure: only the
+        virtual size changes (Textual would measure every cell of every new row)."""
+        if not self._all_fixed_width():
+            super()._update_dimensions(new_rows)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width, self._total_row_height + header
+        )
+
+    def _update_column_widths(self, updated_cells: set[Any]) -> None:
+        if not self._all_fixed_width():
+            super()._update_column_widths(updated_cells)
+            return
+        self._require_update_dimensions = True
+
+    # -- column widths: the room goes to the columns that need it -----------------------------
+
+    def _natural_widths(self) -> dict[str, int]:
+        """The longest value of each growing column among the rows around the cursor (a
+        sample: a window may hold 2,000 rows)."""
+        growing = [i for i, spec in enumerate(self.columns_spec) if spec.priority > 0]
+        if not growing:
+            return {}
+        centre = max(self.cursor_row, 0)
+        sample = self._items[max(0, centre - 50) : centre + 100]
+        natural = {
+            self.columns_spec[i].key: cell_len(self.columns_spec[i].label) + 2 for i in growing
+        }
+        for item in sample:
+            cells = self.row_cells(item)
+            for i in growing:
+                if i < len(cells):
+                    key = self.columns_spec[i].key
+                    natural[key] = max(natural[key], cell_width(cells[i]))
+        return natural
+
+    def _fit_columns(self) -> None:
+        if not self.columns or self.size.width <= 0:
+            return
+        pad = self.cell_padding
+        mark = 1 + 2 * pad if self.markable else 0
+        room = self.size.width - mark - 2 * pad * len(self.columns_spec) - SCROLLBAR_ROOM
+        widths = column_widths(self.columns_spec, self._natural_widths(), room)
+        changed = False
+        for spec in self.columns_spec:
+            column = self.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
+            if column is not None and column.width != widths[spec.key]:
+                column.width = widths[spec.key]
+                changed = True
+        if changed:
+            self._require_update_dimensions = True
+            self._clear_caches()
+            self.refresh()
+
+    # -- headers and cells --------------------------------------------------------------------
+
+    def _header_label(self, spec: ColumnSpec) -> Text:
+        label = spec.label
+        if spec.ordering and self.ordering:
+            if self.ordering == spec.ordering:
+                label += " ▼" if spec.reverse else " ▲"
+            elif self.ordering == f"-{spec.ordering}":
+                label += " ▲" if spec.reverse else " ▼"
+        return Text(label)
+
+    def _relabel_headers(self) -> None:
+        for spec in self.columns_spec:
+            column = self.columns.get(spec.key)  # type: ignore[call-overload]  # DataTable.columns is keyed by ColumnKey, which compares equal to its str
+            if column is not None:
+                column.label = self._header_label(spec)
+        self.refresh()
+
+    @staticmethod
+    def _justify(spec: ColumnSpec, value: Any) -> Any:
+        # Every str cell becomes plain Text: DataTable would parse a str as Rich markup, and a
+        # customer named "[/]" (a crash) or "[@click=app.quit]" (an action) must stay text.
+        if isinstance(value, str):
+            value = Text(value, justify="right") if spec.justify == "right" else Text(value)
+        if (spec.keep_end or spec.priority > 0) and isinstance(value, Text):
+            return FitCell(value, keep_end=spec.keep_end)
+        return value
+
+    # -- sorting ------------------------------------------------------------------------------
+
+    def sortable_columns(self) -> list[ColumnSpec]:
+        return [spec for spec in self.columns_spec if spec.ordering]
+
+    def sort_by(self, column_key: str) -> bool:
+        """Sort by a column: ascending first, then descending. False when not sortable."""
+        spec = next((s for s in self.columns_spec if s.key == column_key), None)
+        if spec is None or spec.ordering is None:
+            return False
+        first = f"-{spec.ordering}" if spec.reverse else spec.ordering
+        second = spec.ordering if spec.reverse else f"-{spec.ordering}"
+        self.set_ordering(second if self.ordering == first else first)
+        return True
+
+    def action_sort_column(self) -> None:
+        """Offer the sortable columns (ascending and descending) in a picker."""
+        from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+
+        specs = self.sortable_columns()
+        if not specs:
+            self.app.notify("This list cannot be sorted", severity="warning", timeout=3)
+            return
+        choices = []
+        for spec in specs:
+            assert spec.ordering is not None
+            up, down = (
+                (f"-{spec.ordering}", spec.ordering)
+                if spec.reverse
+                else (
+                    spec.ordering,
+                    f"-{spec.ordering}",
+                )
+            )
+            choices.append(Choice(up, f"{spec.label} ▲ ascending"))
+            choices.append(Choice(down, f"{spec.label} ▼ descending"))
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.set_ordering(value)
+
+        self.app.push_screen(
+            ChoiceModal("Sort by", choices, current=self.ordering), callback=chosen
+        )
+
+
+__all__ = ["ColumnsMixin"]

@@ -1,0 +1,297 @@
+"""Drawing a list's rows fast: ``FastRowsMixin`` for ``DataTable`` subclasses (``PagedTable``).
+
+A ``pagedown`` draws a screenful of rows never drawn before. ``DataTable`` draws each one
+through Rich's whole pipeline and, for every line, recomputes component styles from CSS
+(``get_component_styles(...).rich_style`` walks the ancestors' backgrounds) and the ordered
+column list. This mixin keeps the same caches and cache keys but:
+
+- draws one-line text cells straight into segments (:mod:`.cell_render`);
+- remembers the component styles per pseudo-class state (cleared when styles change) and the
+  column widths per table update;
+- builds a plain body row (row cursor, no fixed columns, no row labels) in one loop.
+
+Anything else (the header, fixed rows/columns, labels, multi-line rows) goes to ``DataTable``.
+The output is the same segments: ``tests/ui/test_paged_table_drawing.py`` compares both paths.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual._segment_tools import line_crop
+from textual.coordinate import Coordinate
+from textual.strip import Strip
+from textual.widgets.data_table import RowKey
+
+from preo_tui.ui.widgets.cell_render import render_simple_cell
+
+if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
+    _Base = DataTable[Any]
+else:
+    _Base = object
+
+
+class FastRowsMixin(_Base):
+    """Fast paths for ``DataTable``'s row and cell drawing (see the module docstring)."""
+
+    fast_rows: bool = True
+    """False draws everything the ``DataTable`` way (the tests compare both)."""
+
+    _fast_styles: dict[tuple[str, Any], Style]
+    _fast_widths: tuple[Any, list[int]] | None
+
+    def _fast_reset(self) -> None:
+        self._fast_styles = {}
+        self._fast_widths = None
+
+    def _component_style(self, name: str) -> Style:
+        key = (name, self._pseudo_class_state)
+        styles = self.__dict__.get("_fast_styles")
+        if styles is None:
+            self._fast_reset()
+            styles = self._fast_styles
+        hit = styles.get(key)
+        if hit is None:
+            hit = styles[key] = self.get_component_styles(name).rich_style
+        return hit
+
+    def _column_widths_now(self) -> list[int]:
+        key = (self._update_count, len(self.columns))
+        cached: tuple[Any, list[int]] | None = self.__dict__.get("_fast_widths")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        widths: list[int] = [column.get_render_width(self) for column in self.ordered_columns]
+        self._fast_widths = (key, widths)
+        return widths
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._fast_reset()
+
+    def notify_style_update(self) -> None:
+        self._fast_reset()
+        super().notify_style_update()
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        """``DataTable._render_cell`` (same cache key, same segments) with a fast path for
+        one-line text cells of the body."""
+        if (
+            not self.fast_rows
+            or row_index < self.fixed_rows
+            or column_index < self.fixed_columns
+            or row_index < 0
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cache = self._cell_render_cache
+        hit = cache.get(cache_key)
+        if hit is not None:
+            return hit
+        row = self.rows.get(row_key)
+        lines = None
+        if row is not None and row.height == 1 and not row.auto_height:
+            value = self._data.get(row_key, {}).get(column_key)
+            component, post = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+            lines = render_simple_cell(
+                self.app.console, value, width, self.cell_padding, pre + component, post
+            )
+        if lines is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache[cache_key] = lines
+        return lines
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> Any:
+        """``DataTable._render_line_in_row`` for a plain body row (row cursor, no fixed
+        columns, no labels); anything else goes to ``DataTable``."""
+        if (
+            not self.fast_rows
+            or row_key is self._header_row_key
+            or line_no != 0
+            or self.cursor_type != "row"
+            or self.fixed_columns
+            or (self._labelled_row_exists and self.show_row_labels)
+        ):
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        cache_key = (
+            row_key,
+            line_no,
+            base_style,
+            cursor_location,
+            hover_location,
+            self.cursor_type,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        hit = self._row_render_cache.get(cache_key)
+        if hit is not None:
+            return hit
+        row_index = self._row_locations.get(row_key)
+        if row_index is None or row_index < self.fixed_rows:
+            return super()._render_line_in_row(
+                row_key, line_no, base_style, cursor_location, hover_location
+            )
+        if self.zebra_stripes:
+            row_style = self._component_style(
+                "datatable--odd-row" if row_index % 2 else "datatable--even-row"
+            )
+        else:
+            row_style = base_style
+        cursor = row_index == cursor_location.row
+        hover = row_index == hover_location.row
+        widths = self._column_widths_now()
+        scrollable_row = self._fast_cells(row_key, row_index, row_style, widths, cursor, hover)
+        remaining_space = max(0, self.size.width - sum(widths) - self._row_label_column_width)
+        extend_style, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            False, False,
+        )  # fmt: skip
+        extend_style = row_style + extend_style
+        extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        scrollable_row.append([Segment(" " * remaining_space, extend_style)])
+        row_pair: Any = ([], scrollable_row)
+        self._row_render_cache[cache_key] = row_pair
+        return row_pair
+
+    def _fast_cells(
+        self,
+        row_key: RowKey,
+        row_index: int,
+        row_style: Style,
+        widths: list[int],
+        cursor: bool,
+        hover: bool,
+    ) -> list[Any]:
+        """The first line of each cell of a body row: ``_render_cell`` with what is the same
+        for the whole row (styles, the row's data) worked out once."""
+        component, post = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        row = self.rows.get(row_key)
+        simple = row is not None and row.height == 1 and not row.auto_height
+        data = self._data.get(row_key, {})
+        cache = self._cell_render_cache
+        console = self.app.console
+        padding = self.cell_padding
+        styled_row = row_style + component
+        show_hover, update_count, pseudo = (
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cells: list[Any] = []
+        for index, width in enumerate(widths):
+            column_key = self._column_locations.get_key(index)
+            lines = None
+            if simple and column_key is not None:
+                cache_key = (
+                    row_key, column_key, row_style, cursor, hover, show_hover, update_count, pseudo,
+                )  # fmt: skip
+                lines = cache.get(cache_key)
+                if lines is None:
+                    meta = Style.from_meta({"row": row_index, "column": index})
+                    lines = render_simple_cell(
+                        console, data.get(column_key), width, padding, styled_row + meta, post
+                    )
+                    if lines is not None:
+                        cache[cache_key] = lines
+            if lines is None:
+                lines = self._render_cell(row_index, index, row_style, width, cursor, hover)
+            cells.append(lines[0])
+        return cells
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """``DataTable._render_line`` without fixed columns (it summed their widths from a
+        freshly built column list on every line)."""
+        if self.fixed_columns or not self.fast_rows:
+            return super()._render_line(y, x1, x2, base_style)
+        width = self.size.width
+        try:
+            row_key, y_offset_in_row = self._get_offsets(y)
+        except LookupError:
+            return Strip.blank(width, base_style)
+        cache_key = (
+            y,
+            x1,
+            x2,
+            width,
+            self.cursor_coordinate,
+            self.hover_coordinate,
+            base_style,
+            self.cursor_type,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        hit = self._line_cache.get(cache_key)
+        if hit is not None:
+            return hit
+        _fixed, scrollable = self._render_line_in_row(
+            row_key,
+            y_offset_in_row,
+            base_style,
+            cursor_location=self.cursor_coordinate,
+            hover_location=self.hover_coordinate,
+        )
+        segments = line_crop(list(chain.from_iterable(scrollable)), x1, x2, width)
+        strip = Strip(segments).adjust_cell_length(width, base_style).simplify()
+        self._line_cache[cache_key] = strip
+        return strip
+
+
+__all__ = ["FastRowsMixin"]
