@@ -191,3 +191,40 @@ async def test_duplicate_ids_across_pages_are_dropped() -> None:
         t.move_cursor(row=99)
         await wait_until(pilot, lambda: t.last_page == 2, what="second page")
         assert t.row_count == 149
+
+
+class GrowingApp(TableApp):
+    """A growing label column (priority 1): its width follows the longest value shown."""
+
+    def compose(self) -> ComposeResult:
+        yield PagedTable[Row](
+            columns=[
+                ColumnSpec("n", "N", 8, ordering="n"),
+                ColumnSpec("label", "Label", 8, min_width=6, priority=1),
+            ],
+            loader=self.server.load,
+            row_cells=lambda r: (str(r.n), r.label),
+            id="table",
+        )
+
+
+def label_width(app: App[None]) -> int:
+    return next(c.width for c in table(app).columns.values() if c.key.value == "label")
+
+
+async def test_an_updated_row_refits_the_growing_column() -> None:
+    """Values that change after the first page (a name resolved from an id) re-fit the
+    columns: neither kept cut nor kept wide for a value no longer shown."""
+    server = FakeServer(5)
+    server.rows = [replace(r, label="a-rather-long-identifier") for r in server.rows]
+    app = GrowingApp(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: table(app).total == 5, what="first page")
+        wide = label_width(app)
+        assert wide >= len("a-rather-long-identifier")
+        for row in server.rows:
+            table(app).update_item(replace(row, label="short"))
+        await wait_until(pilot, lambda: label_width(app) < wide, what="the column to narrow")
+        assert label_width(app) == len("Label") + 2  # the label's own room wins over "short"
+        table(app).update_item(replace(server.rows[0], label="x" * 40))
+        await wait_until(pilot, lambda: label_width(app) >= 40, what="the column to grow")

@@ -161,6 +161,7 @@ class PagedTable(FastRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generi
         self._generation = 0
         self._lock = asyncio.Lock()
         self._edges_in_flight: set[str] = set()
+        self._refit_pending = False
         self._last_cursor_id: str | None = None
         self.load_error: BaseException | None = None
         """Why the first page could not be loaded (None once a page arrived)."""
@@ -268,8 +269,15 @@ class PagedTable(FastRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generi
             return
         self._items[index] = item
         self._write_row_cells(key, item)
+        if not self._refit_pending:  # a longer (or shorter) value: widths follow, once per batch
+            self._refit_pending = True
+            self.call_later(self._refit_after_updates)
         if index == self.cursor_row:
             self.post_message(self.CursorMoved(self, item))
+
+    def _refit_after_updates(self) -> None:
+        self._refit_pending = False
+        self._fit_columns()
 
     def move_to_id(self, key: str) -> bool:
         try:
