@@ -11,17 +11,10 @@ from typing import Any
 from ..db import dumps
 from ..seeding import SeedContext
 from .data_imports_files import guess_mappings
+from .data_imports_stages import STAGES
 from .users import make_person
 
-SEED_STAGES = [
-    "uploaded",
-    "needs_column_mapping",
-    "needs_product_mapping",
-    "importing",
-    "completed",
-    "failed",
-    "cancelled",
-]
+SEED_STAGES = list(STAGES)  # every stage, in the order an import goes through them
 SEED_SERVICES = ["file", "file", "file", "eventbrite", "file", "ticketmaster", "file", "billetto"]
 
 
