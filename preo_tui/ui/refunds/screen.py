@@ -41,21 +41,12 @@ from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.list_actions import writable_or_warn
-from preo_tui.ui.refunds.common import (
-    IN_FLIGHT,
-    SCOPE_SHORT,
-    age,
-    keys_pending,
-    person_name,
-    refundable,
-    status_text,
-    total,
-    words,
-)
+from preo_tui.ui.refunds.common import IN_FLIGHT, keys_pending, refundable, total, words
 from preo_tui.ui.refunds.decide import Action
 from preo_tui.ui.refunds.decisions import PendingCheck, RefundDecisions, RowOutcome
-from preo_tui.ui.refunds.detail import DetailData, RefundDetailPane, customer_label, extra
+from preo_tui.ui.refunds.detail import DetailData, RefundDetailPane
 from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
+from preo_tui.ui.refunds.rows import COLUMNS, row_cells, status_cell
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PagedTable, PageLike, PageRequest
 
@@ -73,18 +64,8 @@ TRACK_LIMIT = 200
 )
 class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRequest]):
     SCREEN_TITLE = "Refunds"
-    #: The decision's facts first (they fit 80 columns); the rest scrolls sideways.
-    COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("age", "Age", 3, ordering="created", reverse=True),
-        ColumnSpec("order", "Order", 11),
-        ColumnSpec("customer", "Customer", 16, priority=3),
-        ColumnSpec("amount", "Amount", 9, ordering="amount", justify="right"),
-        ColumnSpec("status", "Status", 12, ordering="status"),
-        ColumnSpec("reason", "Reason", 13, min_width=10, priority=2),
-        ColumnSpec("scope", "Scope", 7),
-        ColumnSpec("product", "Product", 14, min_width=10, priority=2, keep_end=True),
-        ColumnSpec("requested_by", "Requested by", 14, priority=1),
-    ]
+    #: The decision's facts first; the rest shares what is left (``rows.py``).
+    COLUMNS: ClassVar[Sequence[ColumnSpec]] = COLUMNS
     #: Oldest first: the queue is worked in the order requests came in.
     DEFAULT_ORDERING = "created"
     WIDE_AT = 120
@@ -118,10 +99,10 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
     RefundsScreen #list-pane { height: 3fr; }
     RefundsScreen #detail-pane { height: 2fr; }
     RefundsScreen.-wide #list-pane { height: 1fr; }
-    RefundsScreen.-wide #detail-pane { width: 58; height: 1fr; }
+    RefundsScreen.-wide #detail-pane { width: 48; height: 1fr; }
     RefundsScreen.-wide #refund-activity { height: 8; }
     RefundsScreen.-wide #list-pane { width: 1fr; }
-    RefundsScreen #refund-detail { width: 100%; }
+    RefundsScreen #refund-detail { width: 100%; min-height: 100%; }
     """
 
     def __init__(self, name: str | None = None, id: str | None = None) -> None:
@@ -248,38 +229,10 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
 
     def row_cells(self, item: RefundRequest) -> Sequence[Any]:
         self.known[item.id] = item
-        product = extra(item, "product_name")
-        if product is None:
-            detail = self.details.get(item.id)
-            purchase = detail.purchase if detail else None
-            product = purchase.product_name if purchase is not None else None
-        if product is None and value_of(item.scope).startswith("transaction"):
-            product = "whole order"
-        # Text cells: no markup parsing on every render (and a "[" in a name stays a "[").
-        return (
-            Text(age(item.created)),
-            Text(item.order_number or "—"),
-            Text(customer_label(item)),
-            Text(money(item.amount), justify="right"),
-            self.status_cell(item),
-            Text(words(item.reason)),
-            Text(SCOPE_SHORT.get(value_of(item.scope), words(item.scope))),
-            Text(str(product or "—")),
-            Text(person_name(item.requested_by)),
-        )
+        return row_cells(item, self.details.get(item.id), self.outcomes.get(item.id))
 
     def status_cell(self, item: RefundRequest) -> Text:
-        outcome = self.outcomes.get(item.id)
-        if outcome is None:
-            return status_text(item.status, width=12)
-        if outcome.kind == "working":
-            return Text(f"⋯ {outcome.text}", style="yellow")
-        if outcome.kind == "unknown":
-            return Text("? checking", style="bold yellow")
-        if outcome.kind == "failed":
-            return Text(f"✗ {outcome.text}"[:12], style="bold red")
-        label = status_text(item.status, width=10)
-        return Text.assemble(("✓ ", "green"), label)
+        return status_cell(item, self.outcomes.get(item.id))
 
     # -- summary and reasons ------------------------------------------------------------------
 
