@@ -19,7 +19,13 @@ Measured:
   checked against the server; then 10 more typed as one burst (all 20 keys sent at once):
   each pair must decide a different request (none lost, none doubled).
 
-Targets (issue 6): cursor move ≤ 16 ms, approve round trip ≤ 150 ms on loopback, ≤ 21 keys.
+Targets (issues 6, 13, 20): cursor move ≤ 16 ms; approve → the frame with the cursor on the
+next request ≤ 16 ms (one frame, independent of the server's answer); approve → the server's
+answer drawn on the decided row ≤ 100 ms median on loopback; ≤ 21 keys for 10 approvals; the
+20-key burst decides 10 different requests (none lost).
+
+``--in-process`` measures the UI's own cost (the sandbox shares the event loop, so its work
+adds to the answer figure); the loopback default is what the answer target is about.
 """
 
 from __future__ import annotations
@@ -348,14 +354,26 @@ def main() -> None:
     )
     moves = results["move_cold"] + results["move_warm"]
     move_median = statistics.median(moves) if moves else float("nan")
-    approve_median = statistics.median(results["approve"]) if results["approve"] else float("nan")
-    print(
-        "  targets: cursor move ≤ 16 ms: "
-        f"{'met' if move_median <= 16 else 'MISSED'} (median {move_median:.1f} ms); "
-        f"approve ≤ 150 ms: {'met' if approve_median <= 150 else 'MISSED'} "
-        f"(median {approve_median:.1f} ms); "
-        f"keys for 10 ≤ 21: {'met' if results['keys'] <= 21 and len(approved) == 10 else 'MISSED'}"
+    next_median = (
+        statistics.median(results["next_ready"]) if results["next_ready"] else float("nan")
     )
+    approve_median = statistics.median(results["approve"]) if results["approve"] else float("nan")
+    burst_ok = len(burst) * 2 == results["burst_keys"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    print("  targets:")
+    print(f"    cursor move ≤ 16 ms:             {verdict(move_median <= 16)}"
+          f" (median {move_median:.1f} ms)")  # fmt: skip
+    print(f"    approve → cursor on next ≤ 16 ms: {verdict(next_median <= 16)}"
+          f" (median {next_median:.1f} ms)")  # fmt: skip
+    print(f"    approve → answer drawn ≤ 100 ms:  {verdict(approve_median <= 100)}"
+          f" (median {approve_median:.1f} ms, {where})")  # fmt: skip
+    print(f"    keys for 10 approvals ≤ 21:       "
+          f"{verdict(results['keys'] <= 21 and len(approved) == 10)} ({results['keys']})")  # fmt: skip
+    print(f"    20-key burst, none lost:          {verdict(burst_ok)}"
+          f" ({len(burst)} decided from {results['burst_keys']} keys)")  # fmt: skip
 
 
 if __name__ == "__main__":
