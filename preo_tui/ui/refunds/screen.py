@@ -20,9 +20,7 @@ never by sending a different action. The journal: palette › Journal, ``:journa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -41,19 +39,18 @@ from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.list_actions import writable_or_warn
-from preo_tui.ui.refunds.common import IN_FLIGHT, keys_pending, refundable, total, words
+from preo_tui.ui.refunds.common import keys_pending, refundable, total, words
 from preo_tui.ui.refunds.decide import Action
 from preo_tui.ui.refunds.decisions import PendingCheck, RefundDecisions, RowOutcome
 from preo_tui.ui.refunds.detail import DetailData, RefundDetailPane
 from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
+from preo_tui.ui.refunds.live import RefundLive
 from preo_tui.ui.refunds.rows import COLUMNS, row_cells, status_cell
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PagedTable, PageLike, PageRequest
 
 #: At most this many requests are marked by "mark all matching".
 MARK_ALL_LIMIT = 10_000
-#: Tracked (decided this session) requests re-read per poll.
-TRACK_LIMIT = 200
 
 
 @register_screen(
@@ -62,15 +59,13 @@ TRACK_LIMIT = 200
     description="Review, approve and reject refund requests",
     aliases=("rfr", "refund"),
 )
-class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRequest]):
+class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScreen[RefundRequest]):
     SCREEN_TITLE = "Refunds"
     #: The decision's facts first; the rest shares what is left (``rows.py``).
     COLUMNS: ClassVar[Sequence[ColumnSpec]] = COLUMNS
     #: Oldest first: the queue is worked in the order requests came in.
     DEFAULT_ORDERING = "created"
     WIDE_AT = 120
-    #: Seconds between polls while decided requests are still moving (else the profile's).
-    LIVE_INTERVAL: ClassVar[float] = 1.0
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "Approve", id="refunds.approve"),
@@ -400,92 +395,6 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
             self.set_status_note("")
         self.table.add_marks(ids)
         self.notify(f"Marked {len(ids):,} requests matching the filter.", timeout=4)
-
-    # -- live ---------------------------------------------------------------------------------
-
-    def poll_interval(self) -> float | None:
-        base = super().poll_interval()
-        moving = any(value_of(r.status) in IN_FLIGHT for r in self.tracked.values())
-        if moving or self.pending_checks:
-            return min(base, self.LIVE_INTERVAL) if base is not None else self.LIVE_INTERVAL
-        return base
-
-    async def poll(self) -> None:
-        """Re-read the window at the profile's interval, and the requests decided in this
-        session (still moving on the payment side) at the live interval."""
-        base = super().poll_interval() or 0.0
-        due = time.monotonic() - self._window_read_at >= base * 0.9
-        busy = self.bulk_running or any(o.kind == "working" for o in self.outcomes.values())
-        if due and not busy:
-            await self.table.refresh_now()
-            self._window_read_at = time.monotonic()
-        await self.poll_tracked()
-
-    def action_refresh(self) -> None:
-        self._window_read_at = 0.0
-        super().action_refresh()
-        self.reload_detail()  # the money shown: read again, not the cached figures
-
-    async def poll_tracked(self) -> None:
-        """Re-read the decided requests still moving and resolve lost answers."""
-        client = self.ctx.client
-        if client is None:
-            return
-        await self.check_pending()
-        moving = [rid for rid, r in self.tracked.items() if value_of(r.status) in IN_FLIGHT][
-            :TRACK_LIMIT
-        ]
-        if not moving:
-            return
-
-        async def one(rid: str) -> Any:
-            return await self._read_fresh(rid)
-
-        results = await asyncio.gather(*(one(rid) for rid in moving), return_exceptions=True)
-        first_error: BaseException | None = None
-        for rid, result in zip(moving, results, strict=True):
-            if isinstance(result, BaseException):
-                first_error = first_error or result
-                continue
-            old = self.tracked.get(rid)
-            if old is not None and old.status == result.status and old.modified == result.modified:
-                continue  # unchanged: no redraw
-            self.tracked[rid] = result
-            self._adopt(result)
-            if value_of(result.status) == "failed" and (
-                old is None or value_of(old.status) != "failed"
-            ):
-                reason = self._service_text(result.service_response).splitlines()[0]
-                self.notify(
-                    f"Order {result.order_number or rid} ({money(result.amount, self.currency)}):"
-                    f" {reason}",
-                    title="Refund failed",
-                    severity="error",
-                    timeout=12,
-                )
-        if first_error is not None and len(results) == sum(
-            isinstance(r, BaseException) for r in results
-        ):
-            raise first_error
-
-    async def _read_fresh(self, rid: str) -> RefundRequest:
-        client = self.ctx.client
-        assert client is not None
-        store = self.ctx.store
-        if store is None:
-            fresh: RefundRequest = await client.refunds.get(rid)
-            return fresh
-
-        async def loader() -> Any:
-            return await client.refunds.get(rid)
-
-        entry = await store.refresh(self.data_query("refunds", loader, scoped=False, id=rid))
-        value: RefundRequest = entry.value
-        return value
-
-    def live_requests(self) -> list[RefundRequest]:
-        """Decided requests still on the payment side (tests, status line)."""
-        return [r for r in self.tracked.values() if value_of(r.status) in IN_FLIGHT]
 
     # -- create -------------------------------------------------------------------------------
 
