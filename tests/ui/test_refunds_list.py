@@ -7,11 +7,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
-from textual.widgets import Input
+from textual.geometry import Region
+from textual.widgets import DataTable, Input
+from textual.widgets.data_table import RowKey
 
+from preo_tui.ui.refunds.common import row_only
 from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
+from preo_tui.ui.widgets.columns import cell_width
 from tests.fixtures.app import (
+    SIZES,
     AppFactory,
     SandboxBackend,
     wait_for_screen,
@@ -192,3 +198,77 @@ async def test_mark_all_matching_marks_every_page(refunds_app: AppFactory) -> No
         await pilot.press("u")
         await pilot.pause()
         assert screen.table.marks == set()
+
+
+# -- columns and rows (issue 15, issue 20) -------------------------------------------------------
+
+
+async def test_every_column_value_fits_at_160x48(refunds_app: AppFactory) -> None:
+    app = refunds_app()
+    async with app.run_test(size=SIZES["160x48"]) as pilot:
+        screen = await open_refunds(pilot)
+        table = screen.table
+        widths = {str(key.value): column.width for key, column in table.columns.items()}
+        assert table.virtual_size.width <= table.size.width  # no sideways scrolling
+        cut = [
+            (spec.key, cell_width(cell), widths[spec.key])
+            for item in table.items
+            for spec, cell in zip(screen.COLUMNS, screen.row_cells(item), strict=True)
+            if cell_width(cell) > widths[spec.key]
+        ]
+        assert cut == []
+
+
+async def test_the_decision_facts_show_whole_at_80x24(refunds_app: AppFactory) -> None:
+    app = refunds_app()
+    async with app.run_test(size=SIZES["80x24"]) as pilot:
+        screen = await open_refunds(pilot)
+        table = screen.table
+        facts = ("age", "order", "amount", "status")
+        widths = {str(key.value): column.width for key, column in table.columns.items()}
+        for item in table.items:
+            cells = dict(zip([s.key for s in screen.COLUMNS], screen.row_cells(item), strict=True))
+            assert all(cell_width(cells[k]) <= widths[k] for k in facts), item.id
+        # Age to Status are inside the visible width (the rest may scroll sideways).
+        keys = [str(key.value) for key in table.columns]
+        upto = keys.index("status") + 1
+        used = sum(widths[k] + 2 * table.cell_padding for k in keys[:upto])
+        assert used <= table.size.width
+
+
+class OneTable(App[None]):
+    def compose(self) -> ComposeResult:
+        table: DataTable[str] = DataTable()
+        table.add_column("a", key="a")
+        table.add_column("b", key="b")
+        for n in range(5):
+            table.add_row(f"a{n}", f"b{n}", key=f"r{n}")
+        yield table
+
+
+def cached_row_keys(table: DataTable[str]) -> set[RowKey]:
+    keys = table._cell_render_cache.keys()  # an LRUCache: not iterable itself
+    return {k[0] for k in keys}
+
+
+async def test_row_only_repaints_one_row_and_keeps_the_others_cached() -> None:
+    app = OneTable()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(DataTable)
+        await pilot.pause()
+        count = table._update_count
+        cached_rows = cached_row_keys(table)
+        assert {RowKey(f"r{n}") for n in range(5)} <= cached_rows
+        with row_only(table, "r2"):
+            table.update_cell("r2", "b", "Z9")  # as wide as "b2": the column keeps its width
+        assert table._update_count == count  # the other rows' cached cells stay valid
+        left = cached_row_keys(table)
+        assert RowKey("r2") not in left and RowKey("r1") in left and RowKey("r3") in left
+        await pilot.pause()
+        lines = [strip.text for strip in table.render_lines(Region(0, 0, 40, 6))]
+        assert any("Z9" in line for line in lines) and not any("b2" in line for line in lines)
+        assert any("b3" in line for line in lines)
+        # A row that went away meanwhile: the bumped counter stands (a full redraw).
+        with row_only(table, "gone"):
+            table.update_cell("r1", "b", "other")
+        assert table._update_count == count + 1
