@@ -34,7 +34,7 @@ REASON_SHORT: dict[str, str] = {
 #: The decision's facts, in the order they are read (issue 15). At 160x48 the list pane
 #: beside the 48-column detail pane has room for every column at its full value (Customer and
 #: Product, the long ones, grow into what the others leave); at 80x24 (the detail pane below)
-#: Age to Status come first and the rest scrolls sideways. Who filed the request is in the
+#: Age to Status come first, the rest is cut with "…" and scrolls sideways. Who filed the request is in the
 #: detail pane ("Requested by").
 COLUMNS: Sequence[ColumnSpec] = (
     ColumnSpec("age", "Age", 3, ordering="created", reverse=True),
@@ -42,8 +42,8 @@ COLUMNS: Sequence[ColumnSpec] = (
     ColumnSpec("customer", "Customer", 14, min_width=8, priority=2),
     ColumnSpec("amount", "Amount", 9, ordering="amount", justify="right"),
     ColumnSpec("status", "Status", 12, ordering="status"),
-    ColumnSpec("reason", "Reason", 12, min_width=8),
-    ColumnSpec("scope", "Scope", 7, min_width=5),
+    ColumnSpec("reason", "Reason", 12, min_width=8, priority=1),
+    ColumnSpec("scope", "Scope", 7, min_width=5, priority=1),
     ColumnSpec("product", "Product", 14, min_width=8, priority=3, keep_end=True),
 )
 
