@@ -130,6 +130,45 @@ async def test_approve_one_moves_to_the_next_request_and_is_journalled(
         await wait_until(pilot, lambda: any(first.id in e.object_ids for e in viewer.entries))
 
 
+async def test_a_decision_marks_only_its_own_order_and_purchase_stale(
+    refunds_app: AppFactory,
+) -> None:
+    """One request per decision and no re-reads of the other requests' details (issue 20): the
+    answer marks the decided request's order and purchase stale, not every cached one."""
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        first, second = screen.table.items[0], screen.table.items[1]
+        assert first.order_id != second.order_id
+        await wait_until(pilot, lambda: second.id in screen.details, what="the next detail")
+        store = app.ctx.store
+
+        def stale(resource: str, oid: str | None) -> bool:
+            keys = [
+                k for k in store._memory if k.resource == resource and k.param_dict.get("id") == oid
+            ]
+            assert keys, (resource, oid)
+            return all(store._memory[k].stale for k in keys)
+
+        assert not stale("orders", second.order_id) and not stale("purchases", second.purchase_id)
+        reads: list[tuple[str, bool]] = []
+        load = screen._load_detail
+
+        async def spied(item: Any, *, fresh: bool = False) -> None:
+            reads.append((item.id, fresh))
+            await load(item, fresh=fresh)
+
+        screen._load_detail = spied  # type: ignore[method-assign]  # records the detail reads
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: first.id in screen.tracked, what="the answer")
+        assert stale("orders", first.order_id) and stale("purchases", first.purchase_id)
+        assert not stale("orders", second.order_id) and not stale("purchases", second.purchase_id)
+        await wait_for_workers(pilot)
+        assert (second.id, True) not in reads  # the next request's pane is not read again
+
+
 async def test_reject_requires_a_reason(
     refunds_app: AppFactory, refunds_backend: SandboxBackend
 ) -> None:

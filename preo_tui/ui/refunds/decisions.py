@@ -238,6 +238,9 @@ class RefundDecisions(_Base):
         # The row alone; the detail pane follows the cursor to the next request.
         self.set_outcome(rid, RowOutcome("working", working, answer.action), detail=False)
         self.move_to_next(rid)
+        current = self.table.current_item
+        if current is not None and current.id == rid and self._shown_id == rid:
+            self._render_detail(self.known.get(rid, item))  # the last row: it stays shown
         self._armed_at, self._routed_at_arm = time.monotonic(), self._keys_routed
         drawn = asyncio.Event()
         # Asked now (before the dialog closes): set right after the next frame is drawn.
