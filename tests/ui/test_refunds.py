@@ -4,6 +4,7 @@ exactly-once guarantees (in-flight guard, "unknown — checking" resolved by re-
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
@@ -167,6 +168,28 @@ async def test_a_decision_marks_only_its_own_order_and_purchase_stale(
         assert not stale("orders", second.order_id) and not stale("purchases", second.purchase_id)
         await wait_for_workers(pilot)
         assert (second.id, True) not in reads  # the next request's pane is not read again
+
+
+async def test_a_decision_interrupted_before_it_left_says_so(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    """A confirmed decision leaves after the next frame; a queue closed before then sends
+    nothing and says so (never a silently dropped decision)."""
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        first = screen.table.items[0]
+        screen.busy.add(first.id)
+        never = asyncio.Event()
+        task = asyncio.ensure_future(screen._send_after_frame(first, "approve", None, never))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert first.id not in screen.busy
+        assert screen.outcomes[first.id].kind == "failed"
+        assert status_of(refunds_backend, first.id) == "requested"
+        assert any("was not sent" in n.message for n in app._notifications)
 
 
 async def test_reject_requires_a_reason(

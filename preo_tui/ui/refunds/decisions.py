@@ -255,8 +255,22 @@ class RefundDecisions(_Base):
     ) -> OutcomeKind:
         """Send once the frame with the cursor on the next request is drawn (``drawn``; at
         most :data:`FRAME_WAIT` later): journalling and sending never delay that frame."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(drawn.wait(), FRAME_WAIT)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drawn.wait(), FRAME_WAIT)
+        except asyncio.CancelledError:
+            # The screen went away within the frame: nothing was journalled or sent. Say so
+            # (never a silently dropped decision); the request stays requested.
+            self.busy.discard(item.id)
+            self.set_outcome(item.id, RowOutcome("failed", "not sent", action))
+            self.app.notify(
+                f"Order {item.order_number or item.id}: the {action} was not sent "
+                "(the queue closed before it left). Nothing changed; decide it again.",
+                title="Not sent",
+                severity="warning",
+                timeout=8,
+            )
+            raise
         return await self.send_decision(item, action, text)
 
     def move_to_next(self, refund_id: str) -> None:
