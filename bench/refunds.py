@@ -19,7 +19,13 @@ Measured:
   checked against the server; then 10 more typed as one burst (all 20 keys sent at once):
   each pair must decide a different request (none lost, none doubled).
 
-Targets (issue 6): cursor move ≤ 16 ms, approve round trip ≤ 150 ms on loopback, ≤ 21 keys.
+Targets (issues 6, 13, 20): cursor move ≤ 16 ms; approve → the frame with the cursor on the
+next request ≤ 16 ms (one frame, independent of the server's answer); approve → the server's
+answer drawn on the decided row ≤ 100 ms median on loopback; ≤ 21 keys for 10 approvals; the
+20-key burst decides 10 different requests (none lost).
+
+``--in-process`` measures the UI's own cost (the sandbox shares the event loop, so its work
+adds to the answer figure); the loopback default is what the answer target is about.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ sys.path.insert(0, str(ROOT))
 
 #: Timestamps (perf_counter) of every compositor update handed to ``App._display``.
 FRAMES: list[float] = []
+#: The main thread's CPU time (``time.thread_time``) at each of those frames: what the app
+#: itself spent, independent of how busy the machine's other processes keep the cores.
+FRAME_CPU: dict[float, float] = {}
 
 
 def start_sandbox(port: int, speed: float, log: Path) -> subprocess.Popen[bytes]:
@@ -175,7 +184,9 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
 
     def timed_display(screen: Any, renderable: Any) -> None:
         if renderable is not None:
-            FRAMES.append(time.perf_counter())
+            now = time.perf_counter()
+            FRAMES.append(now)
+            FRAME_CPU[now] = time.thread_time()
         display(screen, renderable)
 
     app._display = timed_display  # type: ignore[method-assign]
@@ -240,6 +251,8 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         keys = 0
         approved: list[str] = []
         round_trips: list[float] = []
+        next_ready_cpu: list[float] = []
+        round_trips_cpu: list[float] = []
         for _ in range(args.approvals):
             item = screen.table.current_item
             if item is None:
@@ -248,6 +261,7 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             keys += 1
             await wait_for(pilot, lambda: isinstance(app.screen, DecisionModal), "the dialog")
             started = time.perf_counter()
+            started_cpu = time.thread_time()
             await pilot.press("enter")
             keys += 1
             rid = item.id
@@ -256,9 +270,11 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             frame = first_frame_after(decided_at[rid])
             if frame is not None:
                 round_trips.append((frame - started) * 1000)
+                round_trips_cpu.append((FRAME_CPU[frame] - started_cpu) * 1000)
             moved = first_frame_after(moved_at.get(rid, started))
             if moved is not None:
                 next_ready.append((moved - started) * 1000)
+                next_ready_cpu.append((FRAME_CPU[moved] - started_cpu) * 1000)
             approved.append(rid)
             nxt = screen.table.current_item
             if nxt is None or nxt.id == rid:
@@ -278,6 +294,8 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
         results["burst_ids"] = burst_ids
         results["approve"] = round_trips
         results["next_ready"] = next_ready
+        results["approve_cpu"] = round_trips_cpu
+        results["next_ready_cpu"] = next_ready_cpu
         results["keys"] = keys
         results["approved"] = approved
         client = app.ctx.client
@@ -337,6 +355,9 @@ def main() -> None:
     print(f"  cursor move, detail cached key→frame  {summary(results['move_warm'])}")
     print(f"  approve: cursor on next    enter→frame {summary(results['next_ready'])}")
     print(f"  approve → answer drawn     enter→frame {summary(results['approve'])}")
+    print("    the same in main-thread CPU time (load-independent):")
+    print(f"    cursor on next           enter→frame {summary(results['next_ready_cpu'])}")
+    print(f"    answer drawn             enter→frame {summary(results['approve_cpu'])}")
     print(
         f"  keystrokes to approve {len(approved)}: {results['keys']} "
         f"(a + enter each; server confirms {'all' if ok else 'NOT all'} approved)"
@@ -348,14 +369,28 @@ def main() -> None:
     )
     moves = results["move_cold"] + results["move_warm"]
     move_median = statistics.median(moves) if moves else float("nan")
-    approve_median = statistics.median(results["approve"]) if results["approve"] else float("nan")
-    print(
-        "  targets: cursor move ≤ 16 ms: "
-        f"{'met' if move_median <= 16 else 'MISSED'} (median {move_median:.1f} ms); "
-        f"approve ≤ 150 ms: {'met' if approve_median <= 150 else 'MISSED'} "
-        f"(median {approve_median:.1f} ms); "
-        f"keys for 10 ≤ 21: {'met' if results['keys'] <= 21 and len(approved) == 10 else 'MISSED'}"
+    next_median = (
+        statistics.median(results["next_ready"]) if results["next_ready"] else float("nan")
     )
+    approve_median = statistics.median(results["approve"]) if results["approve"] else float("nan")
+    burst_ok = len(burst) * 2 == results["burst_keys"]
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    print(f"  load average at the end: {os.getloadavg()[0]:.1f} (2 cores: wall times above ~2 are")
+    print("  mostly waiting for a core; compare the CPU figures)")
+    print("  targets (wall time):")
+    print(f"    cursor move ≤ 16 ms:             {verdict(move_median <= 16)}"
+          f" (median {move_median:.1f} ms)")  # fmt: skip
+    print(f"    approve → cursor on next ≤ 16 ms: {verdict(next_median <= 16)}"
+          f" (median {next_median:.1f} ms)")  # fmt: skip
+    print(f"    approve → answer drawn ≤ 100 ms:  {verdict(approve_median <= 100)}"
+          f" (median {approve_median:.1f} ms, {where})")  # fmt: skip
+    print(f"    keys for 10 approvals ≤ 21:       "
+          f"{verdict(results['keys'] <= 21 and len(approved) == 10)} ({results['keys']})")  # fmt: skip
+    print(f"    20-key burst, none lost:          {verdict(burst_ok)}"
+          f" ({len(burst)} decided from {results['burst_keys']} keys)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -302,6 +302,10 @@ class ActionRunner:
                     *[r for r in action.invalidates if r != action.store_resource],
                 ]
             )
+            if item_id is not None:
+                # As after an answer (``Store.write``): the objects that depend on it (a
+                # refund's order and purchase) are marked stale, not their whole resources.
+                store.follow(action.store_resource, [value])
 
     def _finish(self, action: Action, outcome: str, note: str | None) -> None:
         journal = self.journal

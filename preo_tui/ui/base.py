@@ -35,7 +35,7 @@ from textual.containers import Container, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from preo_tui.ui.base_data import ScreenData
@@ -43,6 +43,7 @@ from preo_tui.ui.base_poll import MAX_BACKOFF as MAX_BACKOFF  # re-exported
 from preo_tui.ui.base_poll import ScreenPolling
 from preo_tui.ui.context import AppContext, ContextChanged, EditionChanged
 from preo_tui.ui.errors import ErrorReport
+from preo_tui.ui.widgets.footer import StableFooter
 from preo_tui.ui.widgets.frame import PreoHeader, StatusLine
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PagedTable, PageLike, PageRequest
 
@@ -132,7 +133,7 @@ class PreoScreen(ScreenData, ScreenPolling, Screen[None]):
         with Container(id="body"):
             yield from self.compose_body()
         yield StatusLine()
-        yield Footer()
+        yield StableFooter()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own content (override)."""

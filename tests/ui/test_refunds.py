@@ -4,20 +4,18 @@ exactly-once guarantees (in-flight guard, "unknown — checking" resolved by re-
 
 from __future__ import annotations
 
+import asyncio
 import io
-from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from rich.console import Console
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Select
 
 from preo_tui.store import Journal
 from preo_tui.ui.journal.screen import JournalScreen
 from preo_tui.ui.refunds.decide import DecisionModal
-from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
 from preo_tui.ui.refunds.form import RefundForm
 from preo_tui.ui.refunds.screen import RefundsScreen
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
@@ -95,133 +93,6 @@ async def type_text(pilot: Any, text: str) -> None:
         await pilot.press("space" if ch == " " else ch)
 
 
-# -- the queue ---------------------------------------------------------------------------------
-
-
-async def test_queue_lists_requested_of_the_edition_oldest_first_with_count_and_total(
-    refunds_app: AppFactory, refunds_backend: SandboxBackend
-) -> None:
-    app = refunds_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_refunds(pilot)
-        edition = app.ctx.edition
-        expected = requested_rows(refunds_backend, edition.id)
-        assert screen.table.total == len(expected) == REQUESTED
-        ids = [r.id for r in screen.table.items]
-        assert ids == [r["id"] for r in expected]  # oldest first
-        assert all(str(r.status) == "requested" for r in screen.table.items)
-        amount = sum(Decimal(str(r["amount"])) for r in expected)
-        summary = str(screen.query_one("#refund-summary").render())
-        assert f"{REQUESTED} requests" in summary
-        assert f"{amount:,.2f}" in summary
-        # The detail pane shows the order with its items and what is left to refund.
-        detail = detail_text(screen)
-        first = screen.table.current_item
-        assert first is not None and first.id in detail
-        assert "still refundable" in detail and "Earlier requests for this order" in detail
-
-
-async def test_filters_statuses_reason_amount_dates_and_all_editions(
-    refunds_app: AppFactory, refunds_backend: SandboxBackend
-) -> None:
-    app = refunds_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_refunds(pilot)
-        db = db_of(refunds_backend)
-        edition = app.ctx.edition.id
-        # Every status, through the dialog: space toggles the highlighted status.
-        await pilot.press("f")
-        modal = await wait_for_screen(pilot, RefundFilterModal)
-        for status in ("ready", "processed", "failed"):
-            modal.query_one("#filter-statuses").select(status)
-        await pilot.click("#apply")
-        await wait_until(pilot, lambda: screen.filters.statuses >= {"ready", "failed"})
-        await wait_for_workers(pilot)
-        count = db.scalar(
-            "SELECT COUNT(*) FROM refund_requests WHERE edition_id = ? AND status IN"
-            " ('requested', 'ready', 'processed', 'failed')",
-            (edition,),
-        )
-        assert screen.table.total == count
-        # Reason + amount range + date range.
-        screen.set_filters(
-            RefundFilters(
-                statuses=frozenset({"requested"}),
-                reason="customer_request",
-                amount_min=Decimal("100"),
-                amount_max=Decimal("3000"),
-            )
-        )
-        await wait_for_workers(pilot)
-        rows = screen.table.items
-        assert rows and all(str(r.reason) == "customer_request" for r in rows)
-        # The amount range is filtered by the server ([ours] amount_min/amount_max), and the
-        # total is the server's sum over everything that matches.
-        assert not screen.amount_filter_ignored
-        assert all(Decimal(100) <= r.amount <= Decimal(3000) for r in rows)
-        expected = db.one(
-            "SELECT COUNT(*) AS n, SUM(amount) AS total FROM refund_requests WHERE edition_id = ?"
-            " AND status = 'requested' AND reason = 'customer_request' AND amount BETWEEN 100"
-            " AND 3000",
-            (edition,),
-        )
-        assert screen.table.total == expected["n"]
-        assert screen.total_amount == Decimal(str(expected["total"]))
-        assert f"{Decimal(str(expected['total'])):,.2f}" in str(
-            screen.query_one("#refund-summary").render()
-        )
-        screen.set_filters(RefundFilters(statuses=frozenset({"processed"}), all_editions=True))
-        await wait_for_workers(pilot)
-        org_count = db.scalar(
-            "SELECT COUNT(*) FROM refund_requests WHERE organization_id = ? AND status ="
-            " 'processed'",
-            (app.ctx.organization.id,),
-        )
-        assert screen.table.total == org_count
-        assert {r.edition_id for r in screen.table.items} != {edition}
-
-
-async def test_free_text_filter_searches_on_the_server(refunds_app: AppFactory) -> None:
-    app = refunds_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_refunds(pilot)
-        target = screen.table.items[3]
-        await pilot.press("slash")
-        await type_text(pilot, target.order_number or "")
-        await pilot.press("enter")
-        await wait_until(
-            pilot,
-            lambda: (
-                screen.table.total is not None
-                and screen.table.total < REQUESTED
-                and all(r.order_number == target.order_number for r in screen.table.items)
-            ),
-            what="the search",
-        )
-        assert target.id in {r.id for r in screen.table.items}
-
-
-async def test_filter_dialog_names_bad_input(refunds_app: AppFactory) -> None:
-    app = refunds_app()
-    async with app.run_test(size=(100, 40)) as pilot:
-        screen = await open_refunds(pilot)
-        await pilot.press("f")
-        modal = await wait_for_screen(pilot, RefundFilterModal)
-        modal.query_one("#filter-amount-min", Input).value = "ten"
-        modal.query_one("#filter-from", Input).value = "2026-13-45"
-        await pilot.click("#apply")
-        await pilot.pause()
-        assert isinstance(app.screen, RefundFilterModal)
-        assert "not a number" in str(modal.query_one("#filter-error").render())
-        modal.query_one("#filter-amount-min", Input).value = "10"
-        modal.action_apply()
-        await pilot.pause()
-        assert "not a date" in str(modal.query_one("#filter-error").render())
-        await pilot.press("escape")
-        await pilot.pause()
-        assert app.screen is screen and screen.filters == RefundFilters()
-
-
 # -- decisions ---------------------------------------------------------------------------------
 
 
@@ -258,6 +129,67 @@ async def test_approve_one_moves_to_the_next_request_and_is_journalled(
         await pilot.press("L")
         viewer = await wait_for_screen(pilot, JournalScreen)
         await wait_until(pilot, lambda: any(first.id in e.object_ids for e in viewer.entries))
+
+
+async def test_a_decision_marks_only_its_own_order_and_purchase_stale(
+    refunds_app: AppFactory,
+) -> None:
+    """One request per decision and no re-reads of the other requests' details (issue 20): the
+    answer marks the decided request's order and purchase stale, not every cached one."""
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        first, second = screen.table.items[0], screen.table.items[1]
+        assert first.order_id != second.order_id
+        await wait_until(pilot, lambda: second.id in screen.details, what="the next detail")
+        store = app.ctx.store
+
+        def stale(resource: str, oid: str | None) -> bool:
+            keys = [
+                k for k in store._memory if k.resource == resource and k.param_dict.get("id") == oid
+            ]
+            assert keys, (resource, oid)
+            return all(store._memory[k].stale for k in keys)
+
+        assert not stale("orders", second.order_id) and not stale("purchases", second.purchase_id)
+        reads: list[tuple[str, bool]] = []
+        load = screen._load_detail
+
+        async def spied(item: Any, *, fresh: bool = False) -> None:
+            reads.append((item.id, fresh))
+            await load(item, fresh=fresh)
+
+        screen._load_detail = spied  # type: ignore[method-assign]  # records the detail reads
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: first.id in screen.tracked, what="the answer")
+        assert stale("orders", first.order_id) and stale("purchases", first.purchase_id)
+        assert not stale("orders", second.order_id) and not stale("purchases", second.purchase_id)
+        await wait_for_workers(pilot)
+        assert (second.id, True) not in reads  # the next request's pane is not read again
+
+
+async def test_a_decision_interrupted_before_it_left_says_so(
+    refunds_app: AppFactory, refunds_backend: SandboxBackend
+) -> None:
+    """A confirmed decision leaves after the next frame; a queue closed before then sends
+    nothing and says so (never a silently dropped decision)."""
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        first = screen.table.items[0]
+        screen.busy.add(first.id)
+        never = asyncio.Event()
+        task = asyncio.ensure_future(screen._send_after_frame(first, "approve", None, never))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert first.id not in screen.busy
+        assert screen.outcomes[first.id].kind == "failed"
+        assert status_of(refunds_backend, first.id) == "requested"
+        assert any("was not sent" in n.message for n in app._notifications)
 
 
 async def test_reject_requires_a_reason(
@@ -365,48 +297,6 @@ async def test_bulk_approve_25_with_typed_count(
         assert screen.table.marks == set()
         ok = {e.object_ids[0] for e in journal(isolated_dirs).read() if e.outcome == "ok"}
         assert ok == marked
-
-
-async def test_marks_survive_refresh_and_sort(refunds_app: AppFactory) -> None:
-    app = refunds_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_refunds(pilot)
-        await pilot.press("space", "down", "space", "down", "down", "space")
-        marked = set(screen.table.marks)
-        assert len(marked) == 3
-        await pilot.press("r")
-        await wait_for_workers(pilot)
-        assert screen.table.marks == marked
-        screen.table.set_ordering("-amount")
-        await wait_for_workers(pilot)
-        assert screen.table.ordering == "-amount"
-        amounts = [r.amount for r in screen.table.items]
-        assert amounts == sorted(amounts, reverse=True)
-        assert screen.table.marks == marked
-        drawn = {
-            r.id
-            for index, r in enumerate(screen.table.items)
-            if str(screen.table.get_cell_at(Coordinate(index, 0))) == "●"
-        }
-        assert drawn == marked
-
-
-async def test_mark_all_matching_marks_every_page(refunds_app: AppFactory) -> None:
-    from preo_tui.config import default_settings
-
-    settings = default_settings()
-    settings = settings.model_copy(
-        update={"app": settings.app.model_copy(update={"page_size": 20})}
-    )
-    app = refunds_app(settings=settings)
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_refunds(pilot)
-        assert screen.table.row_count < REQUESTED  # paged from the server
-        await pilot.press("M")
-        await wait_until(pilot, lambda: len(screen.table.marks) == REQUESTED, what="mark all")
-        await pilot.press("u")
-        await pilot.pause()
-        assert screen.table.marks == set()
 
 
 async def test_staff_cannot_decide(

@@ -10,13 +10,17 @@ from typing import Any
 import pytest
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import DataTable, Input, Select, TextArea
 from textual.widgets._select import SelectCurrent
 
 from preo_tui.ui.campaigns.compose import CampaignComposeScreen
+from preo_tui.ui.campaigns.schedule import ScheduleModal
 from preo_tui.ui.consents.form import ConsentFormModal
 from preo_tui.ui.editions.form import EditionFormModal
 from preo_tui.ui.emails.create import EmailCreateModal
+from preo_tui.ui.emails.editor import BlockModal, EmailEditorScreen
+from preo_tui.ui.emails.preview import EmailPreviewScreen
+from preo_tui.ui.emails.user_picker import UserSearchModal
 from preo_tui.ui.files.forms import FileUploadModal
 from preo_tui.ui.imports.wizard import ImportWizardScreen
 from preo_tui.ui.orders.export import ExportPathModal
@@ -27,10 +31,18 @@ from preo_tui.ui.refunds.filters import RefundFilterModal
 from preo_tui.ui.refunds.screen import RefundsScreen
 from preo_tui.ui.segments.editor import SegmentEditorScreen
 from preo_tui.ui.shell.jump import JumpPrompt
+from preo_tui.ui.shell.signin import SignInScreen
 from preo_tui.ui.users.form import UserFormModal
 from preo_tui.ui.users.screen import UsersScreen
 from preo_tui.ui.webhooks.form import WebhookFormModal
-from tests.fixtures.app import SIZES, AppFactory, wait_for_home, wait_for_screen, wait_until
+from tests.fixtures.app import (
+    SIZES,
+    AppFactory,
+    wait_for_home,
+    wait_for_screen,
+    wait_for_workers,
+    wait_until,
+)
 
 PROBE = "Zq7"
 
@@ -66,7 +78,11 @@ async def check_values(pilot: Any, screen: Any) -> int:
         name = f"{type(screen).__name__} #{widget.id}"
         if isinstance(widget, Input):
             assert widget.content_region.height >= 1, f"{name}: no text row"
-            assert widget.value[:3] in drawn(widget), f"{name}: value {widget.value!r} not drawn"
+            # A password box draws one bullet per character, never the characters.
+            expected = "•" * len(widget.value[:3]) if widget.password else widget.value[:3]
+            assert expected in drawn(widget), f"{name}: value {widget.value!r} not drawn"
+            if widget.password:
+                assert widget.value not in drawn(widget), f"{name}: a password drawn in clear"
         elif isinstance(widget, Select):
             current = widget.query_one(SelectCurrent)
             label = current.query_one("#label", Widget)
@@ -193,6 +209,74 @@ async def walk_more(pilot: Any) -> dict[str, int]:
     )
     await back_to(pilot, imports)
     return counts
+
+
+async def pick_row(pilot: Any, screen: Any, label: str, field: str) -> None:
+    """Put the list's cursor on the first row whose ``field`` is ``label`` (this edition's
+    first) and wait until the screen shows it."""
+    edition = pilot.app.ctx.edition.id
+    matches = [i for i in screen.table.items if getattr(i, field) == label]
+    item = next((i for i in matches if getattr(i, "edition_id", None) == edition), matches[0])
+    assert screen.table.move_to_id(item.id)
+    await wait_until(
+        pilot, lambda: screen.current is not None and screen.current.id == item.id, what=label
+    )
+    await wait_for_workers(pilot)
+
+
+async def walk_third(pilot: Any) -> dict[str, int]:
+    """The dialogs of the third wave: the user search (email preview), an email block, the
+    campaign schedule."""
+    counts: dict[str, int] = {}
+    await wait_for_home(pilot)
+    emails = await open_list(pilot, "emails", "EmailsScreen")
+    await wait_for_workers(pilot)
+    await pick_row(pilot, emails, "Line-up announcement", "title")
+    preview = await press_for(pilot, ["p"], EmailPreviewScreen)
+    await wait_until(pilot, lambda: preview.preview is not None, what="the preview")
+    picker = await press_for(pilot, ["u"], UserSearchModal)
+    await wait_until(pilot, lambda: bool(picker.users), what="customers")
+    counts["user search"] = await check_values(pilot, picker)
+    await back_to(pilot, emails)
+
+    editor = await press_for(pilot, ["enter"], EmailEditorScreen)
+    await wait_until(pilot, lambda: editor.loaded, what="the editor loaded")
+    blocks = editor.query_one("#blocks", DataTable)
+    blocks.focus()
+    blocks.move_cursor(row=1)
+    await pilot.pause()
+    counts["email block"] = await check_values(pilot, await press_for(pilot, ["enter"], BlockModal))
+    await back_to(pilot, editor)
+
+    campaigns = await open_list(pilot, "campaigns", "CampaignsScreen")
+    await wait_until(pilot, lambda: bool(campaigns.segments), what="segments")
+    await wait_for_workers(pilot)
+    await pick_row(pilot, campaigns, "Early-bird for next year", "name")
+    counts["campaign schedule"] = await check_values(
+        pilot, await press_for(pilot, ["t"], ScheduleModal)
+    )
+    await back_to(pilot, campaigns)
+    return counts
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+async def test_every_dialog_of_the_third_wave_shows_its_values(
+    make_app: AppFactory, size: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZES[size]) as pilot:
+        counts = await walk_third(pilot)
+    empty = [name for name, count in counts.items() if count == 0]
+    assert not empty, f"no input checked on {empty}"
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+async def test_the_sign_in_screen_shows_its_values(make_app: AppFactory, size: str) -> None:
+    app = make_app(role=None)  # not signed in: the app starts on the sign-in screen
+    async with app.run_test(size=SIZES[size]) as pilot:
+        screen = await wait_for_screen(pilot, SignInScreen)
+        await wait_for_workers(pilot)
+        assert await check_values(pilot, screen) >= 2  # e-mail and password
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -35,7 +35,7 @@ from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui import clock
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.formatting import money, value_of
-from preo_tui.ui.refunds.common import IN_FLIGHT, status_text, total, words
+from preo_tui.ui.refunds.common import IN_FLIGHT, row_only, status_text, total, words
 from preo_tui.ui.refunds.decide import Action, DecisionInput, DecisionModal
 from preo_tui.ui.refunds.detail import customer_label
 from preo_tui.ui.widgets.confirm import TypedConfirmModal
@@ -58,6 +58,8 @@ BURST_WINDOW = 0.5
 #: An a/x with no other key routed to the list for this many seconds takes it too (the first
 #: pair of a burst).
 QUIET = 1.0
+#: A confirmed decision is sent after the next frame, or after this many seconds at most.
+FRAME_WAIT = 0.05
 
 OutcomeKind = Literal["working", "ok", "failed", "unknown"]
 
@@ -84,25 +86,22 @@ class PendingCheck:
 def decision_action(
     item: RefundRequest, verb: Action, text: str | None, currency: str | None
 ) -> Durable:
-    """The durable action of one decision, its summary naming the order and the amount."""
+    """The durable action of one decision, its summary naming the order and the amount.
+
+    It invalidates nothing beyond the request itself: the store follows the answer to the
+    request's own order and purchase (``preo_tui.store.links``), so the other cached orders
+    and purchases (the next requests' detail panes, loaded ahead) are not re-read."""
     summary = (
         f"{verb} refund {item.id} · order {item.order_number or '?'} · "
         f"{money(item.amount, currency)}"
     )
     if verb == "approve":
-        return make(
-            "refunds.approve",
-            summary,
-            id=item.id,
-            comment=text,
-            invalidates=("orders", "purchases"),
-        )
+        return make("refunds.approve", summary, id=item.id, comment=text)
     return make(
         "refunds.reject",
         summary + (f" · {text}" if text else ""),
         id=item.id,
         reason=text or "",
-        invalidates=("orders", "purchases"),
     )
 
 
@@ -231,16 +230,48 @@ class RefundDecisions(_Base):
         self.app.push_screen(modal, callback=closed)
 
     def _confirmed(self, item: RefundRequest, answer: DecisionInput) -> None:
-        """The dialog was confirmed (called before it closes): show the decision under way,
-        move to the next request, send in the background."""
+        """The dialog was confirmed (called before it closes): mark the row "approving…" and
+        move to the next request — the frame that closes the dialog shows both. The decision
+        is sent after that frame (:meth:`_send_after_frame`)."""
         rid = item.id
         working = "approving" if answer.action == "approve" else "rejecting"
-        self.set_outcome(rid, RowOutcome("working", working, answer.action))
+        # The row alone; the detail pane follows the cursor to the next request.
+        self.set_outcome(rid, RowOutcome("working", working, answer.action), detail=False)
         self.move_to_next(rid)
+        current = self.table.current_item
+        if current is not None and current.id == rid and self._shown_id == rid:
+            self._render_detail(self.known.get(rid, item))  # the last row: it stays shown
         self._armed_at, self._routed_at_arm = time.monotonic(), self._keys_routed
+        drawn = asyncio.Event()
+        # Asked now (before the dialog closes): set right after the next frame is drawn.
+        self.call_after_refresh(drawn.set)
         self.run_job(
-            self.send_decision(item, answer.action, answer.text), group=f"refund-decide-{rid}"
+            self._send_after_frame(item, answer.action, answer.text, drawn),
+            group=f"refund-decide-{rid}",
         )
+
+    async def _send_after_frame(
+        self, item: RefundRequest, action: Action, text: str | None, drawn: asyncio.Event
+    ) -> OutcomeKind:
+        """Send once the frame with the cursor on the next request is drawn (``drawn``; at
+        most :data:`FRAME_WAIT` later): journalling and sending never delay that frame."""
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drawn.wait(), FRAME_WAIT)
+        except asyncio.CancelledError:
+            # The screen went away within the frame: nothing was journalled or sent. Say so
+            # (never a silently dropped decision); the request stays requested.
+            self.busy.discard(item.id)
+            self.set_outcome(item.id, RowOutcome("failed", "not sent", action))
+            self.app.notify(
+                f"Order {item.order_number or item.id}: the {action} was not sent "
+                "(the queue closed before it left). Nothing changed; decide it again.",
+                title="Not sent",
+                severity="warning",
+                timeout=8,
+            )
+            raise
+        return await self.send_decision(item, action, text)
 
     def move_to_next(self, refund_id: str) -> None:
         """Put the cursor on the next request that can still be decided."""
@@ -443,7 +474,8 @@ class RefundDecisions(_Base):
         if fresh.id in self.tracked:
             self.tracked[fresh.id] = fresh
             self._update_activity(fresh)
-        self.table.update_item(fresh)
+        with row_only(self.table, fresh.id):
+            self.table.update_item(fresh)
         if self._shown_id == fresh.id:
             self._render_detail(fresh)
 
@@ -456,16 +488,20 @@ class RefundDecisions(_Base):
         if value_of(result.status) in IN_FLIGHT:
             self._arm_poll()  # watch it move at the live interval
 
-    def set_outcome(self, rid: str, outcome: RowOutcome, *, redraw: bool = True) -> None:
+    def set_outcome(
+        self, rid: str, outcome: RowOutcome, *, redraw: bool = True, detail: bool = True
+    ) -> None:
+        """Show ``outcome`` on the row (repainting that row only) and, when ``detail``, in the
+        detail pane if it shows the request."""
         self.outcomes[rid] = outcome
         if rid in self.tracked:
             self._update_activity(self.tracked[rid])
         if redraw:
             item = self.known.get(rid)
             if item is not None:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(Exception), row_only(self.table, rid):
                     self.table._write_row_cells(rid, item)
-                if self._shown_id == rid:
+                if detail and self._shown_id == rid:
                     self._render_detail(item)
 
     # -- this session's decisions (the activity strip) ---------------------------------------

@@ -25,6 +25,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker
 
@@ -34,7 +35,15 @@ from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui import clock
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.formatting import money, value_of
-from preo_tui.ui.refunds.common import age, person_name, refundable, status_text, total, words
+from preo_tui.ui.refunds.common import (
+    age,
+    person_name,
+    refundable,
+    row_only,
+    status_text,
+    total,
+    words,
+)
 
 if TYPE_CHECKING:
     from preo_tui.ui.base import ListDetailScreen
@@ -256,7 +265,7 @@ class RefundDetailPane(_Base):
         self.details[item.id] = detail
         if detail.purchase is not None and extra(item, "product_name") is None:
             # The server does not name the product in the list: fill the cell now.
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), row_only(self.table, item.id):
                 self.table._write_row_cells(item.id, self.known.get(item.id, item))
         if self._shown_id == item.id:
             self._render_detail(self.known.get(item.id, item))
@@ -295,7 +304,9 @@ class RefundDetailPane(_Base):
             return
         renderable = self.detail_renderable(item)
         # A new layout only when the pane's content changes height: moving through the queue
-        # then repaints the pane alone instead of laying out the whole screen.
+        # then repaints the pane alone instead of laying out the whole screen. The text is at
+        # least as tall as the pane (``min-height: 100%``), so a shorter or longer detail that
+        # still fits the pane changes nothing but the pane's own lines.
         width = widget.content_region.width
         height = -1
         if width > 0:
@@ -304,7 +315,9 @@ class RefundDetailPane(_Base):
                 lines = console.render_lines(
                     renderable, console.options.update_width(width), pad=False
                 )
-                height = len(lines)
+                pane = widget.parent
+                room = pane.scrollable_content_region.height if isinstance(pane, Widget) else 0
+                height = max(len(lines), room)
         widget.update(renderable, layout=height < 0 or height != self._detail_height)
         self._detail_height = height
 

@@ -20,9 +20,7 @@ never by sending a different action. The journal: palette › Journal, ``:journa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -41,28 +39,18 @@ from preo_tui.api.refunds import RefundRequest
 from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.list_actions import writable_or_warn
-from preo_tui.ui.refunds.common import (
-    IN_FLIGHT,
-    SCOPE_SHORT,
-    age,
-    keys_pending,
-    person_name,
-    refundable,
-    status_text,
-    total,
-    words,
-)
+from preo_tui.ui.refunds.common import keys_pending, refundable, total, words
 from preo_tui.ui.refunds.decide import Action
 from preo_tui.ui.refunds.decisions import PendingCheck, RefundDecisions, RowOutcome
-from preo_tui.ui.refunds.detail import DetailData, RefundDetailPane, customer_label, extra
+from preo_tui.ui.refunds.detail import DetailData, RefundDetailPane
 from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
+from preo_tui.ui.refunds.live import RefundLive
+from preo_tui.ui.refunds.rows import COLUMNS, row_cells, status_cell
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PagedTable, PageLike, PageRequest
 
 #: At most this many requests are marked by "mark all matching".
 MARK_ALL_LIMIT = 10_000
-#: Tracked (decided this session) requests re-read per poll.
-TRACK_LIMIT = 200
 
 
 @register_screen(
@@ -71,25 +59,13 @@ TRACK_LIMIT = 200
     description="Review, approve and reject refund requests",
     aliases=("rfr", "refund"),
 )
-class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRequest]):
+class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScreen[RefundRequest]):
     SCREEN_TITLE = "Refunds"
-    #: The decision's facts first (they fit 80 columns); the rest scrolls sideways.
-    COLUMNS: ClassVar[Sequence[ColumnSpec]] = [
-        ColumnSpec("age", "Age", 3, ordering="created", reverse=True),
-        ColumnSpec("order", "Order", 11),
-        ColumnSpec("customer", "Customer", 16, priority=3),
-        ColumnSpec("amount", "Amount", 9, ordering="amount", justify="right"),
-        ColumnSpec("status", "Status", 12, ordering="status"),
-        ColumnSpec("reason", "Reason", 13, min_width=10, priority=2),
-        ColumnSpec("scope", "Scope", 7),
-        ColumnSpec("product", "Product", 14, min_width=10, priority=2, keep_end=True),
-        ColumnSpec("requested_by", "Requested by", 14, priority=1),
-    ]
+    #: The decision's facts first; the rest shares what is left (``rows.py``).
+    COLUMNS: ClassVar[Sequence[ColumnSpec]] = COLUMNS
     #: Oldest first: the queue is worked in the order requests came in.
     DEFAULT_ORDERING = "created"
     WIDE_AT = 120
-    #: Seconds between polls while decided requests are still moving (else the profile's).
-    LIVE_INTERVAL: ClassVar[float] = 1.0
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "Approve", id="refunds.approve"),
@@ -118,10 +94,10 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
     RefundsScreen #list-pane { height: 3fr; }
     RefundsScreen #detail-pane { height: 2fr; }
     RefundsScreen.-wide #list-pane { height: 1fr; }
-    RefundsScreen.-wide #detail-pane { width: 58; height: 1fr; }
+    RefundsScreen.-wide #detail-pane { width: 48; height: 1fr; }
     RefundsScreen.-wide #refund-activity { height: 8; }
     RefundsScreen.-wide #list-pane { width: 1fr; }
-    RefundsScreen #refund-detail { width: 100%; }
+    RefundsScreen #refund-detail { width: 100%; min-height: 100%; }
     """
 
     def __init__(self, name: str | None = None, id: str | None = None) -> None:
@@ -248,38 +224,10 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
 
     def row_cells(self, item: RefundRequest) -> Sequence[Any]:
         self.known[item.id] = item
-        product = extra(item, "product_name")
-        if product is None:
-            detail = self.details.get(item.id)
-            purchase = detail.purchase if detail else None
-            product = purchase.product_name if purchase is not None else None
-        if product is None and value_of(item.scope).startswith("transaction"):
-            product = "whole order"
-        # Text cells: no markup parsing on every render (and a "[" in a name stays a "[").
-        return (
-            Text(age(item.created)),
-            Text(item.order_number or "—"),
-            Text(customer_label(item)),
-            Text(money(item.amount), justify="right"),
-            self.status_cell(item),
-            Text(words(item.reason)),
-            Text(SCOPE_SHORT.get(value_of(item.scope), words(item.scope))),
-            Text(str(product or "—")),
-            Text(person_name(item.requested_by)),
-        )
+        return row_cells(item, self.details.get(item.id), self.outcomes.get(item.id))
 
     def status_cell(self, item: RefundRequest) -> Text:
-        outcome = self.outcomes.get(item.id)
-        if outcome is None:
-            return status_text(item.status, width=12)
-        if outcome.kind == "working":
-            return Text(f"⋯ {outcome.text}", style="yellow")
-        if outcome.kind == "unknown":
-            return Text("? checking", style="bold yellow")
-        if outcome.kind == "failed":
-            return Text(f"✗ {outcome.text}"[:12], style="bold red")
-        label = status_text(item.status, width=10)
-        return Text.assemble(("✓ ", "green"), label)
+        return status_cell(item, self.outcomes.get(item.id))
 
     # -- summary and reasons ------------------------------------------------------------------
 
@@ -447,92 +395,6 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, ListDetailScreen[RefundRe
             self.set_status_note("")
         self.table.add_marks(ids)
         self.notify(f"Marked {len(ids):,} requests matching the filter.", timeout=4)
-
-    # -- live ---------------------------------------------------------------------------------
-
-    def poll_interval(self) -> float | None:
-        base = super().poll_interval()
-        moving = any(value_of(r.status) in IN_FLIGHT for r in self.tracked.values())
-        if moving or self.pending_checks:
-            return min(base, self.LIVE_INTERVAL) if base is not None else self.LIVE_INTERVAL
-        return base
-
-    async def poll(self) -> None:
-        """Re-read the window at the profile's interval, and the requests decided in this
-        session (still moving on the payment side) at the live interval."""
-        base = super().poll_interval() or 0.0
-        due = time.monotonic() - self._window_read_at >= base * 0.9
-        busy = self.bulk_running or any(o.kind == "working" for o in self.outcomes.values())
-        if due and not busy:
-            await self.table.refresh_now()
-            self._window_read_at = time.monotonic()
-        await self.poll_tracked()
-
-    def action_refresh(self) -> None:
-        self._window_read_at = 0.0
-        super().action_refresh()
-        self.reload_detail()  # the money shown: read again, not the cached figures
-
-    async def poll_tracked(self) -> None:
-        """Re-read the decided requests still moving and resolve lost answers."""
-        client = self.ctx.client
-        if client is None:
-            return
-        await self.check_pending()
-        moving = [rid for rid, r in self.tracked.items() if value_of(r.status) in IN_FLIGHT][
-            :TRACK_LIMIT
-        ]
-        if not moving:
-            return
-
-        async def one(rid: str) -> Any:
-            return await self._read_fresh(rid)
-
-        results = await asyncio.gather(*(one(rid) for rid in moving), return_exceptions=True)
-        first_error: BaseException | None = None
-        for rid, result in zip(moving, results, strict=True):
-            if isinstance(result, BaseException):
-                first_error = first_error or result
-                continue
-            old = self.tracked.get(rid)
-            if old is not None and old.status == result.status and old.modified == result.modified:
-                continue  # unchanged: no redraw
-            self.tracked[rid] = result
-            self._adopt(result)
-            if value_of(result.status) == "failed" and (
-                old is None or value_of(old.status) != "failed"
-            ):
-                reason = self._service_text(result.service_response).splitlines()[0]
-                self.notify(
-                    f"Order {result.order_number or rid} ({money(result.amount, self.currency)}):"
-                    f" {reason}",
-                    title="Refund failed",
-                    severity="error",
-                    timeout=12,
-                )
-        if first_error is not None and len(results) == sum(
-            isinstance(r, BaseException) for r in results
-        ):
-            raise first_error
-
-    async def _read_fresh(self, rid: str) -> RefundRequest:
-        client = self.ctx.client
-        assert client is not None
-        store = self.ctx.store
-        if store is None:
-            fresh: RefundRequest = await client.refunds.get(rid)
-            return fresh
-
-        async def loader() -> Any:
-            return await client.refunds.get(rid)
-
-        entry = await store.refresh(self.data_query("refunds", loader, scoped=False, id=rid))
-        value: RefundRequest = entry.value
-        return value
-
-    def live_requests(self) -> list[RefundRequest]:
-        """Decided requests still on the payment side (tests, status line)."""
-        return [r for r in self.tracked.values() if value_of(r.status) in IN_FLIGHT]
 
     # -- create -------------------------------------------------------------------------------
 
