@@ -14,7 +14,9 @@ from typing import Any
 import httpx
 
 from preo_tui.api import PreoClient
+from preo_tui.api.client import ALL_OPERATIONS
 from preo_tui.doctor import Doctor, run_doctor
+from preo_tui.doctor.report import OperationResult
 from tests.api.conftest import QUICK_RETRY
 from tests.fixtures.sandbox import BASE_URL, Sandbox
 
@@ -230,3 +232,57 @@ async def test_a_badly_shaped_400_and_a_missing_refund_list(sandbox: Sandbox) ->
         doctor = Doctor(client, environment="staging", suggest=False)
         await doctor._check_error_bodies()
     assert general(doctor.report, "error 400") == [("unchecked", "refunds.list is missing")]
+
+
+def remembering_ok() -> Rewrite:
+    """A 404 answered as the last good object (a delete that did not take)."""
+    last: dict[str, Any] = {}
+
+    def rewrite(status: int, data: Any) -> tuple[int, bytes, str]:
+        if status == 200:
+            last["data"] = data
+        return 200, json.dumps(last.get("data", data)).encode(), "application/json"
+
+    return rewrite
+
+
+async def test_write_round_trips_report_what_went_wrong(sandbox: Sandbox) -> None:
+    from preo_tui.doctor.writes import round_trips
+
+    app = rewriting(
+        sandbox.app,
+        [
+            Rule("POST", "/v1/segments", fixed(403, {"detail": "no segments for you"})),
+            Rule("DELETE", "/v1/consents/[^/]+", fixed(500, {"detail": "stuck"})),
+            Rule("GET", "/v1/webhooks/[^/]+", remembering_ok()),
+        ],
+    )
+    async with client_on(app, sandbox) as client:
+        doctor = Doctor(client, environment="staging", write=True)
+        for op in ALL_OPERATIONS:  # what run() sets up before checking
+            doctor.results[op.key] = OperationResult(
+                key=op.key,
+                summary=op.summary,
+                method=op.method,
+                path=op.path,
+                mark=op.mark,
+                writes=op.is_write,
+            )
+        doctor.report.operations = list(doctor.results.values())
+        await round_trips(doctor)  # nothing known yet: no organization to write in
+        assert general(doctor.report, "write") == [
+            ("unchecked", "no organization/edition to write in")
+        ]
+        doctor.report.general.clear()
+        doctor.scope["organization_id"] = sandbox.organizations[0]
+        doctor.scope["edition_id"] = sandbox.editions["current"]
+        await round_trips(doctor)
+    results = doctor.results
+    assert results["segments.create"].state == "forbidden"
+    assert results["consents.create"].state == "ok"
+    assert results["consents.delete"].state == "failed"
+    [(outcome, message)] = general(doctor.report, "write")
+    assert outcome == "failed" and message.startswith("consents: ") and "left behind" in message
+    assert results["webhooks.delete"].state == "ok"
+    [(outcome, message)] = findings(doctor.report, "webhooks.delete", "deleted")
+    assert outcome == "failed" and message.endswith("still answers after its delete")
