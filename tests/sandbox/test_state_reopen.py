@@ -22,7 +22,7 @@ def settings(path: Path, **changes: object) -> SandboxSettings:
         "seed_now": SANDBOX_NOW,
     }
     values.update(changes)
-    return SandboxSettings(**values)  # type: ignore[arg-type]  # the settings' own validation
+    return SandboxSettings(**values)
 
 
 def test_reopen_keeps_reseeds_on_a_new_schema_and_on_reset(
