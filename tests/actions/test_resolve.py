@@ -4,7 +4,7 @@ applied or changed elsewhere, and a failed re-read leaves the action unknown (it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -19,6 +19,13 @@ from preo_tui.api import PreoClient
 from preo_tui.api.errors import NotFound
 from tests.api.conftest import preo_client
 from tests.fixtures.sandbox import SANDBOX_NOW, Sandbox
+
+
+@pytest.fixture
+def sandbox(frozen_clock: Any, sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
+    """A sandbox whose background state machines are not started: the objects stay in the
+    states the tests put them in (a processing segment does not complete meanwhile)."""
+    return sandbox_factory()
 
 
 @pytest.fixture
