@@ -352,6 +352,9 @@ def _check(order: dict[str, Any], n: int, problems: list[str]) -> None:
         problems.append(f"{label}: no email or phone")
     if not order["purchases"]:
         problems.append(f"{label}: no product")
+    elif any("product_id" not in p and "product_name" not in p for p in order["purchases"]):
+        # (a CSV row of this order with an empty product cell, or a purchase without one)
+        problems.append(f"{label}: a purchase without a product")
 
 
 def _orders_from_csv(text: str) -> ExternalOrdersFile:

@@ -298,6 +298,15 @@ def _checker_diagnostic(
             if is_call:
                 name = src.word(i)
                 funcs = sorted(set(envs.context.functions) - {"in"})
+                if name in funcs:
+                    # A known global function called with the wrong number of arguments
+                    # (``size(1, 2)``): the library reports it as undeclared.
+                    return src.diag(
+                        src.tokens[i].start,
+                        src.tokens[i].end - src.tokens[i].start,
+                        f"{name!r} does not take these arguments",
+                        "type_mismatch",
+                    )
                 return src.diag(
                     src.tokens[i].start,
                     src.tokens[i].end - src.tokens[i].start,
