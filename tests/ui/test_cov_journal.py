@@ -4,7 +4,7 @@ cannot be resent and on a read-only profile, and a journal that cannot be read."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from textual.widgets import DataTable, Static
 
@@ -19,6 +19,8 @@ from tests.fixtures.app import (
     wait_until,
 )
 
+Outcome = Literal["ok", "failed", "unknown"]
+
 
 def toasts(app: Any) -> list[str]:
     return [str(n.message) for n in app._notifications]
@@ -31,7 +33,7 @@ def requested_refund(backend: SandboxBackend) -> str:
     return str(row[0]["id"])
 
 
-def record(journal: Journal, rid: str, outcome: str, **extra: Any) -> None:
+def record(journal: Journal, rid: str, outcome: Outcome, **extra: Any) -> None:
     entry = journal.begin(
         resource="refunds",
         action="approve",
@@ -111,7 +113,7 @@ async def test_journal_resolves_unknown_writes_and_keys(
         def unreadable(**kwargs: Any) -> Any:
             raise OSError("Permission denied")
 
-        journal.read = unreadable  # type: ignore[method-assign]  # a broken file, this instance
+        journal.read = unreadable  # a broken file, for this instance only
         await pilot.press("r")
         await wait_until(
             pilot,
