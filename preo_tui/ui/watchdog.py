@@ -25,15 +25,19 @@ def _tty_alive(fd: int) -> bool:
     """False once the terminal hung up: the far end of the pty closed (an SSH session
     dropped) shows as POLLHUP/POLLERR on our side even when no SIGHUP is delivered."""
     try:
+        import termios
+    except ImportError:
+        return False
+    try:
         poller = select.poll()
         poller.register(fd, 0)  # no events asked: only hang-up and errors are reported
         for _, revents in poller.poll(0):
             if revents & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
                 return False
-        import termios
-
         termios.tcgetattr(fd)
-    except (OSError, ImportError, ValueError):
+    # termios.error is no OSError: uncaught, it ended the checking thread, and the watchdog
+    # with it, the first time the terminal answered tcgetattr with an error.
+    except (OSError, ValueError, termios.error):
         return False
     return True
 

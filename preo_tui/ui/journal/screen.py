@@ -142,6 +142,7 @@ class JournalScreen(PreoScreen):
         if journal is None:
             self.entries = []
             empty.update("No journal yet: sign in first.")
+            self._show(0)  # no detail of a write no longer listed
             return
         profile = None if self.all_profiles else self.ctx.profile_name
         try:
@@ -149,6 +150,7 @@ class JournalScreen(PreoScreen):
         except Exception as exc:
             self.entries = []
             empty.update(f"The journal cannot be read: {exc}")
+            self._show(0)  # no detail of a write no longer listed
             return
         self.entries.sort(key=lambda e: e.time, reverse=True)
         scope = "all profiles" if self.all_profiles else f"profile {self.ctx.profile_name}"
