@@ -214,9 +214,11 @@ RESOLVERS["campaigns.send_now"] = _transition(
 RESOLVERS["campaigns.cancel"] = _transition(
     lambda item, _a: status_of(item) == "cancelled", frozenset({"scheduled", "draft"}), "campaign"
 )
+# Only a pending or processing segment can be reset: one found completed or failed was not
+# reset, and resending would be refused (409): its calculation ended meanwhile, elsewhere.
 RESOLVERS["segments.reset_to_draft"] = _transition(
     lambda item, _a: status_of(item) == "draft",
-    frozenset({"completed", "failed", "pending", "processing"}),
+    frozenset({"pending", "processing"}),
     "segment",
 )
 

@@ -164,6 +164,11 @@ async def test_segment_reset_to_draft(sandbox: Sandbox, preo: PreoClient) -> Non
     )
     await preo.segments.reset_to_draft(busy.id)
     assert (await resolve(preo, action)).state == "applied"
+    # A segment whose calculation ended meanwhile cannot be reset (the server refuses with 409):
+    # not something to resend, but a change made elsewhere.
+    done = await segment_in(preo, "completed")
+    ended = await resolve(preo, make("segments.reset_to_draft", "reset", id=done.id))
+    assert ended.state == "elsewhere" and ended.note == "changed elsewhere (now completed)"
 
 
 async def test_segment_recalculate(sandbox: Sandbox, preo: PreoClient) -> None:
