@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from preo_tui.api.auth import TokenPair
@@ -25,33 +24,10 @@ from preo_tui.credentials import (
     usable_keyring,
     write_private,
 )
+from tests.test_credentials import MemoryKeyring
+from tests.test_credentials import isolated as isolated  # the autouse fixture, shared
 
 SERVER = "https://x.example"
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("CONFIG", "DATA", "CACHE"):
-        monkeypatch.setenv(f"PREO_{name}_DIR", str(tmp_path / name.lower()))
-    monkeypatch.delenv("PREO_KEYRING", raising=False)
-    return tmp_path
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 10
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        del self.items[(service, username)]
 
 
 class UndeletableKeyring(MemoryKeyring):
