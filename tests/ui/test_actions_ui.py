@@ -5,6 +5,7 @@ exactly once, checked on the sandbox's state-change log)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -124,7 +125,11 @@ async def test_a_enter_five_times_in_one_burst_decides_five_requests_exactly_onc
         assert current.status == "requested"
         entries = Journal(isolated_dirs.data / "journal.jsonl").read()
         assert sorted(e.object_ids[0] for e in entries if e.outcome == "ok") == sorted(first_five)
-        assert all("order" in e.summary for e in entries)
+        # The summary starts with what an operator recognises: order number and amount.
+        assert all(
+            re.match(r"approve order NF26-\d{6} · [\d,.]+ DKK · refund rfr_", e.summary)
+            for e in entries
+        ), [e.summary for e in entries]
 
 
 async def test_restart_resolves_unknown_writes_and_journal_retry_reuses_the_key(

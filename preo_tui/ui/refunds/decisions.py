@@ -91,9 +91,11 @@ def decision_action(
     It invalidates nothing beyond the request itself: the store follows the answer to the
     request's own order and purchase (``preo_tui.store.links``), so the other cached orders
     and purchases (the next requests' detail panes, loaded ahead) are not re-read."""
+    # What an operator recognises first (the order and the money), then the request's id: a
+    # narrow journal column keeps the beginning.
     summary = (
-        f"{verb} refund {item.id} · order {item.order_number or '?'} · "
-        f"{money(item.amount, currency)}"
+        f"{verb} order {item.order_number or '?'} · {money(item.amount, currency)}"
+        f" · refund {item.id}"
     )
     if verb == "approve":
         return make("refunds.approve", summary, id=item.id, comment=text)
