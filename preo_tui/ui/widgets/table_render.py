@@ -117,17 +117,7 @@ class FastRowsMixin(_Base):
         lines = None
         if row is not None and row.height == 1 and not row.auto_height:
             value = self._data.get(row_key, {}).get(column_key)
-            component, post = self._get_styles_to_render_cell(
-                False,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css",
-            )
+            component, post = self._body_cell_styles(hover, cursor)
             pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
             lines = render_simple_cell(
                 self.app.console, value, width, self.cell_padding, pre + component, post
@@ -200,6 +190,21 @@ class FastRowsMixin(_Base):
         self._row_render_cache[cache_key] = row_pair
         return row_pair
 
+    def _body_cell_styles(self, hover: bool, cursor: bool) -> tuple[Style, Style]:
+        """DataTable's component and post styles for a body cell (not header, not fixed, not
+        a row label): one place for the fast path's two callers."""
+        return self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+
     def _fast_cells(
         self,
         row_key: RowKey,
@@ -211,17 +216,7 @@ class FastRowsMixin(_Base):
     ) -> list[Any]:
         """The first line of each cell of a body row: ``_render_cell`` with what is the same
         for the whole row (styles, the row's data) worked out once."""
-        component, post = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
+        component, post = self._body_cell_styles(hover, cursor)
         row = self.rows.get(row_key)
         simple = row is not None and row.height == 1 and not row.auto_height
         data = self._data.get(row_key, {})
