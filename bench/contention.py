@@ -5,6 +5,7 @@ machine under load), so a test that waits on time instead of state shows up as r
 
     python bench/contention.py                 # 10 runs of tests/ui with 2 busy loops
     python bench/contention.py --runs 3 --busy 4 -- tests/ui/test_refunds.py
+    python bench/contention.py --log-dir /tmp/runs -- tests/ui --durations=30   # keep each log
 
 Prints one line per run (passed/failed/seconds) and a closing ``N passed, N failed`` line for
 the runs; exits non-zero when any run failed.
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--busy", type=int, default=2, help="busy-loop processes beside pytest")
     parser.add_argument("--workers", default="2", help="pytest -n value")
+    parser.add_argument("--log-dir", type=Path, help="keep each run's whole pytest output here")
     parser.add_argument("paths", nargs="*", default=["tests/ui"])
     args = parser.parse_args(argv)
 
@@ -54,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
             tail = [line for line in done.stdout.splitlines() if line.strip()][-1:]
             summary = tail[0] if tail else "(no output)"
             seconds = time.monotonic() - began
+            if args.log_dir is not None:
+                args.log_dir.mkdir(parents=True, exist_ok=True)
+                (args.log_dir / f"run-{run:02d}.log").write_text(done.stdout + done.stderr)
             ok = done.returncode == 0
             green += ok
             red += not ok
