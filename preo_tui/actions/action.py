@@ -62,6 +62,9 @@ class Action:
     journal_id: str | None = None
     #: When it was first journalled (a create is matched against objects made after it).
     started: datetime | None = None
+    #: A file-body action's body as first read (never journalled; None when the action was
+    #: read back from the journal: :mod:`preo_tui.actions.files` reads the file again).
+    body: bytes | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.operation not in OPERATIONS:

@@ -141,10 +141,10 @@ def _instant(text: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _created_since(item: Any, action: Action, ctx: ResolveContext) -> bool:
+def _created_since(item: Any, action: Action, ctx: ResolveContext, field: str = "created") -> bool:
     if action.started is None:
         return True
-    created = getattr(item, "created", None)
+    created = getattr(item, field, None)
     if not isinstance(created, datetime):
         return True
     created = created if created.tzinfo else created.replace(tzinfo=UTC)
@@ -262,11 +262,18 @@ async def _resolve_delete(client: Any, action: Action, ctx: ResolveContext) -> R
 # -- creates ------------------------------------------------------------------------------------
 
 
-async def _first_match(
-    pages: Any, action: Action, ctx: ResolveContext, match: Callable[[Any], bool]
+async def first_match(
+    pages: Any,
+    action: Action,
+    ctx: ResolveContext,
+    match: Callable[[Any], bool],
+    *,
+    created: str = "created",
 ) -> Resolution:
+    """The first object of ``pages`` made since ``action`` started (its ``created`` field,
+    ``ctx.skew`` of clock slack) that ``match`` accepts: applied; none: not applied."""
     for item in getattr(pages, "results", pages):
-        if _created_since(item, action, ctx) and match(item):
+        if _created_since(item, action, ctx, created) and match(item):
             return Resolution("applied", item, f"confirmed by re-reading: created as {item.id}")
     return Resolution("not_applied", None, "not applied (re-read: no such object was created)")
 
@@ -295,7 +302,7 @@ async def _resolve_refund_create(client: Any, action: Action, ctx: ResolveContex
             return False
         return _fields_match(item, args, ("reason", "amount", "comment", "scope"))
 
-    return await _first_match(page, action, ctx, match)
+    return await first_match(page, action, ctx, match)
 
 
 def _named_create(resource: str, name_field: str, scope: tuple[str, ...]) -> Resolver:
@@ -311,7 +318,7 @@ def _named_create(resource: str, name_field: str, scope: tuple[str, ...]) -> Res
         def match(item: Any) -> bool:
             return _fields_match(item, args, [name_field] if name else fields[:3])
 
-        return await _first_match(page, action, ctx, match)
+        return await first_match(page, action, ctx, match)
 
     return run
 
@@ -341,7 +348,7 @@ def _duplicate(resource: str, name_field: str, default_scope: str) -> Resolver:
                 return same(name, getattr(item, name_field, None))
             return True
 
-        return await _first_match(page, action, ctx, match)
+        return await first_match(page, action, ctx, match)
 
     return run
 
@@ -351,4 +358,13 @@ RESOLVERS["email_messages.duplicate"] = _duplicate("email_messages", "title", "o
 RESOLVERS["email_messages.adopt"] = _duplicate("email_messages", "title", "edition_id")
 
 
-__all__ = ["RESOLVERS", "Resolution", "ResolveContext", "can_resolve", "resolve", "same"]
+__all__ = [
+    "RESOLVERS",
+    "Resolution",
+    "ResolveContext",
+    "can_resolve",
+    "first_match",
+    "resolve",
+    "resolver",
+    "same",
+]

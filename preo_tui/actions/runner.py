@@ -38,6 +38,7 @@ from preo_tui.api.errors import (
 )
 
 from .action import OPERATIONS, Action, Outcome
+from .files import FileChanged, prepare_args
 from .resolve import Resolution, ResolveContext, can_resolve, resolve
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,10 @@ class ActionRunner:
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 raise
+            if isinstance(exc, FileChanged):
+                # A resend whose file is no longer what was sent: nothing sent, said so.
+                self._finish(action, "failed", exc.message)
+                return ActionResult(action, "refused", None, exc.message, exc)
             if _refused(exc):
                 return ActionResult(action, "refused", None, _message(exc), exc)
             if _lost(exc) and can_resolve(action.operation):
@@ -181,9 +186,12 @@ class ActionRunner:
     async def _send(self, action: Action) -> Any:
         op = OPERATIONS[action.operation]
         method = getattr(getattr(self.client, op.resource), op.name)
+        # The journalled arguments, or (a file-body action) with the file read back and
+        # checked; FileChanged before anything is journalled or sent.
+        args = await prepare_args(self.client, action)
 
         def call(key: str) -> Awaitable[Any]:
-            return method(**action.args, idempotency_key=key)  # type: ignore[no-any-return]  # a resource method found by name
+            return method(**args, idempotency_key=key)  # type: ignore[no-any-return]  # a resource method found by name
 
         store = self.store
         if store is not None:

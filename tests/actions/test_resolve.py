@@ -90,11 +90,12 @@ def test_which_operations_can_be_resolved() -> None:
     assert can_resolve("segments.delete")  # generic: 404
     assert can_resolve("editions.duplicate")
     assert not can_resolve("segments.validate_cel")
-    assert not can_resolve("files.upload")
+    assert not can_resolve("webhooks.rotate_secret")
+    assert can_resolve("files.upload")  # a file of that name and size made since
 
 
 async def test_an_operation_without_a_resolver_raises_lookup_error() -> None:
-    action = make("files.upload", "upload", organization_id="org_x")
+    action = make("webhooks.rotate_secret", "rotate", id="whe_x")
     with pytest.raises(LookupError, match="no resolver"):
         await resolve(None, action)
 
