@@ -13,6 +13,8 @@ re-reading when the answer is lost, resumable after a restart).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -21,6 +23,8 @@ from preo_tui.actions import Action, ActionEvent, ActionResult, ActionRunner
 from preo_tui.api.errors import Conflict, NetworkError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from textual.dom import DOMNode
 
     from preo_tui.ui.context import AppContext
@@ -185,3 +189,42 @@ async def perform_operation(
 
 
 __all__ += ["perform_operation"]
+
+
+async def perform_file(
+    ctx: AppContext,
+    operation: str,
+    summary: str,
+    data: bytes,
+    node: DOMNode | None = None,
+    *,
+    path: Path | str | None = None,
+    file_id: str | None = None,
+    invalidates: tuple[str, ...] = (),
+    **args: Any,
+) -> Any:
+    """A write that carries a file's body (``files.upload``, ``data_imports.create``,
+    ``data_imports.external_orders``) as a durable action like every other write
+    (:func:`preo_tui.actions.file_action`): the journal keeps ``args`` and where the body
+    came from — the local file's ``path`` or the organization's uploaded file ``file_id`` —
+    with its size and SHA-256, never the body; a lost answer is resolved by re-reading, and a
+    resend (same key, from ``:journal``, after a restart) reads the file again and refuses
+    when it changed."""
+    from preo_tui.actions import file_action
+
+    action = await asyncio.to_thread(
+        functools.partial(
+            file_action,
+            operation,
+            summary,
+            data,
+            path=path,
+            file_id=file_id,
+            invalidates=invalidates,
+            **args,
+        )
+    )
+    return await perform(ctx, action, node)
+
+
+__all__ += ["perform_file"]

@@ -222,18 +222,18 @@ class FilesScreen(ListDetailScreen[File]):
         if chosen is None:
             return
         path, data, tags = chosen
-        client = self.ctx.client
         org = self.ctx.organization
-        assert client is not None and org is not None
+        assert org is not None
         uploaded: File = await upload_write(
             self.ctx,
-            lambda key: client.files.upload(
-                data, organization_id=org.id, file_name=path.name, tags=tags, idempotency_key=key
-            ),
-            action="upload",
-            object_ids=[],
-            summary=f"upload file {path.name} ({human_size(len(data))})",
-            resource="files",
+            "files.upload",
+            f"upload file {path.name} ({human_size(len(data))})",
+            data,
+            self,
+            path=path,
+            organization_id=org.id,
+            file_name=path.name,
+            tags=tags,
         )
         self.notify(f"Uploaded {one_line(uploaded.file_name, 40)}.", timeout=3)
         await self.table.reload_and_wait()

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input
 
-from preo_tui.api.errors import NetworkError
 from preo_tui.imports_local import complete_path, one_line
 from preo_tui.ui.formatting import value_of
-from preo_tui.ui.writes import perform_operation
+from preo_tui.ui.writes import perform_file, perform_operation
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from textual.dom import DOMNode
 
     from preo_tui.api.data_imports import DataImport
     from preo_tui.ui.context import AppContext
-
-R = TypeVar("R")
 
 STAGES = (
     "uploaded",
@@ -142,25 +141,23 @@ async def import_write(
 
 async def upload_write(
     ctx: AppContext,
-    call: Callable[[str], Awaitable[R]],
-    *,
-    resource: str,
-    action: str,
-    object_ids: Sequence[str],
+    operation: str,
     summary: str,
-) -> R:
+    data: bytes,
+    node: DOMNode | None = None,
+    *,
+    path: Path | None = None,
+    file_id: str | None = None,
+    **args: Any,
+) -> Any:
     """A write that carries a file's body (upload a file, create an import from a file,
-    import external orders). It is journalled (pending before sending, then its outcome) and
-    sent with one idempotency key for all its attempts, like every write; but its body is not
-    copied into the journal (megabytes per line), so a lost answer stays "unknown" in
-    ``:journal`` instead of being resent after a restart — the operator re-checks the list."""
-    store = ctx.store
-    if store is None:
-        raise NetworkError("Not signed in: nothing was sent.")
-    written: R = await store.write(
-        call, resource=resource, action=action, object_ids=list(object_ids), summary=summary
+    import external orders): a durable action like every other write — journalled before
+    sending with its arguments and the file's path (or uploaded file), size and SHA-256 (not
+    the body), resolved by re-reading when its answer is lost, and resendable with its
+    original key from ``:journal`` after a restart as long as the file is unchanged."""
+    return await perform_file(
+        ctx, operation, summary, data, node, path=path, file_id=file_id, **args
     )
-    return written
 
 
 class PathInput(Input):

@@ -12,6 +12,7 @@ each order (imported, or why not).
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -74,6 +75,8 @@ class ExternalOrdersScreen(ModalScreen[DataImport | None]):
         super().__init__()
         self.parsed: ExternalOrdersFile | None = None
         self.file_name = ""
+        self.file_path: Path | None = None
+        self.file_data = b""
         self.result: DataImport | None = None
         self.sending = False
         self.error_text = ""
@@ -138,6 +141,7 @@ class ExternalOrdersScreen(ModalScreen[DataImport | None]):
             self.show_error(str(exc))
             return
         self.parsed, self.file_name = parsed, path.name
+        self.file_path, self.file_data = path, data
         if parsed.service:
             self.query_one("#x-service", Input).value = parsed.service
         self.show_error("")
@@ -217,17 +221,17 @@ class ExternalOrdersScreen(ModalScreen[DataImport | None]):
             return
         self.sending = True
         self.query_one("#x-send", Button).disabled = True
-        orders = parsed.orders
         try:
             item: DataImport = await upload_write(
                 ctx,
-                lambda key: client.data_imports.external_orders(
-                    edition_id=edition.id, service=service, orders=orders, idempotency_key=key
-                ),
-                resource="data_imports",
-                action="external_orders",
-                object_ids=[],
-                summary=f"import {count:,} external orders ({service}) into {edition.name}",
+                "data_imports.external_orders",
+                f"import {count:,} external orders ({service}) into {edition.name}",
+                self.file_data,
+                self,
+                path=self.file_path,
+                edition_id=edition.id,
+                service=service,
+                order_count=count,
             )
         finally:
             self.sending = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -26,7 +27,6 @@ from preo_tui.imports_local import (
     TABLE_SUFFIXES,
     TablePreview,
     human_size,
-    normalized_csv,
     one_line,
     read_local,
     read_table_preview,
@@ -43,6 +43,10 @@ class FileStep(WizardBase):
         super().__init__(*args, **kwargs)
         self.file_data: bytes | None = None
         self.file_name = ""
+        #: Where the file came from: a local path, or the id of a file uploaded to the
+        #: organization (journalled with the import so that it can be resent).
+        self.file_path: Path | None = None
+        self.file_id: str | None = None
         self.file_preview: TablePreview | None = None
         self._upload_started = 0.0
 
@@ -131,13 +135,16 @@ class FileStep(WizardBase):
         except ValueError as exc:
             self.show_step_error(str(exc))
             return
-        await self.use_file(path.name, data)
+        await self.use_file(path.name, data, path=path)
 
-    async def use_file(self, name: str, data: bytes) -> None:
+    async def use_file(
+        self, name: str, data: bytes, *, path: Path | None = None, file_id: str | None = None
+    ) -> None:
         name_input = self.query_one("#w-name", Input)
         if name_input.value in ("", self.file_name):  # not typed by the operator
             name_input.value = name
         self.file_data, self.file_name = data, name
+        self.file_path, self.file_id = path, file_id
         await self._preview()
 
     def _choice(self, select_id: str) -> str | None:
@@ -219,7 +226,7 @@ class FileStep(WizardBase):
         finally:
             self.set_busy("")
         self.query_one("#w-path", PathInput).value = f"(uploaded) {chosen.file_name}"
-        await self.use_file(chosen.file_name or "upload.csv", data)
+        await self.use_file(chosen.file_name or "upload.csv", data, file_id=chosen.api_id)
 
     # -- upload -------------------------------------------------------------------------------
 
@@ -252,25 +259,25 @@ class FileStep(WizardBase):
         timer = self.set_interval(0.25, self._upload_tick)
         self.set_busy(f"uploading {human_size(len(data))}…")
         try:
-            if p.excel:
-                body, name = data, self.file_name
-            else:
-                body = await asyncio.to_thread(normalized_csv, data, p.encoding, p.delimiter)
+            csv: dict[str, str] | None = None
+            name = self.file_name
+            if not p.excel:
+                # Re-encoded as UTF-8 with commas when sent (the journal keeps how).
+                csv = {"encoding": p.encoding, "delimiter": p.delimiter}
                 name = self.file_name.rsplit(".", 1)[0] + ".csv"
             title = self.query_one("#w-name", Input).value.strip() or self.file_name
             created = await upload_write(
                 self.ctx,
-                lambda key: client.data_imports.create(
-                    edition_id=edition.id,
-                    data_file=body,
-                    data_file_name=name,
-                    name=title,
-                    idempotency_key=key,
-                ),
-                resource="data_imports",
-                action="create",
-                object_ids=[],
-                summary=f"create data import {title} ({p.row_count:,} rows) in {edition.name}",
+                "data_imports.create",
+                f"create data import {title} ({p.row_count:,} rows) in {edition.name}",
+                data,
+                self,
+                path=self.file_path,
+                file_id=self.file_id,
+                edition_id=edition.id,
+                data_file_name=name,
+                name=title,
+                csv=csv,
             )
         finally:
             timer.stop()
