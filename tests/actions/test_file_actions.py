@@ -273,3 +273,51 @@ async def test_an_import_is_re_encoded_on_a_resend(sandbox: Sandbox, tmp_path: P
     assert sent["data_file"].startswith(b"Email,Product,Name\n")
     assert "Åse".encode() in sent["data_file"] and "csv" not in sent
     assert sent == await prepare_args(None, fresh)
+
+
+@pytest.mark.parametrize("gone", [False, True])
+async def test_an_import_of_an_uploaded_file_is_downloaded_again_for_a_resend(
+    gone: bool, sandbox: Sandbox, preo: PreoClient, tmp_path: Path
+) -> None:
+    """The wizard's ``ctrl+o``: the body is a file of the organization (``file_id``); a resend
+    after a restart downloads it again and checks it — or says it is gone."""
+    org, edition = sandbox.organizations[0], sandbox.editions["current"]
+    csv = b"Email,Product\nc@example.com,Day pass\n"
+    uploaded = await preo.files.upload(csv, organization_id=org, file_name="server-side.csv")
+    data = await preo.files.download(uploaded)
+    count = _count("SELECT id FROM data_imports WHERE data_file_name = ?", "server-side.csv")
+    before = count(sandbox)
+    journal = journal_at(tmp_path, await me_of(preo))
+    runner = runner_for(sandbox, preo, journal, heal=False)
+    runner.CHECK_ATTEMPTS = 1
+    action = file_action(
+        "data_imports.create",
+        "create data import from server-side.csv",
+        data,
+        file_id=uploaded.api_id,
+        edition_id=edition,
+        data_file_name="server-side.csv",
+        name="From the server",
+        csv={"encoding": "utf-8", "delimiter": ","},
+    )
+    assert action.args["file"] == {
+        "file_id": uploaded.api_id,
+        "size": len(csv),
+        "sha256": hashlib.sha256(csv).hexdigest(),
+    }
+    await set_faults(sandbox, **FAIL_BEFORE_HANDLER)
+    assert (await runner.run(action)).outcome == "unknown"
+    await set_faults(sandbox, error_rate=0.0)
+    if gone:
+        await preo.files.delete(uploaded.api_id, force=True)
+
+    restarted = ActionRunner(preo, journal=journal_at(tmp_path, journal.user or ""))
+    [entry] = restarted.unresolved()
+    result = await restarted.retry(entry)
+    if gone:
+        assert result.outcome == "refused"
+        assert result.message == f"not resent: the uploaded file {uploaded.api_id} is gone"
+        assert count(sandbox) == before and keys_sent(sandbox, action.key) == 0
+    else:
+        assert result.outcome == "applied", result.message
+        assert count(sandbox) == before + 1 and keys_sent(sandbox, action.key) == 1
