@@ -204,7 +204,9 @@ class JournalScreen(PreoScreen):
         return (
             runner is not None
             and entry.outcome in ("failed", "unknown")
-            and entry.server == self.ctx.base_url
+            # The journal's own server name: the embedded sandbox's journal keeps its
+            # placeholder address while the session talks to the port it started on.
+            and entry.server == (getattr(runner.journal, "server", None) or self.ctx.base_url)
             and runner.action_of(entry) is not None
         )
 
