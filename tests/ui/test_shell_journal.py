@@ -78,3 +78,46 @@ async def test_the_what_column_takes_the_free_width(make_app: AppFactory) -> Non
         )
         detail = str(screen.query_one("#journal-detail", Static).render())
         assert summary in detail  # the detail shows the whole value
+
+
+async def test_back_on_the_journal_shows_new_writes_and_keeps_the_cursor(
+    make_app: AppFactory,
+) -> None:
+    """Jumping back to a journal left open lists the writes made meanwhile at once (before, it
+    showed the old rows until the next poll or `r`), and the cursor stays on the write it was on
+    (a reload no longer sends it back to the top)."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for_home(pilot)
+        journal = app.ctx.journal
+        for n in (1, 2, 3):
+            entry = journal.begin(
+                resource="refunds",
+                action="approve",
+                object_ids=[f"rfr_{n}"],
+                summary=f"approve rfr_{n}",
+                idempotency_key=f"k{n}",
+            )
+            journal.finish(entry.action_id, "ok")
+        app.jump("journal")
+        screen = await wait_for_screen(pilot, JournalScreen)
+        table = screen.query_one("#journal-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3, what="three writes")
+        summaries = [str(table.get_row_at(i)[4]) for i in range(3)]
+        table.move_cursor(row=summaries.index("approve rfr_2"))
+        app.jump("orders")  # pushed over the journal, which stays in the stack
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen", what="orders")
+        later = journal.begin(
+            resource="refunds",
+            action="reject",
+            object_ids=["rfr_4"],
+            summary="reject rfr_4",
+            idempotency_key="k4",
+        )
+        journal.finish(later.action_id, "ok")
+        app.jump("journal")
+        assert await wait_for_screen(pilot, JournalScreen) is screen
+        await wait_until(pilot, lambda: table.row_count == 4, what="the write made meanwhile")
+        assert str(table.get_row_at(table.cursor_row)[4]) == "approve rfr_2"
+        detail = str(screen.query_one("#journal-detail", Static).render())
+        assert "rfr_2" in detail

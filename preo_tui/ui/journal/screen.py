@@ -59,6 +59,7 @@ class JournalScreen(PreoScreen):
         self.all_profiles = False
         self.entries: list[Any] = []
         self.checking = False
+        self._ready = False
 
     def compose_body(self) -> ComposeResult:
         with Vertical():
@@ -83,8 +84,16 @@ class JournalScreen(PreoScreen):
         table = self.query_one("#journal-table", DataTable)
         for spec in self.COLUMNS:
             table.add_column(spec.label, key=spec.key, width=spec.width)
+        self._ready = True
         self.load()
         self.resolve_unknown()
+
+    def on_screen_resume(self) -> None:
+        """Back on a journal left open: show the writes made meanwhile at once, not after the
+        next poll."""
+        super().on_screen_resume()
+        if self._ready:
+            self.load()
 
     def resolve_unknown(self) -> None:
         """Re-read the server for this user's unknown writes, then show what was learnt."""
@@ -135,8 +144,11 @@ class JournalScreen(PreoScreen):
         return self.ctx.edition.timezone if self.ctx.edition else None
 
     def load(self) -> None:
+        """(Re)read the journal; the cursor stays on the write it was on, if still listed."""
         journal = self.ctx.journal
         table = self.query_one("#journal-table", DataTable)
+        current = table.cursor_row
+        was_on = self.entries[current].action_id if 0 <= current < len(self.entries) else None
         table.clear()
         empty = self.query_one("#journal-empty", Static)
         if journal is None:
@@ -170,7 +182,10 @@ class JournalScreen(PreoScreen):
             )
         self.mark_fresh()
         self._fit_columns()
-        self._show(0)
+        index = next((i for i, entry in enumerate(self.entries) if entry.action_id == was_on), 0)
+        if index:
+            table.move_cursor(row=index, animate=False)
+        self._show(index)
 
     def _show(self, index: int) -> None:
         detail = self.query_one("#journal-detail", Static)
