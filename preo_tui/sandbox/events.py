@@ -19,10 +19,12 @@ URLs on host ``webhooks.sandbox.invalid`` are delivered in-process to the sandbo
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
 import logging
+import ssl
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -77,6 +79,13 @@ def verify(secret: str, header: str, body: bytes) -> bool:
     return hmac.compare_digest(expected, header)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The default, verifying TLS context, built once per process and shared by every sandbox's
+    delivery client (each sandbox of a test run built its own: the CA bundle read every time)."""
+    return httpx.create_ssl_context()
+
+
 class WebhookSink:
     """An in-process receiver for ``http://webhooks.sandbox.invalid/...`` (ASGI app)."""
 
@@ -127,12 +136,15 @@ class WebhookDispatcher:
         self._loop = loop
 
     def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
+        if self._client is None:  # one TLS context per process: loading the CA file costs ~40 ms
             mounts: dict[str, httpx.AsyncBaseTransport | None] = {
                 f"all://{SINK_HOST}": httpx.ASGITransport(app=self.sink)
             }
             self._client = httpx.AsyncClient(
-                transport=self.transport, mounts=mounts, follow_redirects=False
+                transport=self.transport,
+                mounts=mounts,
+                follow_redirects=False,
+                verify=_tls_context(),
             )
         return self._client
 
