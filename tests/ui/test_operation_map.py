@@ -24,7 +24,7 @@ from textual.binding import Binding
 from preo_tui.api import ALL_OPERATIONS
 from preo_tui.ui.cli import main
 from preo_tui.ui.operations import EXTERNAL, declared_uses, load_class, operation_map
-from tests.fixtures.app import AppFactory, wait_for_home, wait_for_screen
+from tests.fixtures.app import AppFactory, wait_for_home, wait_for_screen, wait_until
 
 MOMENTS = {"(opens)", "(cursor)", "(sign-in)", "(automatic)", "(typing)"}
 
@@ -114,3 +114,25 @@ async def test_ops_screen_lists_the_map_and_opens_a_screen(make_app: AppFactory)
         table.move_cursor(row=index)
         await pilot.press("enter")
         await wait_for_screen(pilot, WebhooksScreen)
+
+
+async def test_ops_screen_fits_80_columns(make_app: AppFactory) -> None:
+    """At 80x24 the operation, method, screen and key columns fit without sideways scrolling
+    (before, the table was wider than the screen and the Key column was cut to "(sign-")."""
+    from textual.widgets import DataTable
+
+    from preo_tui.ui.ops.screen import OperationsScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+        assert app.jump("ops")
+        screen = await wait_for_screen(pilot, OperationsScreen)
+        table = screen.query_one("#ops-table", DataTable)
+        await wait_until(
+            pilot,
+            lambda: table.virtual_size.width <= table.scrollable_content_region.width,
+            what="the columns fitted to 80 cells",
+        )
+        assert table.columns["key"].width >= len("(automatic)")
+        assert not table.show_horizontal_scrollbar

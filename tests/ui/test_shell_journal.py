@@ -40,7 +40,7 @@ async def test_journal_lists_writes_with_outcomes(make_app: AppFactory) -> None:
         screen = await wait_for_screen(pilot, JournalScreen)
         table = screen.query_one("#journal-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 2, what="this profile's writes")
-        summaries = [str(table.get_row_at(i)[4]) for i in range(2)]
+        summaries = [str(table.get_row_at(i)[-1]) for i in range(2)]
         assert set(summaries) == {"approve rfr_1", "send cmp_9"}
         table.move_cursor(row=summaries.index("send cmp_9"))
         await pilot.pause()
@@ -48,7 +48,7 @@ async def test_journal_lists_writes_with_outcomes(make_app: AppFactory) -> None:
         assert "failed" in detail and "Conflict: already sent" in detail and "cmp_9" in detail
         await pilot.press("a")
         await wait_until(pilot, lambda: table.row_count == 3, what="all profiles")
-        assert "delete seg_3" in [str(table.get_row_at(i)[4]) for i in range(3)]
+        assert "delete seg_3" in [str(table.get_row_at(i)[-1]) for i in range(3)]
 
 
 async def test_the_what_column_takes_the_free_width(make_app: AppFactory) -> None:
@@ -80,6 +80,38 @@ async def test_the_what_column_takes_the_free_width(make_app: AppFactory) -> Non
         assert summary in detail  # the detail shows the whole value
 
 
+async def test_at_80_columns_the_table_fits_and_profile_shows_with_all_profiles(
+    make_app: AppFactory,
+) -> None:
+    """At 80x24 the journal's columns fit the screen (no sideways scrolling: before, the
+    minimums of five columns exceeded 80 cells and a horizontal scrollbar took a row); the
+    Profile column appears only when `a` lists every profile's writes."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+        entry = app.ctx.journal.begin(
+            resource="data_imports",
+            action="external_orders",
+            object_ids=["imp_1"],
+            summary="import 1,204 external orders from Billetlugen (orders-2026.csv)",
+            idempotency_key="k",
+        )
+        app.ctx.journal.finish(entry.action_id, "ok")
+        app.jump("journal")
+        screen = await wait_for_screen(pilot, JournalScreen)
+        table = screen.query_one("#journal-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the write")
+        await pilot.pause()
+        assert [key.value for key in table.columns] == ["when", "action", "outcome", "summary"]
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert not table.show_horizontal_scrollbar
+        await pilot.press("a")
+        await wait_until(
+            pilot, lambda: "profile" in [key.value for key in table.columns], what="Profile"
+        )
+        assert str(table.get_row_at(0)[1]) == app.ctx.profile_name
+
+
 async def test_back_on_the_journal_shows_new_writes_and_keeps_the_cursor(
     make_app: AppFactory,
 ) -> None:
@@ -103,7 +135,7 @@ async def test_back_on_the_journal_shows_new_writes_and_keeps_the_cursor(
         screen = await wait_for_screen(pilot, JournalScreen)
         table = screen.query_one("#journal-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 3, what="three writes")
-        summaries = [str(table.get_row_at(i)[4]) for i in range(3)]
+        summaries = [str(table.get_row_at(i)[-1]) for i in range(3)]
         table.move_cursor(row=summaries.index("approve rfr_2"))
         app.jump("orders")  # pushed over the journal, which stays in the stack
         await wait_until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen", what="orders")
@@ -118,6 +150,6 @@ async def test_back_on_the_journal_shows_new_writes_and_keeps_the_cursor(
         app.jump("journal")
         assert await wait_for_screen(pilot, JournalScreen) is screen
         await wait_until(pilot, lambda: table.row_count == 4, what="the write made meanwhile")
-        assert str(table.get_row_at(table.cursor_row)[4]) == "approve rfr_2"
+        assert str(table.get_row_at(table.cursor_row)[-1]) == "approve rfr_2"
         detail = str(screen.query_one("#journal-detail", Static).render())
         assert "rfr_2" in detail

@@ -334,7 +334,9 @@ async def test_terminal_too_small_then_restored(make_app: AppFactory) -> None:
         home = await wait_for_home(pilot)
         await pilot.resize_terminal(40, 10)
         screen = await wait_for_screen(pilot, TooSmallScreen)
-        assert "Terminal too small (40×10)" in str(screen.query_one(Static).render())
+        assert "Terminal too small (40×10)" in str(screen.query_one("#too-small", Static).render())
+        # The environment stays marked while the header cannot be drawn.
+        assert str(screen.query_one("#too-small-badge", Static).render()) == "SANDBOX"
         await pilot.resize_terminal(80, 24)
         await wait_until(pilot, lambda: app.screen is home, what="home again")
 

@@ -80,10 +80,24 @@ class JournalScreen(PreoScreen):
         ColumnSpec("summary", "What", 40, min_width=24, priority=3),
     )
 
-    def _setup(self) -> None:
+    def _specs(self) -> tuple[ColumnSpec, ...]:
+        """The columns: Profile only when every profile's writes are listed (one profile's
+        name is in the line above the table, and its room goes to What at 80 columns)."""
+        if self.all_profiles:
+            return self.COLUMNS
+        return tuple(spec for spec in self.COLUMNS if spec.key != "profile")
+
+    def _set_columns(self) -> None:
         table = self.query_one("#journal-table", DataTable)
-        for spec in self.COLUMNS:
+        specs = self._specs()
+        if [key.value for key in table.columns] == [spec.key for spec in specs]:
+            return
+        table.clear(columns=True)
+        for spec in specs:
             table.add_column(spec.label, key=spec.key, width=spec.width)
+
+    def _setup(self) -> None:
+        self._set_columns()
         self._ready = True
         self.load()
         self.resolve_unknown()
@@ -128,10 +142,11 @@ class JournalScreen(PreoScreen):
             natural["profile"] = max(natural["profile"], len(e.profile))
             natural["action"] = max(natural["action"], len(f"{e.resource}.{e.action}"))
             natural["summary"] = max(natural["summary"], len(e.summary))
-        room = table.size.width - 2 * table.cell_padding * len(self.COLUMNS) - SCROLLBAR_ROOM
-        widths = column_widths(self.COLUMNS, natural, room)
+        specs = self._specs()
+        room = table.size.width - 2 * table.cell_padding * len(specs) - SCROLLBAR_ROOM
+        widths = column_widths(specs, natural, room)
         changed = False
-        for spec in self.COLUMNS:
+        for spec in specs:
             column = table.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
             if column is not None and column.width != widths[spec.key]:
                 column.width = widths[spec.key]
@@ -171,15 +186,17 @@ class JournalScreen(PreoScreen):
             if self.entries
             else f"No writes recorded for {scope}."
         )
+        self._set_columns()
+        keys = [spec.key for spec in self._specs()]
         for index, entry in enumerate(self.entries):
-            table.add_row(
-                clock.when(entry.time, self._tz(), seconds=True),
-                entry.profile,
-                f"{entry.resource}.{entry.action}",
-                Text(entry.outcome, style=OUTCOME_STYLE.get(entry.outcome, "")),
-                FitCell(entry.summary),
-                key=str(index),
-            )
+            cells: dict[str, object] = {
+                "when": clock.when(entry.time, self._tz(), seconds=True),
+                "profile": entry.profile,
+                "action": FitCell(f"{entry.resource}.{entry.action}"),
+                "outcome": Text(entry.outcome, style=OUTCOME_STYLE.get(entry.outcome, "")),
+                "summary": FitCell(entry.summary),
+            }
+            table.add_row(*(cells[key] for key in keys), key=str(index))
         self.mark_fresh()
         self._fit_columns()
         index = next((i for i, entry in enumerate(self.entries) if entry.action_id == was_on), 0)

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.operations import MapRow, operation_map
 from preo_tui.ui.registry import register_screen
+from preo_tui.ui.widgets.paged_table import SCROLLBAR_ROOM, ColumnSpec, FitCell, column_widths
 
 
 @register_screen(
@@ -42,6 +43,7 @@ class OperationsScreen(PreoScreen):
         super().__init__(name=name, id=id)
         self.rows: list[MapRow] = operation_map()
         self.row_screens: list[str] = []
+        self._natural: dict[str, int] = {}
 
     def compose_body(self) -> ComposeResult:
         reachable = sum(1 for r in self.rows if r.uses)
@@ -52,21 +54,66 @@ class OperationsScreen(PreoScreen):
         yield Static(summary + "   enter opens the screen", id="ops-summary", markup=False)
         yield DataTable(id="ops-table", cursor_type="row", zebra_stripes=True)
 
+    #: At 80 columns the operation, its screen and key fit (no sideways scrolling); the
+    #: summary takes what is left and is cut with "…".
+    COLUMNS = (
+        ColumnSpec("operation", "Operation", 30, min_width=24, priority=3),
+        ColumnSpec("method", "Method", 6),
+        ColumnSpec("screen", "Screen", 14, min_width=10, priority=2),
+        ColumnSpec("key", "Key", 11, min_width=9, priority=2),
+        ColumnSpec("summary", "Summary", 30, min_width=1, priority=1),
+    )
+
     def on_mount(self) -> None:
         table = self.query_one("#ops-table", DataTable)
-        table.add_columns("Operation", "Method", "Screen", "Key", "Summary")
+        for spec in self.COLUMNS:
+            table.add_column(spec.label, key=spec.key, width=spec.width)
+        self._natural = {"operation": 0, "screen": 0, "key": 0, "summary": 0}
         for row in self.rows:
             uses = row.uses or ()
+            self._natural["operation"] = max(self._natural["operation"], len(row.key))
+            self._natural["summary"] = max(self._natural["summary"], len(row.summary))
             if not uses:
-                table.add_row(row.key, row.method, Text("— none —", style="red"), "", row.summary)
+                table.add_row(
+                    FitCell(row.key),
+                    row.method,
+                    Text("— none —", style="red"),
+                    "",
+                    FitCell(row.summary),
+                )
                 self.row_screens.append("")
                 continue
             for use in uses:
                 screen = Text(use.screen, style="" if use.ready else "dim")
                 if not use.ready:
                     screen.append(" (being built)", style="dim")
-                table.add_row(row.key, row.method, screen, use.key, row.summary)
+                self._natural["screen"] = max(self._natural["screen"], screen.cell_len)
+                self._natural["key"] = max(self._natural["key"], len(use.key))
+                table.add_row(
+                    FitCell(row.key), row.method, FitCell(screen), FitCell(use.key),
+                    FitCell(row.summary),
+                )  # fmt: skip
                 self.row_screens.append(use.screen if use.ready else "")
+        self.call_after_refresh(self._fit_columns)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        table = self.query_one("#ops-table", DataTable)
+        if not table.columns or table.size.width <= 0:
+            return
+        room = table.size.width - 2 * table.cell_padding * len(self.COLUMNS) - SCROLLBAR_ROOM
+        widths = column_widths(self.COLUMNS, self._natural, room)
+        changed = False
+        for spec in self.COLUMNS:
+            column = table.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
+            if column is not None and column.width != widths[spec.key]:
+                column.width = widths[spec.key]
+                changed = True
+        if changed:
+            table._require_update_dimensions = True
+            table.refresh()
 
     @on(DataTable.RowSelected, "#ops-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -4,17 +4,30 @@ crashes; resizing back restores the screen underneath)."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.containers import Center
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from preo_tui.ui.context import EnvironmentKind
+from preo_tui.ui.widgets.badge import EnvironmentBadge
 
 
 class TooSmallScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     TooSmallScreen { align: center middle; background: $background; }
-    TooSmallScreen Static { width: 100%; height: auto; content-align: center middle; text-align: center; }
+    TooSmallScreen #too-small { width: 100%; height: auto; content-align: center middle; text-align: center; }
+    TooSmallScreen Center { height: 1; }
     """
 
     def compose(self) -> ComposeResult:
+        # The environment stays marked (PRODUCTION in red) while the header cannot be drawn.
+        ctx = getattr(self.app, "ctx", None)
+        kind = getattr(ctx, "environment", None)
+        with Center():
+            yield EnvironmentBadge(
+                kind if isinstance(kind, EnvironmentKind) else EnvironmentKind.CUSTOM,
+                id="too-small-badge",
+            )
         yield Static(self._text(self.app.size.width, self.app.size.height), id="too-small")
 
     def _text(self, width: int, height: int) -> str:
