@@ -22,7 +22,8 @@ from preo_tui.ui import clock
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.confirm import ConfirmModal
-from preo_tui.ui.widgets.paged_table import SCROLLBAR_ROOM, ColumnSpec, FitCell, column_widths
+from preo_tui.ui.widgets.paged_table import ColumnSpec, FitCell
+from preo_tui.ui.widgets.table_columns import fit_columns
 from preo_tui.ui.writes import resume_unknown, run, runner_of
 
 OUTCOME_STYLE = {"ok": "green", "failed": "bold red", "unknown": "bold yellow", "pending": "yellow"}
@@ -134,26 +135,12 @@ class JournalScreen(PreoScreen):
 
     def _fit_columns(self) -> None:
         """The What column (order number, amount) takes the room the others leave."""
-        table = self.query_one("#journal-table", DataTable)
-        if not table.columns or table.size.width <= 0:
-            return
         natural = {"profile": 8, "action": 14, "summary": 24}
         for e in self.entries[:300]:
             natural["profile"] = max(natural["profile"], len(e.profile))
             natural["action"] = max(natural["action"], len(f"{e.resource}.{e.action}"))
             natural["summary"] = max(natural["summary"], len(e.summary))
-        specs = self._specs()
-        room = table.size.width - 2 * table.cell_padding * len(specs) - SCROLLBAR_ROOM
-        widths = column_widths(specs, natural, room)
-        changed = False
-        for spec in specs:
-            column = table.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
-            if column is not None and column.width != widths[spec.key]:
-                column.width = widths[spec.key]
-                changed = True
-        if changed:
-            table._require_update_dimensions = True
-            table.refresh()
+        fit_columns(self.query_one("#journal-table", DataTable), self._specs(), natural)
 
     def _tz(self) -> str | None:
         return self.ctx.edition.timezone if self.ctx.edition else None

@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Static
 from preo_tui.ui.base import PreoScreen
 from preo_tui.ui.operations import MapRow, operation_map
 from preo_tui.ui.registry import register_screen
-from preo_tui.ui.widgets.paged_table import SCROLLBAR_ROOM, ColumnSpec, FitCell, column_widths
+from preo_tui.ui.widgets.paged_table import ColumnSpec, FitCell
+from preo_tui.ui.widgets.table_columns import fit_columns
 
 
 @register_screen(
@@ -100,20 +101,7 @@ class OperationsScreen(PreoScreen):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        table = self.query_one("#ops-table", DataTable)
-        if not table.columns or table.size.width <= 0:
-            return
-        room = table.size.width - 2 * table.cell_padding * len(self.COLUMNS) - SCROLLBAR_ROOM
-        widths = column_widths(self.COLUMNS, self._natural, room)
-        changed = False
-        for spec in self.COLUMNS:
-            column = table.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
-            if column is not None and column.width != widths[spec.key]:
-                column.width = widths[spec.key]
-                changed = True
-        if changed:
-            table._require_update_dimensions = True
-            table.refresh()
+        fit_columns(self.query_one("#ops-table", DataTable), self.COLUMNS, self._natural)
 
     @on(DataTable.RowSelected, "#ops-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -28,6 +28,34 @@ else:
     _Base = object
 
 
+def fit_columns(
+    table: DataTable[Any],
+    specs: Sequence[ColumnSpec],
+    natural: dict[str, int],
+    *,
+    reserved: int = 0,
+) -> None:
+    """Give each of ``table``'s columns its :func:`column_widths` width for the table's current
+    width (less ``reserved`` cells, e.g. a marks column); re-measure and redraw it if any
+    width changed. For the plain DataTables of the journal and the operation map, and
+    :class:`PagedTable`."""
+    if not table.columns or table.size.width <= 0:
+        return
+    pad = table.cell_padding
+    room = table.size.width - reserved - 2 * pad * len(specs) - SCROLLBAR_ROOM
+    widths = column_widths(specs, natural, room)
+    changed = False
+    for spec in specs:
+        column = table.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
+        if column is not None and column.width != widths[spec.key]:
+            column.width = widths[spec.key]
+            changed = True
+    if changed:
+        table._require_update_dimensions = True
+        table._clear_caches()
+        table.refresh()
+
+
 class ColumnsMixin(_Base):
     """Column widths, headers and sorting for ``PagedTable``."""
 
@@ -88,20 +116,8 @@ class ColumnsMixin(_Base):
     def _fit_columns(self) -> None:
         if not self.columns or self.size.width <= 0:
             return
-        pad = self.cell_padding
-        mark = 1 + 2 * pad if self.markable else 0
-        room = self.size.width - mark - 2 * pad * len(self.columns_spec) - SCROLLBAR_ROOM
-        widths = column_widths(self.columns_spec, self._natural_widths(), room)
-        changed = False
-        for spec in self.columns_spec:
-            column = self.columns.get(spec.key)  # type: ignore[call-overload]  # ColumnKey compares equal to its str
-            if column is not None and column.width != widths[spec.key]:
-                column.width = widths[spec.key]
-                changed = True
-        if changed:
-            self._require_update_dimensions = True
-            self._clear_caches()
-            self.refresh()
+        mark = 1 + 2 * self.cell_padding if self.markable else 0
+        fit_columns(self, self.columns_spec, self._natural_widths(), reserved=mark)
 
     # -- headers and cells --------------------------------------------------------------------
 
