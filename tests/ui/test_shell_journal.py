@@ -3,10 +3,25 @@ outcome, newest first, for this profile or all profiles."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import DataTable, Static
 
 from preo_tui.ui.journal.screen import JournalScreen
 from tests.fixtures.app import AppFactory, wait_for_home, wait_for_screen, wait_until
+
+
+def record(journal: Any, what: str, object_id: str, summary: str, error: str | None = None) -> None:
+    """A finished write in ``journal``: ``what`` is ``resource.action``; ok unless ``error``."""
+    resource, action = what.split(".")
+    entry = journal.begin(
+        resource=resource,
+        action=action,
+        object_ids=[object_id],
+        summary=summary,
+        idempotency_key=f"key-{object_id}",
+    )
+    journal.finish(entry.action_id, "failed" if error else "ok", error)
 
 
 async def test_journal_lists_writes_with_outcomes(make_app: AppFactory) -> None:
@@ -14,22 +29,8 @@ async def test_journal_lists_writes_with_outcomes(make_app: AppFactory) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_for_home(pilot)
         journal = app.ctx.journal
-        ok = journal.begin(
-            resource="refunds",
-            action="approve",
-            object_ids=["rfr_1"],
-            summary="approve rfr_1",
-            idempotency_key="k1",
-        )
-        journal.finish(ok.action_id, "ok")
-        bad = journal.begin(
-            resource="campaigns",
-            action="send_now",
-            object_ids=["cmp_9"],
-            summary="send cmp_9",
-            idempotency_key="k2",
-        )
-        journal.finish(bad.action_id, "failed", "Conflict: already sent")
+        record(journal, "refunds.approve", "rfr_1", "approve rfr_1")
+        record(journal, "campaigns.send_now", "cmp_9", "send cmp_9", "Conflict: already sent")
         other = type(journal)(
             path=journal.path, profile="production", server="https://api.preo.cloud"
         )
@@ -89,14 +90,12 @@ async def test_at_80_columns_the_table_fits_and_profile_shows_with_all_profiles(
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_home(pilot)
-        entry = app.ctx.journal.begin(
-            resource="data_imports",
-            action="external_orders",
-            object_ids=["imp_1"],
-            summary="import 1,204 external orders from Billetlugen (orders-2026.csv)",
-            idempotency_key="k",
+        record(
+            app.ctx.journal,
+            "data_imports.external_orders",
+            "imp_1",
+            "import 1,204 external orders from Billetlugen (orders-2026.csv)",
         )
-        app.ctx.journal.finish(entry.action_id, "ok")
         app.jump("journal")
         screen = await wait_for_screen(pilot, JournalScreen)
         table = screen.query_one("#journal-table", DataTable)
@@ -123,14 +122,7 @@ async def test_back_on_the_journal_shows_new_writes_and_keeps_the_cursor(
         await wait_for_home(pilot)
         journal = app.ctx.journal
         for n in (1, 2, 3):
-            entry = journal.begin(
-                resource="refunds",
-                action="approve",
-                object_ids=[f"rfr_{n}"],
-                summary=f"approve rfr_{n}",
-                idempotency_key=f"k{n}",
-            )
-            journal.finish(entry.action_id, "ok")
+            record(journal, "refunds.approve", f"rfr_{n}", f"approve rfr_{n}")
         app.jump("journal")
         screen = await wait_for_screen(pilot, JournalScreen)
         table = screen.query_one("#journal-table", DataTable)
@@ -139,14 +131,7 @@ async def test_back_on_the_journal_shows_new_writes_and_keeps_the_cursor(
         table.move_cursor(row=summaries.index("approve rfr_2"))
         app.jump("orders")  # pushed over the journal, which stays in the stack
         await wait_until(pilot, lambda: type(app.screen).__name__ == "OrdersScreen", what="orders")
-        later = journal.begin(
-            resource="refunds",
-            action="reject",
-            object_ids=["rfr_4"],
-            summary="reject rfr_4",
-            idempotency_key="k4",
-        )
-        journal.finish(later.action_id, "ok")
+        record(journal, "refunds.reject", "rfr_4", "reject rfr_4")
         app.jump("journal")
         assert await wait_for_screen(pilot, JournalScreen) is screen
         await wait_until(pilot, lambda: table.row_count == 4, what="the write made meanwhile")
