@@ -192,6 +192,14 @@ class SessionMixin(CacheMixin):
             if self.ctx.me is not None:  # cached figures are on their way: let them draw first
                 await self._after_first_frame()
         tokens = await asyncio.to_thread(credentials.for_profile, self.profile)
+        if tokens is None and user is not None:  # a hint without tokens: nobody's session
+            await self._close_store()
+            self.ctx.me = None
+            self.ctx.organizations = []
+            self.ctx.organization = None
+            self.ctx.edition = None
+            self._editions = []
+            self.broadcast(lambda: ContextChanged("session"))
         store = self.ctx.store
         if tokens is not None and tokens.secrets and store is not None:
             with contextlib.suppress(Exception):  # opened before the tokens were known

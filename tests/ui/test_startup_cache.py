@@ -133,6 +133,30 @@ async def test_stored_tokens_are_read_after_the_cached_home_is_drawn(
     assert second.connection_state == "online"
 
 
+async def test_a_user_hint_without_stored_tokens_shows_no_cached_session(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    """The tokens are gone (removed by hand) but not the note of their user: the cached home
+    of that user is not kept on screen; the app asks to sign in."""
+    from preo_tui.credentials import entry_key
+    from preo_tui.ui.shell.signin import SignInScreen
+
+    profile = sandbox_profile(sandbox=False)
+    first = make_app(role=None, profile=profile)
+    first.credentials.login(profile, sandbox_backend.tokens("admin"))
+    async with first.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+    assert first.credentials.file.delete(entry_key(profile.name, profile.server))
+
+    second = make_app(role=None, profile=profile)
+    assert second.credentials.user_hint(profile) is not None
+    async with second.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, SignInScreen)
+        await wait_until(pilot, lambda: second.connection_state == "signed out", what="signed out")
+        assert second.ctx.me is None and second.ctx.store is None
+        assert second.ctx.edition is None
+
+
 class RecordingSandbox(HeldSandbox):
     """A held sandbox noting, when the app first asks it to start, whether the first frame
     had already drawn what the cache holds."""
