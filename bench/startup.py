@@ -1,13 +1,16 @@
 """Start-up benchmark: process start to the home screen drawn, with a warm cache.
 
-    python bench/startup.py [--runs 7] [--size 80x24] [--sandbox]
+    python bench/startup.py [--runs 7] [--size 80x24] [--sandbox | --login]
 
 Starts a sandbox (scale ``tiny``) on a free loopback port, signs in once to obtain a token, then
 launches ``preo-tui --server URL`` (token in ``PREO_TOKEN``) in a pseudo-terminal again and
 again, timing from ``Popen`` to the moment the dashboard's figures appear in the terminal output
 (the first launch warms the on-disk cache and is not counted). With ``--sandbox`` it launches
 ``preo-tui --sandbox`` instead (the app starts its own sandbox child; the cached home must be
-drawn before that child answers). In the same run, and interleaved with it, it times a bare
+drawn before that child answers). With ``--login`` the token is not in ``PREO_TOKEN`` but stored as ``preo-tui login``
+stores it, and the keyring is probed as on an operator's machine (``PREO_KEYRING`` is not set;
+where no keyring is usable the token is in the 0600 file): the usual start of a signed-in
+operator. In the same run, and interleaved with it, it times a bare
 Textual app drawing one 100-row ``DataTable`` the same way. Prints both medians, their ratio,
 and the ratio of the CPU time the two processes used (less sensitive to the machine's load),
 with met/missed for each target.
@@ -64,6 +67,17 @@ class Bare(App[None]):
         table.move_cursor(row=99)
 
 Bare().run()
+"""
+
+
+#: Stores a token for ``--server URL`` as ``preo-tui login --method token`` does.
+STORE_TOKEN = r"""
+import sys
+from preo_tui.credentials import CredentialStore, Tokens
+from preo_tui.ui.cli import _resolve, build_parser
+
+_, _, profile = _resolve(build_parser().parse_args(["--server", sys.argv[1]]))
+CredentialStore().login(profile, Tokens(access=sys.stdin.read().strip()))
 """
 
 
@@ -140,10 +154,16 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--size", default="80x24")
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
         "--sandbox",
         action="store_true",
         help="time `preo-tui --sandbox` (its own sandbox child) instead of --server URL",
+    )
+    mode.add_argument(
+        "--login",
+        action="store_true",
+        help="the token stored as by `preo-tui login` (keyring probed), not in PREO_TOKEN",
     )
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
@@ -203,7 +223,18 @@ def main() -> int:
                         print("the sandbox did not start", file=sys.stderr)
                         return 1
                     time.sleep(0.1)
-            env["PREO_TOKEN"] = asyncio.run(admin_token(url))
+            token = asyncio.run(admin_token(url))
+            if args.login:
+                env.pop("PREO_KEYRING", None)
+                subprocess.run(
+                    [sys.executable, "-c", STORE_TOKEN, url],
+                    input=token,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+            else:
+                env["PREO_TOKEN"] = token
             app_argv = [*app_cli, "--server", url]
             timed_launch(app_argv, env, HOME_MARKER, size)  # warms the cache
             app_runs, bare_runs = _measure(app_argv, bare_argv, env, size, args.runs)
@@ -248,6 +279,8 @@ def _report(
     bare_cpu = statistics.median(cpu for _, cpu in bare_runs)
     cpu_ratio = app_cpu / bare_cpu if bare_cpu else float("nan")
     mode = "preo-tui --sandbox" if args.sandbox else "preo-tui --server"
+    if args.login:
+        mode += ", token stored by `preo-tui login`"
     print(
         f"terminal {size[0]}x{size[1]}, {args.runs} runs each, warm cache, "
         f"process start -> first frame with data ({mode})"

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import stat
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "preo-tui"
 FILENAME = "credentials.json"
+#: who last signed in with each stored token (no secret): see :class:`UserHints`
+USERS_FILENAME = "credentials-users.json"
 ENV_KEYRING = "PREO_KEYRING"
 FILE_MODE = 0o600
 
@@ -190,6 +193,43 @@ class FileBackend:
         return True
 
 
+class UserHints:
+    """The subject of the tokens stored under each key, in a small 0600 JSON file beside
+    the tokens' file. Not a secret (the user's id, as in the cache file's identity), and only
+    a hint: the app opens that user's cache before the tokens are read (the keyring is slow
+    to load) and switches cache if the tokens turn out to name someone else."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        users = raw.get("users") if isinstance(raw, dict) else None
+        return dict(users) if isinstance(users, dict) else {}
+
+    def get(self, key: str) -> str | None:
+        value = self._read().get(key)
+        return value if isinstance(value, str) and value else None
+
+    def set(self, key: str, user: str | None) -> None:
+        """Remember ``user`` for ``key`` (``None`` forgets it); never fails."""
+        entries = self._read()
+        if entries.get(key) == user or (user is None and key not in entries):
+            return
+        if user is None:
+            del entries[key]
+        else:
+            entries[key] = user
+        data = json.dumps({"version": 1, "users": entries}, indent=2, sort_keys=True)
+        try:
+            write_private(self.path, data.encode("utf-8"))
+        except OSError as exc:
+            log.warning("could not write %s (%s)", self.path.name, type(exc).__name__)
+
+
 class KeyringBackend:
     """Tokens in the system keyring (one JSON secret per profile and server)."""
 
@@ -239,15 +279,39 @@ class CredentialStore:
         env: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if env is None else env
-        self.file = FileBackend((data_dir(env) if directory is None else directory) / FILENAME)
+        directory = data_dir(env) if directory is None else directory
+        self.file = FileBackend(directory / FILENAME)
+        self.users = UserHints(directory / USERS_FILENAME)
         if use_keyring is None:
             setting = env.get(ENV_KEYRING, "").strip().lower()
             use_keyring = setting not in ("0", "off", "no", "false", "file")
-        self._keyring: KeyringBackend | None = None
-        if use_keyring:
-            backend = keyring_backend if keyring_backend is not None else usable_keyring()
-            if backend is not None:
-                self._keyring = KeyringBackend(backend)
+        # The keyring is looked up on first use, not here: importing ``keyring`` and probing
+        # its backends costs ~80 ms of CPU (more with a D-Bus Secret Service), which the
+        # app's first frame must not pay (issue 20). A lock: the app reads tokens in a thread.
+        self._use_keyring = use_keyring
+        self._keyring_backend_arg = keyring_backend
+        self._keyring_resolved = False
+        self._keyring_value: KeyringBackend | None = None
+        self._keyring_lock = threading.Lock()
+
+    @property
+    def _keyring(self) -> KeyringBackend | None:
+        if not self._keyring_resolved:
+            with self._keyring_lock:
+                if not self._keyring_resolved:
+                    if self._use_keyring:
+                        backend = self._keyring_backend_arg
+                        if backend is None:
+                            backend = usable_keyring()
+                        if backend is not None:
+                            self._keyring_value = KeyringBackend(backend)
+                    self._keyring_resolved = True
+        return self._keyring_value
+
+    @_keyring.setter
+    def _keyring(self, value: KeyringBackend | None) -> None:
+        self._keyring_value = value
+        self._keyring_resolved = True
 
     def __repr__(self) -> str:
         return f"CredentialStore(backend={self.backend_name!r})"
@@ -284,6 +348,7 @@ class CredentialStore:
 
     def set(self, profile: str, server: str, tokens: Tokens) -> None:
         key = entry_key(profile, server)
+        self.users.set(key, tokens.subject)
         if self._keyring is not None:
             try:
                 self._keyring.set(key, tokens)
@@ -299,6 +364,7 @@ class CredentialStore:
     def delete(self, profile: str, server: str) -> bool:
         """Forget the tokens of ``profile``/``server`` everywhere; True if any were held."""
         key = entry_key(profile, server)
+        self.users.set(key, None)
         removed = False
         if self._keyring is not None:
             try:
@@ -313,6 +379,12 @@ class CredentialStore:
 
     def for_profile(self, profile: Profile) -> Tokens | None:
         return self.get(profile.name, profile.server)
+
+    def user_hint(self, profile: Profile) -> str | None:
+        """The user (the token's subject) whose tokens were last stored for ``profile``, read
+        without touching the keyring: enough to open that user's disk cache and draw the
+        cached home while the tokens themselves are read (see :class:`UserHints`)."""
+        return self.users.get(entry_key(profile.name, profile.server))
 
     def login(self, profile: Profile, tokens: Tokens) -> None:
         """Remember the tokens a sign-in produced (also after a silent refresh)."""

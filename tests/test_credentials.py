@@ -204,3 +204,46 @@ async def test_login_with_password_uses_the_client_and_remembers_tokens() -> Non
     assert store.for_profile(profile()) == tokens
     raw = (Path(os.environ["PREO_DATA_DIR"]) / "credentials.json").read_text()
     assert 'pw"' not in raw
+
+
+def test_the_keyring_is_looked_up_on_first_use_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building the store (the app does it before its first frame) never loads the keyring:
+    that costs ~80 ms of CPU; the first read or write does, once."""
+    memory = MemoryKeyring()
+    lookups: list[int] = []
+
+    def lookup() -> KeyringBackend:
+        lookups.append(1)
+        return memory
+
+    monkeypatch.setattr(keyring, "get_keyring", lookup)
+    store = CredentialStore()
+    assert lookups == []
+    assert store.for_profile(profile()) is None
+    store.login(profile(), Tokens(SECRET))
+    assert lookups == [1] and store.uses_keyring
+
+
+def test_the_user_of_stored_tokens_is_known_without_the_keyring(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app opens the cache of the user whose tokens are stored before reading them: the
+    user (the token's subject, no secret) is kept in a 0600 file beside the tokens' file."""
+    memory = MemoryKeyring()
+    token = jwt.encode({"sub": "usr_42"}, "k" * 32, algorithm="HS256")
+    CredentialStore(keyring_backend=memory).login(profile(), Tokens(token, REFRESH))
+
+    def no_keyring() -> KeyringBackend:
+        raise AssertionError("the keyring was loaded")
+
+    monkeypatch.setattr(keyring, "get_keyring", no_keyring)
+    store = CredentialStore()
+    assert store.user_hint(profile()) == "usr_42"
+    assert store.user_hint(profile("production")) is None
+    path = isolated / "data" / "credentials-users.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert token not in path.read_text() and REFRESH not in path.read_text()
+    assert CredentialStore(keyring_backend=memory).logout(profile())
+    assert CredentialStore().user_hint(profile()) is None
+    path.write_text("{not json")  # a broken hint is no hint
+    assert CredentialStore().user_hint(profile()) is None

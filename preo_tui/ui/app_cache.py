@@ -50,13 +50,18 @@ class CacheMixin(_AppBase):
     def _open_store_early(self, tokens: Tokens) -> None:
         """Open the on-disk cache of this server and user before the network answers, so
         cached data can be drawn at once (the token's subject names the user)."""
-        if self.ctx.store is not None:
-            return
         subject = tokens.subject
         if subject:
-            self.ctx.store = self._open_store(subject, tokens)
-            if self._restore_context():
-                self.broadcast(lambda: ContextChanged("session"))
+            self._open_user_store_early(subject, tokens)
+
+    def _open_user_store_early(self, user: str, tokens: Tokens) -> None:
+        """Open ``user``'s on-disk cache and restore the previous session from it (no-op when
+        a store is open already)."""
+        if self.ctx.store is not None:
+            return
+        self.ctx.store = self._open_store(user, tokens)
+        if self.ctx.store is not None and self._restore_context():
+            self.broadcast(lambda: ContextChanged("session"))
 
     def _remember_context(self) -> None:
         """Keep who we are and where we were (plain JSON) so the next start can draw the

@@ -139,7 +139,7 @@ class SessionMixin(CacheMixin):
             if env_token:
                 tokens = Tokens(access=env_token)
         if tokens is None and self.credentials is not None:
-            tokens = self.credentials.for_profile(self.profile)
+            tokens = await self._stored_tokens(self.credentials)
         if tokens is None:
             self.connection_state = "signed out"
             self.show_sign_in()
@@ -177,6 +177,34 @@ class SessionMixin(CacheMixin):
                 )
             else:
                 raise
+
+    async def _stored_tokens(self, credentials: CredentialStore) -> Tokens | None:
+        """The profile's stored tokens, read in a thread: the keyring takes ~80 ms of CPU to
+        load (more with a Secret Service), which must not delay the first frame. When the
+        credential store names the user they belong to, that user's cache is opened first
+        and the cached home drawn before they are read (issue 20)."""
+        try:
+            user = credentials.user_hint(self.profile)
+        except Exception:
+            user = None
+        if user is not None:
+            self._open_user_store_early(user, Tokens(access=""))
+            if self.ctx.me is not None:  # cached figures are on their way: let them draw first
+                await self._after_first_frame()
+        tokens = await asyncio.to_thread(credentials.for_profile, self.profile)
+        if tokens is None and user is not None:  # a hint without tokens: nobody's session
+            await self._close_store()
+            self.ctx.me = None
+            self.ctx.organizations = []
+            self.ctx.organization = None
+            self.ctx.edition = None
+            self._editions = []
+            self.broadcast(lambda: ContextChanged("session"))
+        store = self.ctx.store
+        if tokens is not None and tokens.secrets and store is not None:
+            with contextlib.suppress(Exception):  # opened before the tokens were known
+                store.set_secrets(tokens.secrets)
+        return tokens
 
     async def _client_module_ready(self) -> None:
         """Import the API client off the event loop (it is the heaviest import)."""

@@ -294,6 +294,10 @@ def _run(args: argparse.Namespace) -> int:
     # to the first frame, bench/startup.py). PreoApp(tune_gc=True) turns it back on, tuned,
     # once the first frame and the feature screens are loaded; the finally below in any case.
     gc.disable()
+    # Pydantic looks for plugins (entry points of every installed distribution) when it
+    # builds its first model: the app uses none, and the scan is start-up time before the
+    # first frame. Set for this process and its sandbox child; an operator may still set it.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         return _run_app(args)
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from preo_tui.ui.session import SandboxInfo
 from tests.fixtures.app import (
     AppFactory,
     SandboxBackend,
+    sandbox_profile,
     wait_for_home,
     wait_for_screen,
     wait_until,
@@ -100,6 +102,59 @@ async def test_second_sandbox_launch_draws_the_cached_home_then_fresh_figures(
         )
     # the same cache file both times: no file per launch
     assert sorted(p.name for p in second.cache_dir.iterdir()) == cache_files
+
+
+async def test_stored_tokens_are_read_after_the_cached_home_is_drawn(
+    make_app: AppFactory, sandbox_backend: SandboxBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile signed in earlier (``preo-tui login``): the cache of the user its tokens were
+    stored for is drawn first; the tokens themselves (the keyring takes ~80 ms of CPU to load)
+    are read afterwards, in a thread."""
+    profile = sandbox_profile(sandbox=False)
+    first = make_app(role=None, profile=profile)
+    first.credentials.login(profile, sandbox_backend.tokens("admin"))
+    async with first.run_test(size=(80, 24)) as pilot:
+        cached = (await wait_for_home(pilot)).summary
+
+    second = make_app(role=None, profile=profile)
+    read = second.credentials.for_profile
+    main_thread = threading.get_ident()
+    seen: list[tuple[bool, bool]] = []
+
+    def recording(profile: Any) -> Any:
+        seen.append((second.first_data_drawn.is_set(), threading.get_ident() != main_thread))
+        return read(profile)
+
+    monkeypatch.setattr(second.credentials, "for_profile", recording)
+    async with second.run_test(size=(80, 24)) as pilot:
+        screen = await wait_for_home(pilot)
+        assert screen.summary.edition_id == cached.edition_id
+    assert seen == [(True, True)]  # after the cached figures were drawn, off the event loop
+    assert second.connection_state == "online"
+
+
+async def test_a_user_hint_without_stored_tokens_shows_no_cached_session(
+    make_app: AppFactory, sandbox_backend: SandboxBackend
+) -> None:
+    """The tokens are gone (removed by hand) but not the note of their user: the cached home
+    of that user is not kept on screen; the app asks to sign in."""
+    from preo_tui.credentials import entry_key
+    from preo_tui.ui.shell.signin import SignInScreen
+
+    profile = sandbox_profile(sandbox=False)
+    first = make_app(role=None, profile=profile)
+    first.credentials.login(profile, sandbox_backend.tokens("admin"))
+    async with first.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+    assert first.credentials.file.delete(entry_key(profile.name, profile.server))
+
+    second = make_app(role=None, profile=profile)
+    assert second.credentials.user_hint(profile) is not None
+    async with second.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, SignInScreen)
+        await wait_until(pilot, lambda: second.connection_state == "signed out", what="signed out")
+        assert second.ctx.me is None and second.ctx.store is None
+        assert second.ctx.edition is None
 
 
 class RecordingSandbox(HeldSandbox):
