@@ -102,6 +102,8 @@ async def test_at_80_columns_the_table_fits_and_profile_shows_with_all_profiles(
         await wait_until(pilot, lambda: table.row_count == 1, what="the write")
         await pilot.pause()
         assert [key.value for key in table.columns] == ["when", "action", "outcome", "summary"]
+        empty = str(screen.query_one("#journal-empty", Static).render())
+        assert empty.startswith("1 write (profile sandbox)")
         assert table.virtual_size.width <= table.scrollable_content_region.width
         assert not table.show_horizontal_scrollbar
         await pilot.press("a")

@@ -168,8 +168,9 @@ class JournalScreen(PreoScreen):
             return
         self.entries.sort(key=lambda e: e.time, reverse=True)
         scope = "all profiles" if self.all_profiles else f"profile {self.ctx.profile_name}"
+        count = f"{len(self.entries)} write{'' if len(self.entries) == 1 else 's'}"
         empty.update(
-            f"{len(self.entries)} writes ({scope}) — a toggles all profiles"
+            f"{count} ({scope}) — a toggles all profiles"
             if self.entries
             else f"No writes recorded for {scope}."
         )
