@@ -58,9 +58,9 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE INDEX IF NOT EXISTS users_org_created ON users (organization_id, created);
 CREATE INDEX IF NOT EXISTS users_org_email ON users (organization_id, email);
 CREATE INDEX IF NOT EXISTS users_org_last_name ON users (organization_id, last_name);
-CREATE INDEX IF NOT EXISTS users_email ON users (email);
 -- for callers in several organizations (organization_id IN (...)): ordered, covering scans
 CREATE INDEX IF NOT EXISTS users_created_org ON users (created, organization_id);
+-- (also serves `email = ?` lookups: a separate index on email alone would only cost seeding)
 CREATE INDEX IF NOT EXISTS users_email_org ON users (email, organization_id);
 CREATE INDEX IF NOT EXISTS users_last_name_org ON users (last_name, organization_id);
 CREATE INDEX IF NOT EXISTS users_phone ON users (phone);
