@@ -10,7 +10,8 @@ Each resource module contributes its DDL (tables *and* indexes) as ``SCHEMA``; t
 shared by every resource live here in :data:`CORE_SCHEMA`. Conventions for resource tables:
 
 - ``pk INTEGER PRIMARY KEY`` (the rowid, used as the stable tie-breaker of every ordering and by
-  the deferred-join paging) plus ``id TEXT NOT NULL UNIQUE`` (the public prefixed id);
+  the deferred-join paging) plus ``id TEXT NOT NULL UNIQUE`` (the public prefixed id; the big
+  seeded tables declare ``CREATE UNIQUE INDEX <table>_id`` instead, built after the bulk insert);
 - timestamps as fixed-width ISO text from :func:`preo_tui.sandbox.clock.iso` (sort = time order);
 - lists and nested objects as JSON text (:func:`dumps` / :func:`loads`);
 - an index for every filter + ordering pair a list endpoint offers at the large scale.

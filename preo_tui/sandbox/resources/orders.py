@@ -26,9 +26,11 @@ from ..seeding import SeedContext, batched, below, small_sample
 from ..state import StateDep
 
 SCHEMA = """
+-- `id` is unique by the index below, built after the seed's bulk insert (a column UNIQUE
+-- constraint is kept up to date row by row: random ids, a page split every few rows)
 CREATE TABLE IF NOT EXISTS orders (
     pk INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     order_number TEXT NOT NULL,
     edition_id TEXT NOT NULL,
     organization_id TEXT NOT NULL,
@@ -43,6 +45,7 @@ CREATE TABLE IF NOT EXISTS orders (
     created TEXT NOT NULL,
     modified TEXT NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS orders_id ON orders (id);
 CREATE INDEX IF NOT EXISTS orders_edition_created ON orders (edition_id, created);
 CREATE INDEX IF NOT EXISTS orders_edition_modified ON orders (edition_id, modified);
 CREATE INDEX IF NOT EXISTS orders_edition_status ON orders (edition_id, status, created);
@@ -60,7 +63,7 @@ CREATE INDEX IF NOT EXISTS orders_import ON orders (data_import_id);
 CREATE INDEX IF NOT EXISTS orders_search_rows ON orders (pk, edition_id, created, status, type);
 CREATE TABLE IF NOT EXISTS purchases (
     pk INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,  -- unique: purchases_id
     order_id TEXT NOT NULL,
     edition_id TEXT NOT NULL,
     product_id TEXT NOT NULL,
@@ -75,6 +78,7 @@ CREATE TABLE IF NOT EXISTS purchases (
     created TEXT NOT NULL,
     modified TEXT NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS purchases_id ON purchases (id);
 CREATE INDEX IF NOT EXISTS purchases_order ON purchases (order_id);
 -- trigram full-text index over orders.search: "contains" searches without a table scan
 CREATE VIRTUAL TABLE IF NOT EXISTS orders_search USING fts5(
