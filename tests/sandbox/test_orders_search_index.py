@@ -1,9 +1,13 @@
 """The orders search's narrow index (``orders_search_rows``) and the seeded ``edition_users``:
-the same answers as the plain definitions, page after page, with and without the index."""
+the same answers as the plain definitions, page after page, with and without the index; ids of
+the big tables unique by an index declared apart from the table (built after the seed)."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
+
+import pytest
 
 from preo_tui.sandbox.db import Database
 from tests.fixtures.sandbox import Sandbox
@@ -103,3 +107,18 @@ async def test_seeded_edition_users_are_the_customers_of_each_edition(sandbox: S
     )
     assert [tuple(r) for r in got] == [tuple(r) for r in want]
     assert len({r[0] for r in got}) >= 4
+
+
+async def test_ids_stay_unique_with_the_unique_index_declared_apart(sandbox: Sandbox) -> None:
+    db = sandbox.db
+    for table in ("users", "orders", "purchases"):
+        taken = db.scalar(f"SELECT id FROM {table} ORDER BY pk LIMIT 1")
+        names = [str(r[1]) for r in db.query(f"PRAGMA table_info({table})")]
+        columns = ", ".join(n for n in names if n != "pk")
+        copy = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE id = ?"
+        refused = pytest.raises(
+            sqlite3.IntegrityError, match=f"UNIQUE constraint failed: {table}.id"
+        )
+        with refused, db.transaction():
+            db.execute(copy, (taken,))
+        assert db.scalar(f"SELECT COUNT(*) FROM {table} WHERE id = ?", (taken,)) == 1
