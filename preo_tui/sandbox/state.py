@@ -30,7 +30,7 @@ import httpx
 from fastapi import Depends, Request
 
 from . import clock, seed_fixups
-from .db import CORE_SCHEMA, Database
+from .db import CORE_SCHEMA, PAGE_SIZE, Database
 from .events import RETRY_TASK, WebhookDispatcher
 from .faults import FaultConfig, FaultInjector
 from .ratelimit import RateLimiter
@@ -154,6 +154,7 @@ class SandboxState:
             if current is not None and current != version and not self.settings.reset:
                 log.warning("database schema changed: reseeding %s", db.path)
             self.drop_all()
+            self.fresh_pages()
             tables, _ = split_schema(self.schema_script())
             db.executescript(tables)
             self.seed()
@@ -184,6 +185,18 @@ class SandboxState:
             db.execute(f'DROP TABLE IF EXISTS "{name}"')
         for name in names:
             db.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+    def fresh_pages(self) -> None:
+        """Rebuild an emptied database file whose page size is not ``PAGE_SIZE`` (made by an
+        older version) with it: milliseconds once the tables are dropped, and the file shrinks.
+        """
+        db = self.db
+        if db.path == ":memory:" or db.scalar("PRAGMA page_size") == PAGE_SIZE:
+            return
+        db.execute("PRAGMA journal_mode=DELETE")  # WAL cannot change the page size
+        db.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        db.execute("VACUUM")
+        db.execute("PRAGMA journal_mode=WAL")
 
     def seed(self) -> None:
         """Run every module's ``seed(ctx)`` in one transaction, in module order."""

@@ -43,7 +43,7 @@ from .orders import refresh_order_search
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     pk INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,  -- unique: users_id, built after the seed's bulk insert (as orders_id)
     organization_id TEXT NOT NULL,
     email TEXT NOT NULL COLLATE NOCASE,
     phone TEXT,
@@ -55,12 +55,13 @@ CREATE TABLE IF NOT EXISTS users (
     created TEXT NOT NULL,
     modified TEXT NOT NULL
 );
+CREATE UNIQUE INDEX IF NOT EXISTS users_id ON users (id);
 CREATE INDEX IF NOT EXISTS users_org_created ON users (organization_id, created);
 CREATE INDEX IF NOT EXISTS users_org_email ON users (organization_id, email);
 CREATE INDEX IF NOT EXISTS users_org_last_name ON users (organization_id, last_name);
-CREATE INDEX IF NOT EXISTS users_email ON users (email);
 -- for callers in several organizations (organization_id IN (...)): ordered, covering scans
 CREATE INDEX IF NOT EXISTS users_created_org ON users (created, organization_id);
+-- (also serves `email = ?` lookups: a separate index on email alone would only cost seeding)
 CREATE INDEX IF NOT EXISTS users_email_org ON users (email, organization_id);
 CREATE INDEX IF NOT EXISTS users_last_name_org ON users (last_name, organization_id);
 CREATE INDEX IF NOT EXISTS users_phone ON users (phone);
