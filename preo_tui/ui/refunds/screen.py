@@ -21,7 +21,7 @@ never by sending a different action. The journal: palette › Journal, ``:journa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -29,8 +29,10 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
@@ -129,6 +131,9 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScr
         self._detail_height = -1
         self._window_read_at = 0.0
         self._context_key: tuple[str | None, str | None] | None = None
+        #: While the decision dialog closes: what it drew over the queue, all that whole-screen
+        #: repaints need to repaint (``dialog_closing``).
+        self._narrow_repaint: list[Region] | None = None
 
     # -- composition --------------------------------------------------------------------------
 
@@ -159,6 +164,42 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScr
             activity.add_column(label, key=key, width=width)
         self._context_key = self._current_context_key()
         self._update_summary()
+
+    # -- closing the decision dialog ------------------------------------------------------------
+
+    def dialog_closing(self, regions: list[Region], closed: AwaitComplete) -> None:
+        """The decision dialog is closing (``closed``: its pop and removal); it drew
+        ``regions`` over this screen, which it does not tint.
+
+        Textual repaints the whole screen that comes back on top (asked for when the dialog
+        opened, and again by the pop, the resume and the removal of the dialog's widgets):
+        every line of the queue composed again and, in a terminal, every cell written. Here
+        nothing but the dialog's box changed on screen (rows that changed meanwhile are dirty
+        on their own: the decided one, the cursor's), so until the dialog is gone and a frame
+        is drawn, a whole-screen repaint repaints what the dialog drew. The frame that
+        confirms a decision then writes the box's area, the decided row and the cursor's
+        rows."""
+        if self.size != self.app.size or not regions:
+            return  # resized meanwhile: the whole screen is laid out and drawn again anyway
+        self._narrow_repaint = regions
+
+        def gone(_: object) -> None:
+            self.call_after_refresh(self._forget_narrow_repaint)
+
+        closed._future.add_done_callback(gone)  # Textual's AwaitComplete: no public hook
+
+    def _forget_narrow_repaint(self) -> None:
+        self._narrow_repaint = None
+
+    def _exchange_repaint_regions(self) -> Collection[Region]:
+        """What Textual repaints of this screen now: while the decision dialog closes, the
+        whole screen stands for what the dialog drew (``dialog_closing``)."""
+        regions = super()._exchange_repaint_regions()
+        narrow = self._narrow_repaint
+        whole = self.outer_size.region
+        if narrow is None or whole not in regions:
+            return regions
+        return [region for region in regions if region != whole] + narrow
 
     # -- the list -----------------------------------------------------------------------------
 
