@@ -26,6 +26,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.geometry import Region
@@ -51,7 +52,7 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
     """Confirm one decision (or collect the comment/reason of a bulk one)."""
 
     DEFAULT_CSS = """
-    DecisionModal { align: center middle; background: transparent; }
+    DecisionModal { align: center middle; }
     DecisionModal > Vertical {
         width: 72; max-width: 95%; height: auto; max-height: 95%;
         border: thick $warning; background: $panel; padding: 0 1;
@@ -87,6 +88,9 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
         on_confirm: Callable[[DecisionInput], None] | None = None,
     ) -> None:
         super().__init__(classes=f"-{action}")
+        # Not dimming the queue behind (see the module's docstring). Set here, not in CSS: the
+        # app's stylesheet gives every ModalScreen a tint, and it outranks DEFAULT_CSS.
+        self.styles.background = Color(0, 0, 0, 0)
         #: Called with the answer when confirmed, *before* the dialog closes (the refund queue
         #: moves its cursor on there, so the next key already acts on the next request).
         self.on_confirm = on_confirm
@@ -140,9 +144,12 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
     def on_mount(self) -> None:
         self.query_one("#decision-text", Input).focus()
 
-    def drawn_regions(self) -> list[Region]:
+    def drawn_regions(self) -> list[Region] | None:
         """What this dialog draws over the screen beneath (the box, toasts, a tooltip): the
-        rest of the screen shows the screen beneath unchanged (no tint)."""
+        rest of the screen shows the screen beneath unchanged. None when it tints the screen
+        beneath after all (a theme's or a user's stylesheet): then every cell changes."""
+        if self.styles.background.a > 0:
+            return None
         visible = self._compositor.visible_widgets.items()
         shown = [
             region.intersection(clip) for widget, (region, clip) in visible if widget is not self
@@ -153,10 +160,10 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
         """Close; the screen beneath (the queue) is told what to repaint."""
         stack = self.app.screen_stack
         beneath = stack[-2] if len(stack) > 1 and stack[-1] is self else None
-        regions = self.drawn_regions() if beneath is not None else []
+        regions = self.drawn_regions() if beneath is not None else None
         closed = super().dismiss(result)
         closing = getattr(beneath, "dialog_closing", None)
-        if callable(closing):
+        if regions and callable(closing):
             closing(regions, closed)
         return closed
 
