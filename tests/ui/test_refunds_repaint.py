@@ -189,3 +189,30 @@ async def test_a_tinted_dialog_repaints_the_whole_screen(refunds_app: AppFactory
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is screen, what="the dialog closed")
         await settled_and_exact(pilot, terminal)
+
+
+async def test_the_footer_behind_the_decision_dialog_is_not_rebuilt(
+    refunds_app: AppFactory,
+) -> None:
+    """Opening and closing the decision dialog leaves the queue's footer as it is (rebuilding
+    its keys twice per decision delayed sending the decision)."""
+    from textual.widgets._footer import FooterKey
+
+    from preo_tui.ui.widgets.footer import StableFooter
+
+    app = refunds_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        footer = screen.query_one(StableFooter)
+        await wait_until(pilot, lambda: footer.query(FooterKey), what="the footer")
+        before = list(footer.query(FooterKey))
+        first = screen.table.items[0]
+        await pilot.press("a")
+        await wait_for_screen(pilot, DecisionModal)
+        await wait_for_workers(pilot)
+        assert list(footer.query(FooterKey)) == before  # the same widgets behind the dialog
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.outcomes[first.id].kind == "ok", what="approved")
+        await wait_for_workers(pilot)
+        assert list(footer.query(FooterKey)) == before
+        assert "Approve" in {key.description for key in before}

@@ -30,7 +30,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.geometry import Region
 from textual.timer import Timer
@@ -42,7 +42,7 @@ from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.list_actions import writable_or_warn
 from preo_tui.ui.refunds.common import keys_pending, refundable, total, words
-from preo_tui.ui.refunds.decide import Action
+from preo_tui.ui.refunds.decide import Action, DecisionModal
 from preo_tui.ui.refunds.decisions import PendingCheck, RefundDecisions, RowOutcome
 from preo_tui.ui.refunds.detail import DetailData, RefundDetailPane
 from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
@@ -134,6 +134,7 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScr
         #: While the decision dialog closes: what it drew over the queue, all that whole-screen
         #: repaints need to repaint (``dialog_closing``).
         self._narrow_repaint: list[Region] | None = None
+        self._bindings_before_dialog: dict[str, ActiveBinding] | None = None
 
     # -- composition --------------------------------------------------------------------------
 
@@ -190,6 +191,26 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScr
 
     def _forget_narrow_repaint(self) -> None:
         self._narrow_repaint = None
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys of this screen (its footer's): while the decision dialog is up over it,
+        the keys it had before the dialog opened.
+
+        Under any dialog, Textual asks again and the app's single-letter keys drop out (they
+        are inactive in a dialog), so the footer behind mounts its dozen keys afresh as the
+        dialog opens and again as it closes: tens of milliseconds each, which delayed sending
+        the decision confirmed in that frame (its journal write waits for the loop). Behind
+        the decision dialog the footer is the queue's, unchanged (the dialog's own keys are
+        on its buttons); nothing there acts until it closes."""
+        stack = self.app.screen_stack
+        above = stack[-1] if len(stack) > 1 and stack[-2] is self else None
+        kept = self._bindings_before_dialog
+        if isinstance(above, DecisionModal) and kept is not None:
+            return kept
+        bindings = super().active_bindings
+        self._bindings_before_dialog = bindings if stack and stack[-1] is self else None
+        return bindings
 
     def _exchange_repaint_regions(self) -> Collection[Region]:
         """What Textual repaints of this screen now: while the decision dialog closes, the
