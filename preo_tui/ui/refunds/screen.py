@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import ActiveBinding, Binding, BindingType
@@ -190,6 +190,12 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScr
         closed._future.add_done_callback(gone)  # Textual's AwaitComplete: no public hook
 
     def _forget_narrow_repaint(self) -> None:
+        self._narrow_repaint = None
+
+    @on(events.ScreenSuspend)
+    def _suspended_after_dialog(self) -> None:
+        """Another screen on top (the bulk reject's typed confirmation right after its reason
+        dialog): whatever it does to the screen, coming back repaints it all."""
         self._narrow_repaint = None
 
     @property
