@@ -217,19 +217,46 @@ def row_only(table: DataTable[Any], key: str) -> Iterator[None]:
     """Cell updates of the row ``key`` inside this block repaint that row only.
 
     Textual's ``DataTable.update_cell`` bumps the table's update counter, part of every cached
-    cell's key: one changed cell re-renders every visible cell of every row (10 columns × 40
-    rows at 160x48, the bulk of the frame after a decision was confirmed or answered).
+    cell's key, and refreshes the whole table (which also drops every cached line of its
+    styles cache): one changed cell re-renders every visible row (10 columns × 35 rows at
+    160x48, the bulk of the frame after a decision was confirmed or answered, and, with the
+    cursor moved in the same frame, not one row found in the row cache).
 
-    Afterwards the counter is put back and only this row's cached renders are dropped (its
-    cells, its lines; the heights and order of rows are unchanged)."""
+    So the table's plain repaints are held back inside the block; afterwards the counter is
+    put back, only this row's cached renders are dropped (its cells, its lines; the heights
+    and order of rows are unchanged) and only its lines are repainted. A refresh asking for
+    more (a layout, a recompose) goes through as asked, after the block."""
     before = table._update_count
-    yield
+    held: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def hold(*regions: Any, **options: Any) -> Any:
+        held.append((regions, options))
+        return table
+
+    outer = table.__dict__.get("refresh")  # an enclosing block's
+    table.refresh = hold  # type: ignore[method-assign]  # held back for the block only (restored below)
+    try:
+        yield
+    finally:
+        if outer is None:
+            del table.refresh  # the class's method again
+        else:
+            table.refresh = outer  # type: ignore[method-assign]  # the enclosing block's hold
+    whole = False
+    for regions, options in held:
+        if regions or options.get("layout") or options.get("recompose"):
+            table.refresh(*regions, **options)  # a region, a layout, a recompose: as asked
+        elif options.get("repaint", True):
+            whole = True
     if table._update_count == before:
+        if whole:
+            table.refresh()  # not a cell update of this row: as asked
         return
     try:
         index = table.get_row_index(key)
     except RowDoesNotExist:
-        return  # the row went away meanwhile: the new counter stands (a full redraw)
+        table.refresh()  # the row went away meanwhile: the new counter stands (a full redraw)
+        return
     table._update_count = before
     row_key = RowKey(key)
     caches: tuple[Any, ...] = (table._cell_render_cache, table._row_render_cache)

@@ -7,6 +7,12 @@ number must be typed as well. Bulk decisions use it to collect the comment or re
 count and total in the title) and then ask for the typed count through ``TypedConfirmModal``.
 
 Dismisses with a :class:`DecisionInput` or ``None`` when cancelled.
+
+The queue behind the dialog is not dimmed (a transparent background): closing the dialog then
+changes only what the dialog covered, and the queue repaints just that (with the row decided
+and the cursor on the next request) instead of every line of the screen — see
+``RefundsScreen.dialog_closing``. A dimmed queue changed every cell of the terminal twice per
+decision.
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ from typing import ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.geometry import Region
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -79,6 +88,9 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
         on_confirm: Callable[[DecisionInput], None] | None = None,
     ) -> None:
         super().__init__(classes=f"-{action}")
+        # Not dimming the queue behind (see the module's docstring). Set here, not in CSS: the
+        # app's stylesheet gives every ModalScreen a tint, and it outranks DEFAULT_CSS.
+        self.styles.background = Color(0, 0, 0, 0)
         #: Called with the answer when confirmed, *before* the dialog closes (the refund queue
         #: moves its cursor on there, so the next key already acts on the next request).
         self.on_confirm = on_confirm
@@ -100,15 +112,25 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
                 yield Static(self.body_text, classes="decision-body", markup=False)
             if self.action == "approve":
                 yield Label("Comment (optional)", classes="decision-label")
-                yield Input(placeholder="comment for the record", id="decision-text", compact=True)
+                yield Input(
+                    placeholder="comment for the record",
+                    id="decision-text",
+                    compact=True,
+                    validate_on=(),  # nothing to validate; leaving it restyled it on close
+                )
             else:
                 yield Label("Reason (required; the customer may see it)", classes="decision-label")
                 yield Input(
-                    placeholder="why this refund is rejected", id="decision-text", compact=True
+                    placeholder="why this refund is rejected",
+                    id="decision-text",
+                    compact=True,
+                    validate_on=(),
                 )
             if self.typed:
                 yield Label(f"Production: type {self.typed} to confirm", classes="decision-label")
-                yield Input(placeholder="type it here", id="decision-typed", compact=True)
+                yield Input(
+                    placeholder="type it here", id="decision-typed", compact=True, validate_on=()
+                )
             yield Label("", classes="decision-error", id="decision-error")
             with Horizontal(classes="decision-buttons"):
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -121,6 +143,29 @@ class DecisionModal(ModalScreen[DecisionInput | None]):
 
     def on_mount(self) -> None:
         self.query_one("#decision-text", Input).focus()
+
+    def drawn_regions(self) -> list[Region] | None:
+        """What this dialog draws over the screen beneath (the box, toasts, a tooltip): the
+        rest of the screen shows the screen beneath unchanged. None when it tints the screen
+        beneath after all (a theme's or a user's stylesheet): then every cell changes."""
+        if self.styles.background.a > 0:
+            return None
+        visible = self._compositor.visible_widgets.items()
+        shown = [
+            region.intersection(clip) for widget, (region, clip) in visible if widget is not self
+        ]
+        return [region for region in shown if region]
+
+    def dismiss(self, result: DecisionInput | None = None) -> AwaitComplete:
+        """Close; the screen beneath (the queue) is told what to repaint."""
+        stack = self.app.screen_stack
+        beneath = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        regions = self.drawn_regions() if beneath is not None else None
+        closed = super().dismiss(result)
+        closing = getattr(beneath, "dialog_closing", None)
+        if regions and callable(closing):
+            closing(regions, closed)
+        return closed
 
     def problem(self) -> str | None:
         """Why the dialog cannot be confirmed yet (None: it can)."""

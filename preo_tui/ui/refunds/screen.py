@@ -21,16 +21,18 @@ never by sending a different action. The journal: palette › Journal, ``:journa
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.await_complete import AwaitComplete
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
@@ -40,7 +42,7 @@ from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.formatting import money, value_of
 from preo_tui.ui.list_actions import writable_or_warn
 from preo_tui.ui.refunds.common import keys_pending, refundable, total, words
-from preo_tui.ui.refunds.decide import Action
+from preo_tui.ui.refunds.decide import Action, DecisionModal
 from preo_tui.ui.refunds.decisions import PendingCheck, RefundDecisions, RowOutcome
 from preo_tui.ui.refunds.detail import DetailData, RefundDetailPane
 from preo_tui.ui.refunds.filters import RefundFilterModal, RefundFilters
@@ -129,6 +131,10 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScr
         self._detail_height = -1
         self._window_read_at = 0.0
         self._context_key: tuple[str | None, str | None] | None = None
+        #: While the decision dialog closes: what it drew over the queue, all that whole-screen
+        #: repaints need to repaint (``dialog_closing``).
+        self._narrow_repaint: list[Region] | None = None
+        self._bindings_before_dialog: dict[str, ActiveBinding] | None = None
 
     # -- composition --------------------------------------------------------------------------
 
@@ -159,6 +165,68 @@ class RefundsScreen(RefundDecisions, RefundDetailPane, RefundLive, ListDetailScr
             activity.add_column(label, key=key, width=width)
         self._context_key = self._current_context_key()
         self._update_summary()
+
+    # -- closing the decision dialog ------------------------------------------------------------
+
+    def dialog_closing(self, regions: list[Region], closed: AwaitComplete) -> None:
+        """The decision dialog is closing (``closed``: its pop and removal); it drew
+        ``regions`` over this screen, which it does not tint.
+
+        Textual repaints the whole screen that comes back on top (asked for when the dialog
+        opened, and again by the pop, the resume and the removal of the dialog's widgets):
+        every line of the queue composed again and, in a terminal, every cell written. Here
+        nothing but the dialog's box changed on screen (rows that changed meanwhile are dirty
+        on their own: the decided one, the cursor's), so until the dialog is gone and a frame
+        is drawn, a whole-screen repaint repaints what the dialog drew. The frame that
+        confirms a decision then writes the box's area, the decided row and the cursor's
+        rows."""
+        if self.size != self.app.size or not regions:
+            return  # resized meanwhile: the whole screen is laid out and drawn again anyway
+        self._narrow_repaint = regions
+
+        def gone(_: object) -> None:
+            self.call_after_refresh(self._forget_narrow_repaint)
+
+        closed._future.add_done_callback(gone)  # Textual's AwaitComplete: no public hook
+
+    def _forget_narrow_repaint(self) -> None:
+        self._narrow_repaint = None
+
+    @on(events.ScreenSuspend)
+    def _suspended_after_dialog(self) -> None:
+        """Another screen on top (the bulk reject's typed confirmation right after its reason
+        dialog): whatever it does to the screen, coming back repaints it all."""
+        self._narrow_repaint = None
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The keys of this screen (its footer's): while the decision dialog is up over it,
+        the keys it had before the dialog opened.
+
+        Under any dialog, Textual asks again and the app's single-letter keys drop out (they
+        are inactive in a dialog), so the footer behind mounts its dozen keys afresh as the
+        dialog opens and again as it closes: tens of milliseconds each, which delayed sending
+        the decision confirmed in that frame (its journal write waits for the loop). Behind
+        the decision dialog the footer is the queue's, unchanged (the dialog's own keys are
+        on its buttons); nothing there acts until it closes."""
+        stack = self.app.screen_stack
+        above = stack[-1] if len(stack) > 1 and stack[-2] is self else None
+        kept = self._bindings_before_dialog
+        if isinstance(above, DecisionModal) and kept is not None:
+            return kept
+        bindings = super().active_bindings
+        self._bindings_before_dialog = bindings if stack and stack[-1] is self else None
+        return bindings
+
+    def _exchange_repaint_regions(self) -> Collection[Region]:
+        """What Textual repaints of this screen now: while the decision dialog closes, the
+        whole screen stands for what the dialog drew (``dialog_closing``)."""
+        regions = super()._exchange_repaint_regions()
+        narrow = self._narrow_repaint
+        whole = self.outer_size.region
+        if narrow is None or whole not in regions:
+            return regions
+        return [region for region in regions if region != whole] + narrow
 
     # -- the list -----------------------------------------------------------------------------
 
