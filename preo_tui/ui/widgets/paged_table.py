@@ -490,7 +490,8 @@ class PagedTable(
             self._ids.append(key)
             keys.append(key)
             cells.append(self._cells_for(key, item))
-        self.add_rows_bulk(keys, cells)
+        # rows at the end: the rows on screen are not drawn again
+        self.add_rows_bulk(keys, cells, keep_drawn=True)
         self._after_change()
 
     def add_rows_keyed(self, items: Sequence[T], ids: Sequence[str]) -> None:

@@ -29,10 +29,19 @@ class BulkRowsMixin(_Base):
     """``add_rows_bulk``: ``add_row`` for many one-line rows (see the module docstring)."""
 
     def add_rows_bulk(
-        self, keys: Sequence[str], cells: Sequence[Sequence[Any] | Mapping[ColumnKey, Any]]
+        self,
+        keys: Sequence[str],
+        cells: Sequence[Sequence[Any] | Mapping[ColumnKey, Any]],
+        *,
+        keep_drawn: bool = False,
     ) -> None:
         """Append one-line rows keyed ``keys``; each entry of ``cells`` is the row's values in
-        column order, or a ready ``{column key: value}`` dict (used as it is)."""
+        column order, or a ready ``{column key: value}`` dict (used as it is).
+
+        ``keep_drawn``: the rows already held are drawn exactly as before (rows added at the
+        end change no other row's index, stripe or cells), so the drawn rows and lines stay
+        cached: only the row offsets are worked out again. Otherwise (``add_row``'s way) the
+        update count changes and every cached row is drawn again."""
         if not keys:
             return
         columns = [column.key for column in self.ordered_columns]
@@ -62,7 +71,10 @@ class BulkRowsMixin(_Base):
         self.cursor_coordinate = self.cursor_coordinate  # clamped, as add_row does
         if was_empty and self.columns and self.show_cursor and self.cursor_type != "none":
             self._highlight_cursor()
-        self._update_count += 1
+        if keep_drawn:
+            self._offset_cache.discard(self._update_count)  # the y -> row map grew
+        else:
+            self._update_count += 1
         self.check_idle()
 
 
