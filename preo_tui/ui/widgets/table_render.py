@@ -242,7 +242,7 @@ class FastRowsMixin(_Base):
                 if lines is None:
                     meta = Style.from_meta({"row": row_index, "column": index})
                     lines = render_simple_cell(
-                        console, data.get(column_key), width, padding, styled_row + meta, post
+                        console, data.get(column_key), width, padding, styled_row, post, meta
                     )
                     if lines is not None:
                         cache[cache_key] = lines
@@ -305,7 +305,9 @@ class FastRowsMixin(_Base):
             hover_location=self.hover_coordinate,
         )
         segments = line_crop(list(chain.from_iterable(scrollable)), x1, x2, width)
-        strip = Strip(segments).adjust_cell_length(width, base_style).simplify()
+        # The fast cells come with their blanks joined: no simplify() pass (a third strip
+        # per line); the characters and styles are the same (test_paged_table_drawing).
+        strip = Strip(segments).adjust_cell_length(width, base_style)
         self._line_cache[cache_key] = strip
         return strip
 
