@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from ._base import Count, Money, Page, PreoModel, Timestamp, Tolerant
 from ._resource import Resource
+from .orders_export import OrderExportPage, export_page
 from .purchases import Purchase
 from .registry import Operation, operations
 
@@ -111,6 +112,11 @@ class Orders(Resource):
             **filters,
         )
         return await self._page("list", Order, params)
+
+    async def export_page(self, *, page: int, page_size: int, **filters: Any) -> OrderExportPage:
+        """One page of :meth:`list` (same filters) read straight into CSV rows, for exporting
+        a whole list (see :mod:`preo_tui.api.orders_export`)."""
+        return await export_page(self, {**filters, "page": page, "page_size": page_size})
 
     def iterate(self, **filters: Any) -> AsyncIterator[Order]:
         return self._pages("list", Order, filters)

@@ -13,7 +13,8 @@ from textual.widgets import ProgressBar
 
 import preo_tui.ui.orders.export as export
 from preo_tui.api.orders import Order
-from preo_tui.ui.orders.export import CSV_COLUMNS, ExportProgressModal
+from preo_tui.api.orders_export import CSV_COLUMNS
+from preo_tui.ui.orders.export import ExportProgressModal
 from preo_tui.ui.widgets.paging import SimplePage
 from tests.fixtures.app import wait_until
 

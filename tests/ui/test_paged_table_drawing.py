@@ -174,3 +174,38 @@ def test_simple_cell_matches_rich_with_pre_and_post_styles() -> None:
                 return [(c, s.style) for s in line if not s.control for c in s.text]
 
             assert pairs(fast[0]) == pairs(slow[0]), value
+
+
+def on_screen(table: PagedTable[Any]) -> list[str]:
+    """The visible lines as text, through the table's caches as a frame draws them."""
+    table._pseudo_class_state = table.get_pseudo_class_state()
+    return ["".join(s.text for s in table.render_line(y)) for y in range(table.size.height)]
+
+
+async def test_rows_appended_while_scrolling_draw_as_a_fresh_table() -> None:
+    """Pages appended at the window's end keep the drawn rows cached (BulkRowsMixin's
+    ``keep_drawn``): what is drawn afterwards is what a table drawing from scratch shows,
+    including the rows that were beyond the end before the page arrived."""
+    app = DrawApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(PagedTable)
+        await wait_until(pilot, lambda: table.row_count > 0, what="rows")
+        table.focus()
+        await pilot.pause()
+        for _ in range(12):  # through several appended pages
+            before = table.row_count
+            await pilot.press("pagedown")
+            await pilot.pause()
+            shown = on_screen(table)
+            table._clear_caches()
+            assert shown == on_screen(table)
+            if table.row_count > before:
+                assert table.get_row_at(table.row_count - 1)[1].plain.startswith("NF26-")
+        assert table.row_count > 100  # pages were appended
+        last = table.row_count - 1
+        table.move_cursor(row=last)
+        await pilot.pause()
+        shown = on_screen(table)
+        table._clear_caches()
+        assert shown == on_screen(table)
+        assert any(f"NF26-{last:06d}" in line for line in shown)

@@ -2,7 +2,8 @@
 
 ``ExportPathModal`` asks where (an existing file is never overwritten silently: the operator is
 asked first). ``ExportProgressModal`` streams the list page by page (500 a page, up to 4 requests in
-flight, written in order as they arrive) into
+flight, written in order as they arrive; the pages come as CSV rows from
+``Orders.export_page``, no models built) into
 ``<path>.part`` with the standard ``csv`` module, shows a progress bar, can be cancelled at any
 moment (the partial file is removed) and finally renames the file into place and shows its
 path, which ``y`` copies. The export is frozen at its start: without a ``created before`` filter
@@ -29,6 +30,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from preo_tui.api.orders import Order
+from preo_tui.api.orders_export import CSV_COLUMNS, OrderExportPage
 from preo_tui.ui.errors import describe_error
 from preo_tui.ui.formatting import enum_text
 
@@ -39,27 +41,10 @@ EXPORT_CONCURRENCY = 4
 #: the dialog and the screen behind it per page cost more CPU than writing the rows).
 PROGRESS_EVERY = 0.25
 
-CSV_COLUMNS: tuple[str, ...] = (
-    "order_number",
-    "id",
-    "created",
-    "modified",
-    "status",
-    "type",
-    "amount",
-    "currency",
-    "purchase_count",
-    "customer_id",
-    "customer_email",
-    "customer_phone",
-    "customer_first_name",
-    "customer_last_name",
-    "transaction_id",
-    "edition_id",
-)
-
 
 def csv_row(order: Order) -> list[str]:
+    """An ``Order`` model as CSV cells (pages of models, e.g. from ``Orders.list``); the export
+    reads ``Orders.export_page``, whose rows the API builds the same way."""
     c = order.customer
     return [
         order.order_number or "",
@@ -166,7 +151,8 @@ class ExportPathModal(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
-PageFetcher = Callable[[int, int], Any]  # (page, page_size) -> awaitable Page[Order]
+#: (page, page_size) -> awaitable OrderExportPage (or a page of Order models: count, results)
+PageFetcher = Callable[[int, int], Any]
 
 
 class ExportProgressModal(ModalScreen[int | None]):
@@ -244,9 +230,13 @@ class ExportProgressModal(ModalScreen[int | None]):
                     if self.total is None or page.count != self.total:
                         self.total = page.count
                         bar.update(total=max(page.count, 1))
-                    fresh = [o for o in page.results if o.id not in seen]
-                    seen.update(o.id for o in fresh)
-                    writer.writerows(csv_row(o) for o in fresh)
+                    if isinstance(page, OrderExportPage):
+                        rows = page.rows  # already CSV cells (the fast path)
+                    else:  # a page of Order models
+                        rows = [csv_row(o) for o in page.results]
+                    fresh = [row for row in rows if row[1] not in seen]
+                    seen.update(row[1] for row in fresh)
+                    writer.writerows(fresh)
                     self.written += len(fresh)
                     now = loop.time()
                     if shown_at is None or now - shown_at >= PROGRESS_EVERY:
@@ -262,7 +252,9 @@ class ExportProgressModal(ModalScreen[int | None]):
                 last = max(1, -(-page.count // self.page_size))
                 following = 2
                 page_no = 1
-                while page.results and page_no < last:
+                while (page.rows if isinstance(page, OrderExportPage) else page.results) and (
+                    page_no < last
+                ):
                     while following <= last and len(pending) < EXPORT_CONCURRENCY:
                         pending[following] = asyncio.ensure_future(
                             self.fetch(following, self.page_size)

@@ -427,7 +427,7 @@ class OrdersScreen(ListDetailScreen[Order]):
         # Exports read straight from the client: thousands of pages must not fill the cache.
 
         async def fetch(page: int, page_size: int) -> Any:
-            return await client.orders.list(**params, page=page, page_size=page_size)
+            return await client.orders.export_page(**params, page=page, page_size=page_size)
 
         def done(count: int | None) -> None:
             if count is not None:

@@ -32,10 +32,15 @@ def render_simple_cell(
     padding: int,
     pre_style: Style,
     post_style: Style,
+    meta: Style | None = None,
 ) -> list[list[Segment]] | None:
     """One line of segments for ``value`` in a ``width``-cell column with ``padding`` cells
-    each side, as ``Styled(Padding(value, (0, padding)), pre_style, post_style)`` renders it
-    at height 1 without wrapping; None when ``value`` is not a simple one-line text."""
+    each side, as ``Styled(Padding(value, (0, padding)), pre_style + meta, post_style)``
+    renders it at height 1 without wrapping; None when ``value`` is not a simple one-line text.
+
+    ``meta`` (the cell's row/column meta, a style with nothing else) is added last: the styles
+    without it are the same for every row (Rich caches those sums), so a cell costs two new
+    styles instead of four. Adjacent blank segments of the same style come out joined."""
     inner = width - 2 * padding
     if inner <= 0:
         return None
@@ -60,26 +65,39 @@ def render_simple_cell(
     style = console.get_style(text.style, default=_NULL) if text.style else _NULL
     used = cell_len(plain)
     gap = inner - used
+    if meta is not None and style._meta:
+        pre_style, meta = pre_style + meta, None  # the text's own meta merges after the cell's
     styled = pre_style + style if style else pre_style
     if post_style:
         styled = styled + post_style
     bare = pre_style + post_style if post_style else pre_style
+    if meta is not None:
+        styled = styled + meta
+        bare = bare + meta
     pad = " " * padding
     line: list[Segment] = []
-    if padding:
-        line.append(Segment(pad, bare))
     if justify == "right" and gap:
+        if padding:
+            line.append(Segment(pad, bare))
         line.append(Segment(" " * gap + plain, styled))
+        if padding:
+            line.append(Segment(pad, bare))
     elif justify == "left" and gap:
         # Rich pads a left-justified line inside the text (the text's style covers it)
+        if padding:
+            line.append(Segment(pad, bare))
         line.append(Segment(plain + " " * gap, styled))
+        if padding:
+            line.append(Segment(pad, bare))
     else:
         if plain:
+            if padding:
+                line.append(Segment(pad, bare))
             line.append(Segment(plain, styled))
-        if gap:
-            line.append(Segment(" " * gap, bare))
-    if padding:
-        line.append(Segment(pad, bare))
+            if gap or padding:
+                line.append(Segment(" " * (gap + padding), bare))
+        elif inner + 2 * padding:
+            line.append(Segment(" " * (inner + 2 * padding), bare))
     return [line]
 
 

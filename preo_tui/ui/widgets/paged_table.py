@@ -62,9 +62,12 @@ from preo_tui.ui.widgets.paging import (
 from preo_tui.ui.widgets.table_columns import ColumnsMixin
 from preo_tui.ui.widgets.table_marks import MarksMixin
 from preo_tui.ui.widgets.table_render import FastRowsMixin
+from preo_tui.ui.widgets.table_rows import BulkRowsMixin
 
 
-class PagedTable(FastRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generic[T]):
+class PagedTable(
+    FastRowsMixin, BulkRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generic[T]
+):
     """A ``DataTable`` holding one window of a server-paged list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -448,10 +451,23 @@ class PagedTable(FastRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generi
         ``fallback_row`` (default: the row it was on)."""
         old_row = self.cursor_row
         items, ids = dedupe(items, self.row_id)
+        # Rows the window keeps (trimmed or extended at one end) keep the cells built for
+        # them: a rebuild re-adds them without building their cells again.
+        held = dict(zip(self._ids, self._items, strict=True))
+        built, self._data = self._data, {}
         self.clear(columns=False)
         self._items = items
         self._ids = ids
-        self.add_rows_keyed(items, ids)
+        cells: list[Any] = []
+        for key, item in zip(ids, items, strict=True):
+            row = built.get(key) if held.get(key) is item else None  # type: ignore[call-overload]  # RowKey compares equal to its str
+            if row is None:
+                cells.append(self._cells_for(key, item))
+            else:
+                if self.markable:
+                    row[MARK_COLUMN] = MARK_ON if key in self.marks else " "
+                cells.append(row)
+        self.add_rows_bulk(ids, cells)
         if items:
             if keep_id is not None and keep_id in ids:
                 target = ids.index(keep_id)
@@ -463,6 +479,8 @@ class PagedTable(FastRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generi
 
     def _append_rows(self, items: list[T]) -> None:
         present = set(self._ids)
+        keys: list[str] = []
+        cells: list[list[Any]] = []
         for item in items:
             key = self.row_id(item)
             if key in present:
@@ -470,12 +488,16 @@ class PagedTable(FastRowsMixin, ColumnsMixin, MarksMixin, DataTable[Any], Generi
             present.add(key)
             self._items.append(item)
             self._ids.append(key)
-            self.add_row(*self._cells_for(key, item), key=key)
+            keys.append(key)
+            cells.append(self._cells_for(key, item))
+        # rows at the end: the rows on screen are not drawn again
+        self.add_rows_bulk(keys, cells, keep_drawn=True)
         self._after_change()
 
     def add_rows_keyed(self, items: Sequence[T], ids: Sequence[str]) -> None:
-        for key, item in zip(ids, items, strict=True):
-            self.add_row(*self._cells_for(key, item), key=key)
+        self.add_rows_bulk(
+            ids, [self._cells_for(key, item) for key, item in zip(ids, items, strict=True)]
+        )
 
     def _after_change(self) -> None:
         self._fit_columns()

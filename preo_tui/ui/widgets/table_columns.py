@@ -64,6 +64,7 @@ class ColumnsMixin(_Base):
     markable: bool
     row_cells: Callable[[Any], Sequence[Any]]
     _items: list[Any]
+    _ids: list[str]
 
     if TYPE_CHECKING:
 
@@ -101,12 +102,22 @@ class ColumnsMixin(_Base):
         if not growing:
             return {}
         centre = max(self.cursor_row, 0)
-        sample = self._items[max(0, centre - 50) : centre + 100]
+        start, end = max(0, centre - 50), min(len(self._items), centre + 100)
         natural = {
             self.columns_spec[i].key: cell_len(self.columns_spec[i].label) + 2 for i in growing
         }
-        for item in sample:
-            cells = self.row_cells(item)
+        data = self._data
+        for index in range(start, end):
+            # the cells the table holds (built once per row), else built from the item
+            row = data.get(self._ids[index]) if index < len(self._ids) else None  # type: ignore[call-overload]  # RowKey compares equal to its str
+            if row is not None:
+                for i in growing:
+                    key = self.columns_spec[i].key
+                    value = row.get(key)
+                    if value is not None:
+                        natural[key] = max(natural[key], cell_width(value))
+                continue
+            cells = self.row_cells(self._items[index])
             for i in growing:
                 if i < len(cells):
                     key = self.columns_spec[i].key
