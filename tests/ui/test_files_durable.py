@@ -95,8 +95,8 @@ async def test_upload_with_answers_lost_after_commit_is_applied_once(
         table = journal.query_one("#journal-table", DataTable)
         await wait_until(pilot, lambda: table.row_count >= 1, what="journal rows")
         assert journal.entries[0].operation == "files.upload"
-        assert str(table.get_cell_at((0, 3))) == "ok"
-        assert "upload file durable-upload.csv" in str(table.get_cell_at((0, 4)))
+        assert str(table.get_cell("0", "outcome")) == "ok"
+        assert "upload file durable-upload.csv" in str(table.get_cell("0", "summary"))
 
 
 async def test_journal_resend_of_an_upload_whose_file_changed_sends_nothing(
@@ -145,7 +145,7 @@ async def test_journal_resend_of_an_upload_whose_file_changed_sends_nothing(
             ),
             what="the journal saying why",
         )
-        assert str(table.get_cell_at((0, 3))) == "failed"
+        assert str(table.get_cell("0", "outcome")) == "failed"
         assert any("not resent: the file changed" in str(n.message) for n in app._notifications)
         assert files_named(sandbox_backend, path.name) == []
 
@@ -154,7 +154,7 @@ async def test_journal_resend_of_an_upload_whose_file_changed_sends_nothing(
         await pilot.press("R")
         await wait_for_screen(pilot, ConfirmModal)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: str(table.get_cell_at((0, 3))) == "ok", what="resent")
+        await wait_until(pilot, lambda: str(table.get_cell("0", "outcome")) == "ok", what="resent")
         assert len(files_named(sandbox_backend, path.name)) == 1
         [entry] = journal.read()
         assert (entry.idempotency_key, entry.attempts) == (action.key, 2)
