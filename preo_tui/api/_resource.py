@@ -148,7 +148,6 @@ def _describe(exc: ValidationError) -> str:
 def decode(tp: Any, response: httpx.Response, op: Operation, path: str) -> Any:
     """Parse ``response`` as ``tp`` or raise :class:`DecodeError` (never a raw pydantic or
     JSON error; the message names the fields, never their values)."""
-    rid = response.headers.get("x-request-id")
     try:
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             return tp.model_validate_json(response.content)
@@ -161,23 +160,24 @@ def decode(tp: Any, response: httpx.Response, op: Operation, path: str) -> Any:
             if invalid_json
             else f"Unexpected answer shape: {_describe(exc)}"
         )
-        raise DecodeError(
-            message,
-            method=op.method,
-            path=path,
-            status=response.status_code,
-            request_id=rid,
-            operation=op.key,
-        ) from None
+        raise answer_error(message, response, op, path) from None
     except (ValueError, TypeError, RecursionError) as exc:
-        raise DecodeError(
-            f"The server's answer could not be decoded ({type(exc).__name__})",
-            method=op.method,
-            path=path,
-            status=response.status_code,
-            request_id=rid,
-            operation=op.key,
+        raise answer_error(
+            f"The server's answer could not be decoded ({type(exc).__name__})", response, op, path
         ) from None
+
+
+def answer_error(message: str, response: httpx.Response, op: Operation, path: str) -> DecodeError:
+    """The error for an answer that cannot be used: the operation, its path, the status and
+    the server's request id beside ``message`` (which names fields, never their values)."""
+    return DecodeError(
+        message,
+        method=op.method,
+        path=path,
+        status=response.status_code,
+        request_id=response.headers.get("x-request-id"),
+        operation=op.key,
+    )
 
 
 def decode_raw(response: httpx.Response, op: Operation, path: str) -> Any:
@@ -185,14 +185,7 @@ def decode_raw(response: httpx.Response, op: Operation, path: str) -> Any:
     try:
         return safe_data(json.loads(response.content))
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise DecodeError(
-            "The server's answer is not valid JSON",
-            method=op.method,
-            path=path,
-            status=response.status_code,
-            request_id=response.headers.get("x-request-id"),
-            operation=op.key,
-        ) from None
+        raise answer_error("The server's answer is not valid JSON", response, op, path) from None
 
 
 class Resource:

@@ -20,8 +20,16 @@ import httpx
 from pydantic import Field, TypeAdapter, ValidationError
 
 from ._base import Count, Money, Page, PreoModel, Timestamp, Tolerant
-from ._resource import UNSET, Resource, body_of, body_with_unset, decode_raw, json_value
-from .errors import DecodeError, ValidationFailed
+from ._resource import (
+    UNSET,
+    Resource,
+    answer_error,
+    body_of,
+    body_with_unset,
+    decode_raw,
+    json_value,
+)
+from .errors import ValidationFailed
 from .orders import Customer
 from .registry import Operation, operations
 
@@ -379,10 +387,9 @@ class DataImports(Resource):
         try:
             return TypeAdapter(tp).validate_python(raw)
         except ValidationError as exc:
-            raise DecodeError(
+            raise answer_error(
                 f"Unexpected answer shape: {exc.error_count()} problem(s) in {key}",
-                method=op.method,
-                path=path,
-                status=response.status_code,
-                request_id=response.headers.get("x-request-id"),
+                response,
+                op,
+                path,
             ) from None

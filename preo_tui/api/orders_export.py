@@ -29,8 +29,8 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python 3.1
 from preo_tui.text import is_safe, safe_cell
 
 from ._base import Count, Money, Timestamp
-from ._resource import decode, is_page_past_end, page_number
-from .errors import DecodeError, NotFound, Unsupported
+from ._resource import answer_error, decode, is_page_past_end, page_number
+from .errors import NotFound, Unsupported
 
 if TYPE_CHECKING:
     from .orders import Orders
@@ -169,14 +169,7 @@ async def export_page(orders: Orders, params: Mapping[str, Any]) -> OrderExportP
     except (ValidationError, ValueError, TypeError, RecursionError):
         # The usual wording of a bad answer (DecodeError naming the fields, never values).
         decode(_ANSWER_TYPE, response, op, path)
-        raise DecodeError(
-            "Unexpected answer shape",
-            method=op.method,
-            path=path,
-            status=response.status_code,
-            request_id=response.headers.get("x-request-id"),
-            operation=op.key,
-        ) from None
+        raise answer_error("Unexpected answer shape", response, op, path) from None
     return OrderExportPage(count=count, rows=rows, page=number)
 
 
