@@ -140,3 +140,12 @@ async def test_back_on_the_journal_shows_new_writes_and_keeps_the_cursor(
         assert str(table.get_row_at(table.cursor_row)[-1]) == "approve rfr_2"
         detail = str(screen.query_one("#journal-detail", Static).render())
         assert "rfr_2" in detail
+
+
+def test_a_resize_before_the_table_is_composed_is_ignored() -> None:
+    """A resize event can reach the journal or the operation map before their table exists
+    (seen under CPU load: `NoMatches '#journal-table'` ended the app); it is ignored."""
+    from preo_tui.ui.ops.screen import OperationsScreen
+
+    JournalScreen().on_resize()
+    OperationsScreen().on_resize()

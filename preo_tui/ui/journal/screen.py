@@ -140,7 +140,9 @@ class JournalScreen(PreoScreen):
             natural["profile"] = max(natural["profile"], len(e.profile))
             natural["action"] = max(natural["action"], len(f"{e.resource}.{e.action}"))
             natural["summary"] = max(natural["summary"], len(e.summary))
-        fit_columns(self.query_one("#journal-table", DataTable), self._specs(), natural)
+        # A resize can arrive before the table is composed or while the screen is removed.
+        for table in self.query("#journal-table").results(DataTable):
+            fit_columns(table, self._specs(), natural)
 
     def _tz(self) -> str | None:
         return self.ctx.edition.timezone if self.ctx.edition else None

@@ -101,7 +101,9 @@ class OperationsScreen(PreoScreen):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        fit_columns(self.query_one("#ops-table", DataTable), self.COLUMNS, self._natural)
+        # A resize can arrive before the table is composed or while the screen is removed.
+        for table in self.query("#ops-table").results(DataTable):
+            fit_columns(table, self.COLUMNS, self._natural)
 
     @on(DataTable.RowSelected, "#ops-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -222,8 +222,9 @@ class RefundForm(TracksChanges, ModalScreen[RefundRequest | None]):
 
     def _fit(self) -> None:
         """Keep the buttons on screen on short terminals: the fields scroll instead."""
-        scroll = self.query_one(VerticalScroll)
-        scroll.styles.max_height = max(4, self.app.size.height - 10)
+        # A resize can arrive before the form is composed or while it is removed.
+        for scroll in self.query(VerticalScroll).results(VerticalScroll):
+            scroll.styles.max_height = max(4, self.app.size.height - 10)
 
     # -- live hints ---------------------------------------------------------------------------
 
