@@ -8,6 +8,9 @@ Run with ``python bench/cel.py`` (or name benchmarks: ``python bench/cel.py loca
 - ``evaluate``: compiles each contract example once and evaluates it over 100,000 synthetic
   users (deterministic) as plain records, the way the sandbox computes a segment; prints the
   time per full pass (target <= 2 s).
+- ``worst-inputs``: the checker on the largest condition it accepts (target <= 1 s) and on
+  inputs it refuses for their size (10 MB of "x", too many parentheses, 50,000 "é": target
+  <= 0.5 s each) — the timings the tests used to assert.
 
 Other measurements (for example keystroke-to-diagnostic in the editor) are added as functions
 returning a :class:`Figures` and registered in ``BENCHMARKS``.
@@ -28,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from preo_tui.cel import (
     CONTRACT_EXAMPLES,
+    MAX_CONDITION_LENGTH,
     check,
     compile_condition,
     contract_context,
@@ -360,12 +364,38 @@ def editor_keystroke_app(rounds: int = 2) -> Figures:
     )
 
 
+def worst_inputs(rounds: int = 3) -> Figures:
+    """The checker's slowest answers: the largest accepted condition, and huge inputs it
+    refuses ("too_long") before parsing."""
+    largest = " || ".join(['user.language == "da"'] * (MAX_CONDITION_LENGTH // 25))
+    refused = ("x" * 10_000_000, "(" * (MAX_CONDITION_LENGTH + 1), "é" * 50_000)
+    accepted: list[float] = []
+    refusals: list[float] = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        check(largest, use_cache=False)
+        accepted.append((time.perf_counter() - t0) * 1000)
+        for text in refused:
+            t0 = time.perf_counter()
+            check(text, use_cache=False)
+            refusals.append((time.perf_counter() - t0) * 1000)
+    worst_refusal = max(refusals)
+    print(
+        f"  refusals of huge inputs: max {worst_refusal:.1f} ms"
+        f"  {'OK' if worst_refusal <= 500 else 'OVER TARGET (500 ms)'}"
+    )
+    return Figures(
+        f"check of the largest accepted condition ({len(largest):,} chars)", accepted, 1000.0, 100
+    )
+
+
 #: name -> benchmark; the editor-latency measurement registers itself here.
 BENCHMARKS: dict[str, Callable[[], Figures]] = {
     "local-check": local_check,
     "editor-keystroke": editor_keystroke,
     "editor-keystroke-app": editor_keystroke_app,
     "evaluate": evaluate,
+    "worst-inputs": worst_inputs,
 }
 
 

@@ -64,10 +64,9 @@ async def test_item_3_a_trickling_body_hits_the_overall_deadline() -> None:
     events: list[str] = []
     async with client(transport, deadline=1.0, slow_after=0.3) as preo:
         preo.add_listener(lambda e: events.append(str(e.state)))
-        started = time.monotonic()
+        # The deadline's own error (not the 10 s guard's TimeoutError) shows it ended the wait.
         with pytest.raises(NetworkError, match="within 1 s") as info:
             await asyncio.wait_for(preo.auth.me(), 10)
-        assert time.monotonic() - started < 3
         assert transport.calls == 1  # the deadline covers the retries too
         assert info.value.status is None
     assert "slow" in events  # the status line is told while it waits

@@ -1,8 +1,8 @@
-"""Arbitrary text never breaks the checker: always a verdict, never an exception, bounded time."""
+"""Arbitrary text never breaks the checker: always a verdict, never an exception. Huge inputs
+are refused before parsing ("too_long"). How long the worst inputs take is measured by
+``python bench/cel.py worst-inputs``, not asserted here."""
 
 from __future__ import annotations
-
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -89,10 +89,8 @@ def _assert_verdict(text: str, result: CheckResult) -> None:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTS)
-def test_checker_always_answers_quickly(text: str) -> None:
-    t0 = time.perf_counter()
+def test_checker_always_answers(text: str) -> None:
     result = check(text, use_cache=False)
-    assert time.perf_counter() - t0 < 1.0
     _assert_verdict(text, result)
     # the editor helpers must not raise on the same input either
     tokens = tokenize(text)
@@ -100,18 +98,15 @@ def test_checker_always_answers_quickly(text: str) -> None:
     complete(text, len(text) // 2)
 
 
-def test_huge_inputs_are_refused_fast() -> None:
+def test_huge_inputs_are_refused_before_parsing() -> None:
     for text in ("x" * 10_000_000, "(" * (MAX_CONDITION_LENGTH + 1), "é" * 50_000):
-        t0 = time.perf_counter()
         result = check(text)
-        assert time.perf_counter() - t0 < 0.5
-        assert result.diagnostics[0].code == "too_long"
+        assert [d.code for d in result.diagnostics] == ["too_long"]
 
 
-def test_largest_accepted_input_is_still_fast() -> None:
+def test_largest_accepted_input_is_checked() -> None:
     text = " || ".join(['user.language == "da"'] * (MAX_CONDITION_LENGTH // 25))
     assert len(text) <= MAX_CONDITION_LENGTH
-    t0 = time.perf_counter()
     result = check(text, use_cache=False)
-    assert time.perf_counter() - t0 < 1.0
     _assert_verdict(text, result)
+    assert result.ok
