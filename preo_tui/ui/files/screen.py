@@ -26,7 +26,7 @@ from preo_tui.ui.base import ListDetailScreen
 from preo_tui.ui.editions.fields import fmt_when
 from preo_tui.ui.errors import ErrorReport
 from preo_tui.ui.files.forms import FileDetailModal, FileEditModal, FileUploadModal, SaveCopyModal
-from preo_tui.ui.imports.common import import_write, upload_write
+from preo_tui.ui.imports.common import import_write
 from preo_tui.ui.list_actions import (
     confirm_delete,
     forget_deleted,
@@ -36,6 +36,7 @@ from preo_tui.ui.list_actions import (
 from preo_tui.ui.registry import register_screen
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
 from preo_tui.ui.widgets.paged_table import ColumnSpec, PageLike, PageRequest, SimplePage
+from preo_tui.ui.writes import perform_file
 
 
 def file_type(item: File) -> str:
@@ -224,7 +225,7 @@ class FilesScreen(ListDetailScreen[File]):
         path, data, tags = chosen
         org = self.ctx.organization
         assert org is not None
-        uploaded: File = await upload_write(
+        uploaded: File = await perform_file(
             self.ctx,
             "files.upload",
             f"upload file {path.name} ({human_size(len(data))})",

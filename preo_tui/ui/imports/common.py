@@ -12,11 +12,9 @@ from textual.widgets import Input
 
 from preo_tui.imports_local import complete_path, one_line
 from preo_tui.ui.formatting import value_of
-from preo_tui.ui.writes import perform_file, perform_operation
+from preo_tui.ui.writes import perform_operation
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from textual.dom import DOMNode
 
     from preo_tui.api.data_imports import DataImport
@@ -137,27 +135,6 @@ async def import_write(
     before sending, resolved by re-reading when its answer is lost, resumable after a
     restart."""
     return await perform_operation(ctx, operation, summary, node, **args)
-
-
-async def upload_write(
-    ctx: AppContext,
-    operation: str,
-    summary: str,
-    data: bytes,
-    node: DOMNode | None = None,
-    *,
-    path: Path | None = None,
-    file_id: str | None = None,
-    **args: Any,
-) -> Any:
-    """A write that carries a file's body (upload a file, create an import from a file,
-    import external orders): a durable action like every other write — journalled before
-    sending with its arguments and the file's path (or uploaded file), size and SHA-256 (not
-    the body), resolved by re-reading when its answer is lost, and resendable with its
-    original key from ``:journal`` after a restart as long as the file is unchanged."""
-    return await perform_file(
-        ctx, operation, summary, data, node, path=path, file_id=file_id, **args
-    )
 
 
 class PathInput(Input):

@@ -28,9 +28,10 @@ from preo_tui.api.data_imports import DataImport
 from preo_tui.imports_local import ExternalOrdersFile, one_line, parse_external_orders, read_local
 from preo_tui.ui.base import forward_worker_failure
 from preo_tui.ui.errors import ErrorReport
-from preo_tui.ui.imports.common import FINISHED, PathInput, counts_text, stage_of, upload_write
+from preo_tui.ui.imports.common import FINISHED, PathInput, counts_text, stage_of
 from preo_tui.ui.imports.run_steps import rows_text
 from preo_tui.ui.list_actions import confirm_destructive
+from preo_tui.ui.writes import perform_file
 
 #: Seconds between reads of the import the server created.
 WATCH_INTERVAL = 0.5
@@ -222,7 +223,7 @@ class ExternalOrdersScreen(ModalScreen[DataImport | None]):
         self.sending = True
         self.query_one("#x-send", Button).disabled = True
         try:
-            item: DataImport = await upload_write(
+            item: DataImport = await perform_file(
                 ctx,
                 "data_imports.external_orders",
                 f"import {count:,} external orders ({service}) into {edition.name}",

@@ -31,9 +31,10 @@ from preo_tui.imports_local import (
     read_local,
     read_table_preview,
 )
-from preo_tui.ui.imports.common import PathInput, upload_write
+from preo_tui.ui.imports.common import PathInput
 from preo_tui.ui.imports.wizard_base import WizardBase
 from preo_tui.ui.widgets.choice import Choice, ChoiceModal
+from preo_tui.ui.writes import perform_file
 
 AUTO = "auto"
 
@@ -266,7 +267,7 @@ class FileStep(WizardBase):
                 csv = {"encoding": p.encoding, "delimiter": p.delimiter}
                 name = self.file_name.rsplit(".", 1)[0] + ".csv"
             title = self.query_one("#w-name", Input).value.strip() or self.file_name
-            created = await upload_write(
+            created = await perform_file(
                 self.ctx,
                 "data_imports.create",
                 f"create data import {title} ({p.row_count:,} rows) in {edition.name}",
