@@ -18,6 +18,7 @@ the merge the integrator sees exactly which declarations to confirm.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from textual.binding import Binding
 
@@ -97,18 +98,24 @@ def test_cli_prints_the_map(capsys: object) -> None:
     assert out.strip().endswith("85 of 85 operations have a screen and key.")
 
 
-async def test_ops_screen_lists_the_map_and_opens_a_screen(make_app: AppFactory) -> None:
+async def open_ops(pilot: Any) -> tuple[Any, Any]:
+    """``:ops`` from the home screen: (the screen, its table)."""
     from textual.widgets import DataTable
 
     from preo_tui.ui.ops.screen import OperationsScreen
+
+    await wait_for_home(pilot)
+    assert pilot.app.jump("ops")
+    screen = await wait_for_screen(pilot, OperationsScreen)
+    return screen, screen.query_one("#ops-table", DataTable)
+
+
+async def test_ops_screen_lists_the_map_and_opens_a_screen(make_app: AppFactory) -> None:
     from preo_tui.ui.webhooks.screen import WebhooksScreen
 
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for_home(pilot)
-        assert app.jump("ops")
-        screen = await wait_for_screen(pilot, OperationsScreen)
-        table = screen.query_one("#ops-table", DataTable)
+        screen, table = await open_ops(pilot)
         assert table.row_count == sum(max(1, len(r.uses)) for r in operation_map())
         index = screen.row_screens.index(":webhooks")
         table.move_cursor(row=index)
@@ -119,16 +126,9 @@ async def test_ops_screen_lists_the_map_and_opens_a_screen(make_app: AppFactory)
 async def test_ops_screen_fits_80_columns(make_app: AppFactory) -> None:
     """At 80x24 the operation, method, screen and key columns fit without sideways scrolling
     (before, the table was wider than the screen and the Key column was cut to "(sign-")."""
-    from textual.widgets import DataTable
-
-    from preo_tui.ui.ops.screen import OperationsScreen
-
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for_home(pilot)
-        assert app.jump("ops")
-        screen = await wait_for_screen(pilot, OperationsScreen)
-        table = screen.query_one("#ops-table", DataTable)
+        _screen, table = await open_ops(pilot)
         await wait_until(
             pilot,
             lambda: table.virtual_size.width <= table.scrollable_content_region.width,

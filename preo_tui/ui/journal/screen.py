@@ -98,9 +98,8 @@ class JournalScreen(PreoScreen):
             table.add_column(spec.label, key=spec.key, width=spec.width)
 
     def _setup(self) -> None:
-        self._set_columns()
         self._ready = True
-        self.load()
+        self.load()  # sets the columns
         self.resolve_unknown()
 
     def on_screen_resume(self) -> None:
