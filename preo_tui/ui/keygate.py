@@ -13,8 +13,14 @@ link delivering a whole line in one packet):
 The gate delivers one key at a time. After a key is routed, the next waits until the first has
 finished bubbling (a marker follows it up the same path, queue by queue, to the app), and
 until the screen on top is mounted and has drawn once (its ``on_mount`` focus and
-``AUTO_FOCUS`` done). Keys wait in order and are never reordered. A screen that never settles
-does not swallow keys: after ``MAX_HOLD`` seconds they go on anyway.
+``AUTO_FOCUS`` done). Keys wait in order and are never reordered.
+
+How long a key takes to bubble is no measure of anything: on a loaded machine (a shared CI
+runner, a busy jump host) importing a screen's module or composing it can take seconds, and a key
+released early then lands on the screen being left. So a key waits as long as its marker is
+alive; a marker whose widget was removed (a dialog dismissed by that very key) is lost and counts
+as landed at once. Only a queue stuck for ``MAX_HOLD`` seconds (a bug elsewhere) lets the keys go
+on rather than swallowing them.
 """
 
 from __future__ import annotations
@@ -28,16 +34,33 @@ if TYPE_CHECKING:
     from preo_tui.ui.app import PreoApp
 
 
+class _Flight:
+    """One delivered key's marker: where it waits now, and since when the key is out."""
+
+    __slots__ = ("node", "started")
+
+    def __init__(self, node: Any, started: float) -> None:
+        self.node = node
+        self.started = started
+
+    def lost(self) -> bool:
+        """The marker waits in the queue of a widget that is closing or closed: it will never
+        run (the key removed that widget, or its screen)."""
+        node = self.node
+        return node is None or bool(node._closing or node._closed)
+
+
 class KeyGate:
-    MAX_HOLD = 2.0
+    MAX_HOLD = 30.0
     POLL = 0.01
 
     def __init__(self, app: PreoApp) -> None:
         self.app = app
         self.held: list[events.Key] = []
         self._settled: dict[int, bool] = {}
-        self._in_flight = 0
-        self._flight_started = 0.0
+        self._flights: list[_Flight] = []
+        #: The gate's clock (a test makes a slow machine by moving it on).
+        self.clock = time.monotonic
         self._timer: Any = None
         self._delivering = False
         self._release_queued = False
@@ -46,9 +69,16 @@ class KeyGate:
 
     def ready(self) -> bool:
         """The next key may be routed now."""
-        if self._in_flight and time.monotonic() - self._flight_started < self.MAX_HOLD:
-            return False
-        self._in_flight = 0
+        if self._flights:
+            now = self.clock()
+            stuck = [f for f in self._flights if now - f.started >= self.MAX_HOLD]
+            if stuck:
+                self.app.log.warning(
+                    f"keys: a key's handling has not ended in {self.MAX_HOLD:.0f} s"
+                )
+            self._flights = [f for f in self._flights if not f.lost() and f not in stuck]
+            if self._flights:
+                return False
         try:
             screen = self.app.screen
         except Exception:
@@ -84,36 +114,38 @@ class KeyGate:
     def delivered(self, target: Any) -> None:
         """A key was just routed to ``target``: the next one waits until it has bubbled
         through ``target``'s ancestors to the app."""
-        self._in_flight += 1
-        self._flight_started = time.monotonic()
-        self._post(target, 1, self.ROUNDS)
+        flight = _Flight(target, self.clock())
+        self._flights.append(flight)
+        self._post(flight, target, 1, self.ROUNDS)
 
     #: A key's binding runs when the key reaches the app, and may post messages to the
     #: focused widget (``enter`` makes an Input post ``Submitted``): after the first round
     #: the marker goes up once more from the focused widget.
     ROUNDS = 2
 
-    def _post(self, node: Any, visit: int, rounds: int) -> None:
-        if node is None or not node.call_later(self._at, node, visit, rounds):
-            self._landed()
+    def _post(self, flight: _Flight, node: Any, visit: int, rounds: int) -> None:
+        flight.node = node
+        if node is None or not node.call_later(self._at, flight, node, visit, rounds):
+            self._landed(flight)
 
-    def _at(self, node: Any, visit: int, rounds: int) -> None:
+    def _at(self, flight: _Flight, node: Any, visit: int, rounds: int) -> None:
         """The marker reached ``node``'s queue behind the key. It waits there once more, so
         what the key made ``node`` post to itself (``Input.Submitted``, ``Button.Pressed``)
         goes up first, then follows the key to the parent; at the app the key is done."""
         if visit == 1:
-            self._post(node, 2, rounds)
+            self._post(flight, node, 2, rounds)
         elif node is self.app or getattr(node, "_parent", None) is None:
             if rounds > 1:
-                self._post(self.app.focused or self.app.screen, 1, rounds - 1)
+                self._post(flight, self.app.focused or self.app.screen, 1, rounds - 1)
             else:
-                self._landed()
+                self._landed(flight)
         else:
-            self._post(node._parent, 1, rounds)
+            self._post(flight, node._parent, 1, rounds)
 
-    def _landed(self) -> None:
-        self._in_flight = max(0, self._in_flight - 1)
-        if not self._in_flight:
+    def _landed(self, flight: _Flight) -> None:
+        if flight in self._flights:
+            self._flights.remove(flight)
+        if not self._flights:
             self._release_soon()
 
     # -- releasing ----------------------------------------------------------------------------

@@ -56,6 +56,38 @@ async def test_a_jump_pressed_without_idle_waits_lands_on_its_screen(
         assert len(app.screen_stack) == 3
 
 
+async def test_on_a_slow_machine_keys_wait_for_the_key_before_them(make_app: AppFactory) -> None:
+    """Every key "takes" 3 s of the gate's clock to bubble (a loaded CI runner, a busy jump
+    host): ``:campaigns⏎n`` in one burst still opens the compose form. The gate waits on the key
+    before, never on a fixed time: with a 2 s limit the ``n`` went to the jump prompt, which the
+    Enter was closing, and was lost (seen under CPU contention)."""
+    import time
+
+    from preo_tui.ui.campaigns.compose import CampaignComposeScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_home(pilot)
+        gate = app.keys
+        skew = [0.0]
+        gate.clock = lambda: time.monotonic() + skew[0]
+        deliver = gate.delivered
+
+        def slowly(target: Any) -> None:
+            deliver(target)
+            skew[0] += 3.0
+
+        gate.delivered = slowly  # a slow machine, key by key
+        burst(app, [":", *"campaigns", "\n", "n"])
+        await wait_for_screen(pilot, CampaignComposeScreen)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == [
+            "HomeScreen",
+            "CampaignsScreen",
+            "CampaignComposeScreen",
+        ]
+        assert skew[0] == 3.0 * 12  # every key went through the gate
+
+
 async def test_keys_after_a_jump_reach_the_new_screen(make_app: AppFactory) -> None:
     """``:orders⏎/`` in one burst: the ``/`` opens the orders filter (held while Orders
     mounts), it is not lost nor typed into the prompt."""
