@@ -145,6 +145,7 @@ async def measure_ui(
     rounds: int,
     gc_threshold: tuple[int, ...] = (),
     export: bool = True,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     from preo_tui.ui.home.screen import HomeScreen
     from preo_tui.ui.orders.screen import OrdersScreen
@@ -301,11 +302,24 @@ async def measure_ui(
 
             # 5. CSV export of the whole list ---------------------------------------------------
             if export:
-                results.update(await measure_export(app, pilot, screen, Path(tmp)))
+                results.update(await measure_export(app, pilot, screen, Path(tmp), server_pid))
     return results
 
 
-async def measure_export(app: Any, pilot: Any, screen: Any, folder: Path) -> dict[str, Any]:
+def process_cpu_s(pid: int | None) -> float | None:
+    """CPU time (user + system) of another process so far, from /proc (None elsewhere)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure_export(
+    app: Any, pilot: Any, screen: Any, folder: Path, server_pid: int | None = None
+) -> dict[str, Any]:
     from textual.widgets import Input
 
     from preo_tui.ui.orders.export import ExportPathModal, ExportProgressModal
@@ -318,6 +332,7 @@ async def measure_export(app: Any, pilot: Any, screen: Any, folder: Path) -> dic
     app.screen.query_one("#export-path", Input).value = str(target)
     await pilot.pause(0.05)
     rss_before = peak_rss_mb()
+    server0 = process_cpu_s(server_pid)
     started, cpu0 = time.perf_counter(), time.process_time()
     await pilot.press("enter")
     await wait_for(
@@ -331,6 +346,7 @@ async def measure_export(app: Any, pilot: Any, screen: Any, folder: Path) -> dic
     )
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu0
+    server1 = process_cpu_s(server_pid)
     modal = app.screen
     failed = modal.failed
     with target.open(encoding="utf-8") as handle:
@@ -339,6 +355,7 @@ async def measure_export(app: Any, pilot: Any, screen: Any, folder: Path) -> dic
     return {
         "export_s": elapsed,
         "export_cpu_s": cpu,
+        "export_server_cpu_s": (None if server0 is None or server1 is None else server1 - server0),
         "export_rows": modal.written,
         "export_lines": lines,
         "export_failed": failed,
@@ -483,10 +500,14 @@ def report(ui: dict[str, Any], alt: dict[str, Any], rows: int) -> int:
         f"  target <= {TARGET_RSS_MB:.0f} MB  {ok('rss')}"
     )
     if "export_s" in ui:
+        server_cpu = (
+            "n/a" if ui["export_server_cpu_s"] is None else f"{ui['export_server_cpu_s']:.2f} s"
+        )
         print(
             f"  CSV export enter -> file closed {ui['export_s']:7.2f} s"
             f"  ({ui['export_rows']:,} orders, {ui['export_lines']:,} lines in the file;"
-            f" cpu {ui['export_cpu_s']:.2f} s; peak RSS grew {ui['export_rss_growth_mb']:.0f} MB"
+            f" cpu {ui['export_cpu_s']:.2f} s, sandbox cpu {server_cpu};"
+            f" peak RSS grew {ui['export_rss_growth_mb']:.0f} MB"
             f"{'; FAILED ' + ui['export_failed'] if ui['export_failed'] else ''})"
             f"  target <= {TARGET_EXPORT_S:.0f} s  {ok('export')}"
         )
@@ -539,6 +560,7 @@ def main() -> None:
                     max(args.rounds, 1),
                     threshold,
                     export=not args.skip_export,
+                    server_pid=proc.pid,
                 )
             )
             alt = {"error": "skipped"} if args.skip_all_rows else all_rows_alternative(url, token)
