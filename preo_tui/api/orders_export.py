@@ -174,10 +174,10 @@ class _Unusual(Exception):
 
 #: the timestamps read without the adapter (any other form goes through it): the adapter and
 #: ``datetime.fromisoformat`` read these the same
-_USUAL_STAMP = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})?"
-)
+_DAY_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+#: an offset; fromisoformat alone reads +05:75 as +06:15 (the adapter: an error)
+_OFFSET = r"[+-](?:[01][0-9]|2[0-3]):[0-5][0-9]"
+_USUAL_STAMP = re.compile(rf"{_DAY_TIME}(?:\.[0-9]{{1,6}})?(?:Z|{_OFFSET})?")
 #: amounts read without the adapter: beyond, the adapter's Decimal decides the digits
 _USUAL_AMOUNT = 1e15
 _NONE = type(None)
@@ -194,26 +194,37 @@ def _text(values: list[Any]) -> list[str]:
     raise _Unusual
 
 
+#: seconds and an offset other than -00:00: ``isoformat()`` writes the text as it is
+_ISO_AS_IS = re.compile(rf"{_DAY_TIME}(?!-00:00){_OFFSET}")
+
+
 def _stamps(values: list[Any]) -> list[str]:
     """A column of ``Timestamp`` (aware, naive read as UTC) or null, as ``csv_cells`` writes
     them (``datetime.isoformat``)."""
-    if not set(map(type, values)) <= _TEXT:
+    kinds = set(map(type, values))
+    if kinds == {str} and all(map(_ISO_AS_IS.fullmatch, values)):
+        try:  # the usual column: each value a real instant, written as it is
+            list(map(datetime.fromisoformat, values))
+        except ValueError:  # 2026-02-30, 25:00 ...: the adapter's error
+            raise _Unusual from None
+        return values
+    if not kinds <= _TEXT:
         raise _Unusual
     texts = [v for v in values if v is not None]
     if not all(map(_USUAL_STAMP.fullmatch, texts)):
         raise _Unusual
     try:
-        list(map(datetime.fromisoformat, texts))  # each one a real instant
-    except ValueError:  # 2026-02-30, 25:00 ...: the adapter's error
+        list(map(datetime.fromisoformat, texts))
+    except ValueError:
         raise _Unusual from None
     out = []
     for v in values:
         if v is None:
             out.append("")
-        elif len(v) == 25 and v[19] in "+-" and v[19:] != "-00:00":
-            out.append(v)  # seconds and an offset: isoformat() gives the text back
         elif len(v) == 20:  # seconds and Z
             out.append(v[:19] + "+00:00")
+        elif _ISO_AS_IS.fullmatch(v):
+            out.append(v)
         else:
             moment = datetime.fromisoformat(v)
             if moment.tzinfo is None:
