@@ -544,32 +544,17 @@ async def list_orders(
     if transaction_id:
         where.add("t.transaction_id = ?", transaction_id.strip())
     order = order_by(ordering, ORDERINGS, "-created")
-    body = paginate_json(
-        request,
-        db,
-        table="orders",
-        where=where,
-        order=order,
-        paging=paging,
-        row_json=LIST_JSON,
-        exact=LIST_JSON_EXACT,
-        select_joins=LIST_JOINS,
-    )
-    if body is not None:
+    page: dict[str, Any] = {
+        "table": "orders",
+        "where": where,
+        "order": order,
+        "paging": paging,
+        "select_joins": LIST_JOINS,
+    }
+    body = paginate_json(request, db, row_json=LIST_JSON, exact=LIST_JSON_EXACT, **page)
+    if body is not None:  # every row as order_out writes it, built by SQLite (issue 20)
         return Response(body, media_type="application/json")
-    return JSONResponse(
-        paginate(
-            request,
-            db,
-            table="orders",
-            where=where,
-            order=order,
-            paging=paging,
-            serialize=order_out,
-            columns=LIST_COLUMNS,
-            select_joins=LIST_JOINS,
-        )
-    )
+    return JSONResponse(paginate(request, db, serialize=order_out, columns=LIST_COLUMNS, **page))
 
 
 @router.get("/v1/orders/{id}", response_model=schemas.OrderDetail, summary="Retrieve order details")

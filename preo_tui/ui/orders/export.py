@@ -266,7 +266,10 @@ class ExportProgressModal(ModalScreen[int | None]):
                     if shown_at is None or now - shown_at >= PROGRESS_EVERY:
                         shown_at = now  # the progress, a few times a second
                         bar.update(progress=self.written)
-                        result.update(f"{self.written:,} of {self.total:,} orders written")
+                        text = f"{self.written:,} of {self.total:,} orders written"
+                        # a line that fits needs no new layout: a layout is a full redraw, the
+                        # dimmed orders screen behind the dialog included (issue 20)
+                        result.update(text, layout=len(text) > result.content_size.width)
 
                 # Pages are requested up to EXPORT_CONCURRENCY at a time (the server works on
                 # the next ones while this side parses and writes) and written in order as
