@@ -15,13 +15,22 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from .. import clock, schemas
 from ..auth import Principal, PrincipalDep
 from ..db import Database, Row
 from ..errors import ApiError, not_found
-from ..paging import PagingDep, Where, csv_values, like_pattern, order_by, paginate, parse_time
+from ..paging import (
+    PagingDep,
+    Where,
+    csv_values,
+    like_pattern,
+    order_by,
+    paginate,
+    paginate_json,
+    parse_time,
+)
 from ..seeding import SeedContext, batched, below, small_sample
 from ..state import StateDep
 
@@ -361,6 +370,23 @@ LIST_COLUMNS = (
     " (SELECT COUNT(*) FROM purchases p WHERE p.order_id = t.id) AS purchase_count"
 )
 LIST_JOINS = "JOIN users u ON u.id = t.customer_id"
+#: :func:`order_out` of a list row (LIST_COLUMNS), built by SQLite: same keys in the same order,
+#: same values (tests/sandbox/test_orders_list_json.py compares the two, hostile text included).
+LIST_JSON = (
+    "json_object('id', t.id, 'order_number', t.order_number, 'edition_id', t.edition_id,"
+    " 'organization_id', t.organization_id, 'customer', json_object('id', t.customer_id,"
+    " 'email', u.email, 'phone', u.phone, 'first_name', u.first_name, 'last_name', u.last_name),"
+    " 'status', t.status, 'type', t.type, 'amount', t.amount, 'currency', t.currency,"
+    " 'transaction_id', t.transaction_id, 'created', t.created, 'modified', t.modified,"
+    " 'purchase_count', (SELECT COUNT(*) FROM purchases p WHERE p.order_id = t.id))"
+)
+#: SQLite writes a REAL with 15 significant digits (``%!.15g``), Python the shortest exact form
+#: (``repr``): the same text when the 15 digits read back as the amount and both write it
+#: without an exponent (1e-4 <= |amount| < 1e15), as for every amount in cents
+LIST_JSON_EXACT = (
+    "CAST(printf('%!.15g', t.amount) AS REAL) = t.amount"
+    " AND (t.amount = 0 OR (abs(t.amount) >= 0.0001 AND abs(t.amount) < 1e15))"
+)
 
 
 def purchase_out(row: Row) -> dict[str, Any]:
@@ -459,7 +485,7 @@ async def list_orders(
     ordering: str | None = Query(
         None, description="created, modified, order_number, status, type, amount (- for descending)"
     ),
-) -> JSONResponse:
+) -> Response:
     db = state.db
     if edition_id is None and organization_id is None and customer_id is None:
         raise ApiError(
@@ -518,19 +544,17 @@ async def list_orders(
     if transaction_id:
         where.add("t.transaction_id = ?", transaction_id.strip())
     order = order_by(ordering, ORDERINGS, "-created")
-    return JSONResponse(
-        paginate(
-            request,
-            db,
-            table="orders",
-            where=where,
-            order=order,
-            paging=paging,
-            serialize=order_out,
-            columns=LIST_COLUMNS,
-            select_joins=LIST_JOINS,
-        )
-    )
+    page: dict[str, Any] = {
+        "table": "orders",
+        "where": where,
+        "order": order,
+        "paging": paging,
+        "select_joins": LIST_JOINS,
+    }
+    body = paginate_json(request, db, row_json=LIST_JSON, exact=LIST_JSON_EXACT, **page)
+    if body is not None:  # every row as order_out writes it, built by SQLite (issue 20)
+        return Response(body, media_type="application/json")
+    return JSONResponse(paginate(request, db, serialize=order_out, columns=LIST_COLUMNS, **page))
 
 
 @router.get("/v1/orders/{id}", response_model=schemas.OrderDetail, summary="Retrieve order details")

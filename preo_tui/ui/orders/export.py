@@ -38,8 +38,10 @@ EXPORT_PAGE_SIZE = 500  # the contract's maximum page size [ours]
 #: Pages requested at once while exporting (well under the client's connection limit).
 EXPORT_CONCURRENCY = 4
 #: Seconds between two redraws of the progress (a 100,000-row export is 200 pages: a redraw of
-#: the dialog and the screen behind it per page cost more CPU than writing the rows).
-PROGRESS_EVERY = 0.25
+#: the dialog and the screen behind it per page cost more CPU than writing the rows; at 4 a
+#: second the redraws, each composing the dimmed screen behind the dialog, were still a third
+#: of the export's CPU: issue 20). The bar's own ETA ticks once a second as well.
+PROGRESS_EVERY = 1.0
 
 
 def csv_row(order: Order) -> list[str]:
@@ -64,6 +66,24 @@ def csv_row(order: Order) -> list[str]:
         order.transaction_id or "",
         order.edition_id or "",
     ]
+
+
+def plain_csv(rows: list[list[str]]) -> str | None:
+    """The lines ``csv.writer`` (the excel dialect) writes for ``rows`` when no cell needs
+    quoting (no comma, quote, CR or LF in any cell; two cells a row at least), in a few C calls
+    instead of a cell at a time (a 500-row page: 0.5 ms instead of 2.5); None otherwise."""
+    if not rows or min(map(len, rows)) < 2:
+        return None
+    text = "\r\n".join(map(",".join, rows)) + "\r\n"
+    commas = sum(map(len, rows)) - len(rows)
+    if (
+        text.count(",") != commas
+        or '"' in text
+        or text.count("\r") != len(rows)
+        or text.count("\n") != len(rows)
+    ):
+        return None
+    return text
 
 
 def check_export_path(text: str) -> Path:
@@ -236,13 +256,20 @@ class ExportProgressModal(ModalScreen[int | None]):
                         rows = [csv_row(o) for o in page.results]
                     fresh = [row for row in rows if row[1] not in seen]
                     seen.update(row[1] for row in fresh)
-                    writer.writerows(fresh)
+                    text = plain_csv(fresh)
+                    if text is None:
+                        writer.writerows(fresh)
+                    else:
+                        handle.write(text)
                     self.written += len(fresh)
                     now = loop.time()
                     if shown_at is None or now - shown_at >= PROGRESS_EVERY:
                         shown_at = now  # the progress, a few times a second
                         bar.update(progress=self.written)
-                        result.update(f"{self.written:,} of {self.total:,} orders written")
+                        text = f"{self.written:,} of {self.total:,} orders written"
+                        # a line that fits needs no new layout: a layout is a full redraw, the
+                        # dimmed orders screen behind the dialog included (issue 20)
+                        result.update(text, layout=len(text) > result.content_size.width)
 
                 # Pages are requested up to EXPORT_CONCURRENCY at a time (the server works on
                 # the next ones while this side parses and writes) and written in order as
