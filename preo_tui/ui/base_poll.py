@@ -6,6 +6,7 @@ server fails."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual.screen import Screen
@@ -59,7 +60,7 @@ class ScreenPolling(_Base):
         store = self.ctx.store
         if store is not None and store.restart_stalled():
             self.notify("The last refresh was stalled: asked again.", timeout=3)
-        self.run_job(self._poll_now(manual=True), group="poll", exclusive=True)
+        self.run_job(partial(self._poll_now, manual=True), group="poll", exclusive=True)
 
     async def poll(self) -> None:
         """Re-read the data on screen (override). Raise on failure."""
@@ -99,9 +100,9 @@ class ScreenPolling(_Base):
         self._poll_timer = None
         if not self.is_current or self._poll_running:
             return
-        self.run_worker(
-            self._poll_now(manual=False), group="poll", exclusive=True, exit_on_error=False
-        )
+        # A callable, not a coroutine: a poll cancelled before it starts (the next one is
+        # exclusive) leaves no never-awaited coroutine behind.
+        self.run_job(partial(self._poll_now, manual=False), group="poll", exclusive=True)
 
     async def _poll_now(self, *, manual: bool) -> None:
         self._poll_running = True
