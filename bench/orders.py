@@ -145,6 +145,7 @@ async def measure_ui(
     rounds: int,
     gc_threshold: tuple[int, ...] = (),
     export: bool = True,
+    profile: str = "",
 ) -> dict[str, Any]:
     from preo_tui.ui.home.screen import HomeScreen
     from preo_tui.ui.orders.screen import OrdersScreen
@@ -226,6 +227,7 @@ async def measure_ui(
             max_rows_held = 0
             pages_seen = {table.last_page}
             start_abs = (table.first_page - 1) * table.page_size + table.cursor_row
+            profiler = start_profile(profile, "pagedown")
             while True:
                 position = (table.first_page - 1) * table.page_size + table.cursor_row
                 if position - start_abs >= rows:
@@ -256,6 +258,7 @@ async def measure_ui(
                 max_rows_held = max(max_rows_held, table.row_count)
                 if len(app.frames) > 5000:
                     del app.frames[:-100]
+            stop_profile(profiler, "pagedown")
             results["pagedown_ms"] = latencies
             results["pagedown_cpu_ms"] = cpu_latencies
             results["pagedown_boundary_ms"] = boundary
@@ -269,6 +272,7 @@ async def measure_ui(
             # 3. filtered search round trip -----------------------------------------------------
             searches: list[float] = []
             search_cpu: list[float] = []
+            profiler = start_profile(profile, "search")
             for needle in ("nf26-0123", "gmail", "+4520", "jensen", "trx_1"):
                 await pilot.press("slash")
                 await pilot.pause()
@@ -296,6 +300,7 @@ async def measure_ui(
                     what="cleared",
                 )
                 await pilot.pause(0.3)
+            stop_profile(profiler, "search")
             results["search_ms"] = searches
             results["search_cpu_ms"] = search_cpu
 
@@ -303,6 +308,31 @@ async def measure_ui(
             if export:
                 results.update(await measure_export(app, pilot, screen, Path(tmp)))
     return results
+
+
+def start_profile(wanted: str, part: str) -> Any:
+    """A cProfile of one part of the run (``--profile pagedown`` or ``search``), or None."""
+    if wanted != part:
+        return None
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+def stop_profile(profiler: Any, part: str) -> None:
+    if profiler is None:
+        return
+    import pstats
+
+    profiler.disable()
+    path = Path(tempfile.gettempdir()) / f"preo-bench-orders-{part}.prof"
+    profiler.dump_stats(str(path))
+    print(f"profile of {part}: {path}", file=sys.stderr)
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(30)
 
 
 async def measure_export(app: Any, pilot: Any, screen: Any, folder: Path) -> dict[str, Any]:
@@ -511,6 +541,12 @@ def main() -> None:
     )
     parser.add_argument("--skip-export", action="store_true", help="skip the CSV export")
     parser.add_argument(
+        "--profile",
+        choices=("", "pagedown", "search"),
+        default="",
+        help="cProfile one part (stats to stderr and a .prof file; its times are inflated)",
+    )
+    parser.add_argument(
         "--gc-threshold", default="", help="e.g. 3000,20,10: override the app's GC thresholds"
     )
     args = parser.parse_args()
@@ -539,6 +575,7 @@ def main() -> None:
                     max(args.rounds, 1),
                     threshold,
                     export=not args.skip_export,
+                    profile=args.profile,
                 )
             )
             alt = {"error": "skipped"} if args.skip_all_rows else all_rows_alternative(url, token)

@@ -76,7 +76,14 @@ def render_simple_cell(
         bare = bare + meta
     pad = " " * padding
     line: list[Segment] = []
-    if justify == "right" and gap:
+    if styled == bare:
+        # The text has no style of its own: the cell is one segment (fewer segments to
+        # build, filter and cut for every line drawn; the same characters and styles).
+        if justify == "right":
+            line.append(Segment(pad + " " * gap + plain + pad, styled))
+        else:
+            line.append(Segment(pad + plain + " " * gap + pad, styled))
+    elif justify == "right" and gap:
         if padding:
             line.append(Segment(pad, bare))
         line.append(Segment(" " * gap + plain, styled))
