@@ -273,6 +273,8 @@ async def measure_ui(
             searches: list[float] = []
             search_cpu: list[float] = []
             profiler = start_profile(profile, "search")
+            if profiler is not None:
+                profiler.disable()  # only enter -> the frame is profiled
             for needle in ("nf26-0123", "gmail", "+4520", "jensen", "trx_1"):
                 await pilot.press("slash")
                 await pilot.pause()
@@ -280,6 +282,8 @@ async def measure_ui(
                 box.value = needle
                 await pilot.pause(0.05)
                 started, cpu0 = time.perf_counter(), time.process_time()
+                if profiler is not None:
+                    profiler.enable()
                 await pilot.press("enter")
 
                 def done(state: Any, n: str = needle) -> bool:
@@ -288,6 +292,8 @@ async def measure_ui(
                 await wait_for(
                     pilot, lambda s=started, d=done: first_frame(app, s, d), what="search"
                 )
+                if profiler is not None:
+                    profiler.disable()
                 drawn = first_frame_cpu(app, started, done)
                 assert drawn is not None
                 searches.append((drawn[0] - started) * 1000)
@@ -326,7 +332,7 @@ def stop_profile(profiler: Any, part: str) -> None:
         return
     import pstats
 
-    profiler.disable()
+    profiler.disable()  # (already, for the search)
     path = Path(tempfile.gettempdir()) / f"preo-bench-orders-{part}.prof"
     profiler.dump_stats(str(path))
     print(f"profile of {part}: {path}", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class StableFooter(Footer):
@@ -55,10 +56,30 @@ class StableFooter(Footer):
             return  # the same keys as shown: nothing to rebuild
         super().bindings_changed(screen)
 
+    async def recompose(self) -> None:
+        """Rebuild the keys, unless they are already what the screen's bindings show: a
+        burst of binding updates (focus leaving the ``/`` box for the list, a dialog
+        closing) queued one rebuild each, and each one mounts every key again."""
+        if (
+            self._bindings_ready
+            and self.is_attached
+            and self._shown is not None
+            and self._signature(self.screen) == self._shown
+        ):
+            return
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._shown = self._signature(self.screen)
-        yield from super().compose()
+        compact = self.compact
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # A FooterKey starts compact and is then bound to the footer's setting: two
+                # restyles of every key at each rebuild. It starts as it will be.
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
+            yield widget
 
 
 __all__ = ["StableFooter"]
