@@ -89,7 +89,7 @@ async def test_keys_start_in_the_footers_style(make_app: AppFactory) -> None:
         restyled: list[Any] = []
         original = FooterKey.update_node_styles
 
-        def counted(self: FooterKey, animate: bool = True) -> None:
+        def counted(self: Any, animate: bool = True) -> None:
             restyled.append(self)
             original(self, animate)
 
