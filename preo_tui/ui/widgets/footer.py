@@ -74,9 +74,10 @@ class StableFooter(Footer):
             self._shown = self._signature(self.screen)
         compact = self.compact
         for widget in super().compose():
-            if isinstance(widget, FooterKey):
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
                 # A FooterKey starts compact and is then bound to the footer's setting: two
-                # restyles of every key at each rebuild. It starts as it will be.
+                # restyles of every key at each rebuild. It starts as it will be. (The command
+                # palette's key is not bound: it stays as Textual makes it.)
                 widget.set_reactive(FooterKey.compact, compact)
                 widget.set_class(compact, "-compact", update=False)
             yield widget
