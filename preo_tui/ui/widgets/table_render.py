@@ -8,10 +8,15 @@ column list. This mixin keeps the same caches and cache keys but:
 - draws one-line text cells straight into segments (:mod:`.cell_render`);
 - remembers the component styles per pseudo-class state (cleared when styles change) and the
   column widths per table update;
-- builds a plain body row (row cursor, no fixed columns, no row labels) in one loop.
+- builds a plain body row (row cursor, no fixed columns, no row labels) in one loop, and keeps
+  the whole row's line per row and state (a cursor moving one row redraws two rows);
+- hands its lines to the compositor itself when it has no border, padding or effects: Textual's
+  styles cache would build a new strip for every line drawn again, so the filtered strips it
+  made could not be kept (``_render_lines_direct``).
 
 Anything else (the header, fixed rows/columns, labels, multi-line rows) goes to ``DataTable``.
-The output is the same segments: ``tests/ui/test_paged_table_drawing.py`` compares both paths.
+The output is the same characters and styles: ``tests/ui/test_paged_table_drawing.py`` compares
+both paths, ``tests/ui/test_paged_table_cache.py`` the caches with a table drawn from scratch.
 """
 
 from __future__ import annotations
