@@ -159,3 +159,28 @@ async def test_scrolled_and_appended_rows_draw_as_from_scratch() -> None:
         table._clear_caches()
         table._styles_cache.clear()
         assert cut == [pairs(strip) for strip in Widget.render_lines(table, part)]
+
+
+async def test_page_keys_move_as_datatable_does() -> None:
+    """``pagedown``/``pageup`` without walking the rows (table_rows.py) land where
+    DataTable's own actions land, at the start, in the middle and at the ends of the window."""
+    from textual.widgets import DataTable
+
+    app = CacheApp()
+    async with app.run_test(size=(60, 16)) as pilot:
+        table = app.query_one(PagedTable)
+        await wait_until(pilot, lambda: table.row_count > 0, what="rows")
+        table.focus()
+        await pilot.pause()
+        rows = table.row_count
+        for start in (0, 1, 5, rows // 2, rows - 12, rows - 2, rows - 1):
+            for ours, theirs in (
+                (table.action_page_down, DataTable.action_page_down),
+                (table.action_page_up, DataTable.action_page_up),
+            ):
+                table.move_cursor(row=start, scroll=False)
+                ours()
+                landed = table.cursor_row
+                table.move_cursor(row=start, scroll=False)
+                theirs(table)
+                assert landed == table.cursor_row, (start, ours.__name__)
