@@ -52,33 +52,6 @@ async def test_the_footer_follows_a_dialog_open_and_closed(make_app: AppFactory)
         await wait_until(pilot, lambda: shown(footer) == expected, what="the same keys again")
 
 
-async def test_queued_rebuilds_of_the_same_keys_happen_once(make_app: AppFactory) -> None:
-    """Two rebuilds queued for a change (the ``/`` box losing focus to the list does that)
-    mount the keys once; a rebuild whose keys are already shown does nothing."""
-    app = make_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_refunds(pilot)
-        footer = screen.query_one(StableFooter)
-        await wait_until(pilot, lambda: "Approve" in shown(footer), what="the footer")
-        before = keys_of(footer)
-        composed: list[int] = []
-        compose = footer.compose
-
-        def counted() -> Any:
-            composed.append(1)
-            return compose()
-
-        footer.compose = counted  # type: ignore[method-assign]  # counting rebuilds of this footer only
-        footer._shown = ()  # as if other keys were shown: the next rebuild is needed
-        footer.call_later(footer.recompose)
-        footer.call_later(footer.recompose)  # queued for the same change
-        await wait_until(pilot, lambda: keys_of(footer) != before, what="a rebuild")
-        await pilot.pause()
-        await pilot.pause()
-        assert shown(footer) == {k.description for k in before}
-        assert len(composed) == 1  # the second one had nothing left to do
-
-
 async def test_keys_start_in_the_footers_style(make_app: AppFactory) -> None:
     """Each key is built with the footer's compact setting (not restyled twice on mount)."""
     app = make_app()

@@ -56,19 +56,6 @@ class StableFooter(Footer):
             return  # the same keys as shown: nothing to rebuild
         super().bindings_changed(screen)
 
-    async def recompose(self) -> None:
-        """Rebuild the keys, unless they are already what the screen's bindings show: a
-        burst of binding updates (focus leaving the ``/`` box for the list, a dialog
-        closing) queued one rebuild each, and each one mounts every key again."""
-        if (
-            self._bindings_ready
-            and self.is_attached
-            and self._shown is not None
-            and self._signature(self.screen) == self._shown
-        ):
-            return
-        await super().recompose()
-
     def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._shown = self._signature(self.screen)
