@@ -148,6 +148,7 @@ async def measure_ui(
     gc_threshold: tuple[int, ...] = (),
     export: bool = True,
     server_pid: int | None = None,
+    profile: str = "",
 ) -> dict[str, Any]:
     from preo_tui.ui.home.screen import HomeScreen
     from preo_tui.ui.orders.screen import OrdersScreen
@@ -189,6 +190,7 @@ async def measure_ui(
             for _ in range(rounds):
                 await pilot.press("colon", *"orders")
                 await pilot.pause()
+                app.frames.clear()  # the frame clock scans the frames after the press only
                 started, cpu0 = time.perf_counter(), time.process_time()
                 await pilot.press("enter")
                 await wait_for(
@@ -229,11 +231,13 @@ async def measure_ui(
             max_rows_held = 0
             pages_seen = {table.last_page}
             start_abs = (table.first_page - 1) * table.page_size + table.cursor_row
+            profiler = start_profile(profile, "pagedown")
             while True:
                 position = (table.first_page - 1) * table.page_size + table.cursor_row
                 if position - start_abs >= rows:
                     break
                 last_page = table.last_page
+                app.frames.clear()  # the frame clock scans the frames after the press only
                 started, cpu0 = time.perf_counter(), time.process_time()
                 await pilot.press("pagedown")
                 target = (table.first_page - 1) * table.page_size + table.cursor_row
@@ -257,8 +261,7 @@ async def measure_ui(
                     boundary.append(ms)
                 pages_seen.add(table.last_page)
                 max_rows_held = max(max_rows_held, table.row_count)
-                if len(app.frames) > 5000:
-                    del app.frames[:-100]
+            stop_profile(profiler, "pagedown")
             results["pagedown_ms"] = latencies
             results["pagedown_cpu_ms"] = cpu_latencies
             results["pagedown_boundary_ms"] = boundary
@@ -272,13 +275,19 @@ async def measure_ui(
             # 3. filtered search round trip -----------------------------------------------------
             searches: list[float] = []
             search_cpu: list[float] = []
+            profiler = start_profile(profile, "search")
+            if profiler is not None:
+                profiler.disable()  # only enter -> the frame is profiled
             for needle in ("nf26-0123", "gmail", "+4520", "jensen", "trx_1"):
                 await pilot.press("slash")
                 await pilot.pause()
                 box = screen.query_one("#list-filter")
                 box.value = needle
                 await pilot.pause(0.05)
+                app.frames.clear()  # the frame clock scans the frames after the press only
                 started, cpu0 = time.perf_counter(), time.process_time()
+                if profiler is not None:
+                    profiler.enable()
                 await pilot.press("enter")
 
                 def done(state: Any, n: str = needle) -> bool:
@@ -287,6 +296,8 @@ async def measure_ui(
                 await wait_for(
                     pilot, lambda s=started, d=done: first_frame(app, s, d), what="search"
                 )
+                if profiler is not None:
+                    profiler.disable()
                 drawn = first_frame_cpu(app, started, done)
                 assert drawn is not None
                 searches.append((drawn[0] - started) * 1000)
@@ -299,6 +310,7 @@ async def measure_ui(
                     what="cleared",
                 )
                 await pilot.pause(0.3)
+            stop_profile(profiler, "search")
             results["search_ms"] = searches
             results["search_cpu_ms"] = search_cpu
 
@@ -317,6 +329,31 @@ def process_cpu_s(pid: int | None) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_profile(wanted: str, part: str) -> Any:
+    """A cProfile of one part of the run (``--profile pagedown`` or ``search``), or None."""
+    if wanted != part:
+        return None
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+def stop_profile(profiler: Any, part: str) -> None:
+    if profiler is None:
+        return
+    import pstats
+
+    profiler.disable()  # (already, for the search)
+    path = Path(tempfile.gettempdir()) / f"preo-bench-orders-{part}.prof"
+    profiler.dump_stats(str(path))
+    print(f"profile of {part}: {path}", file=sys.stderr)
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(30)
 
 
 async def measure_export(
@@ -538,6 +575,12 @@ def main() -> None:
     )
     parser.add_argument("--skip-export", action="store_true", help="skip the CSV export")
     parser.add_argument(
+        "--profile",
+        choices=("", "pagedown", "search"),
+        default="",
+        help="cProfile one part (stats to stderr and a .prof file; its times are inflated)",
+    )
+    parser.add_argument(
         "--gc-threshold", default="", help="e.g. 3000,20,10: override the app's GC thresholds"
     )
     args = parser.parse_args()
@@ -567,6 +610,7 @@ def main() -> None:
                     threshold,
                     export=not args.skip_export,
                     server_pid=proc.pid,
+                    profile=args.profile,
                 )
             )
             alt = {"error": "skipped"} if args.skip_all_rows else all_rows_alternative(url, token)

@@ -50,3 +50,32 @@ async def test_the_footer_follows_a_dialog_open_and_closed(make_app: AppFactory)
         await wait_until(pilot, lambda: app.screen is screen, what="the dialog closed")
         assert modal not in app.screen_stack
         await wait_until(pilot, lambda: shown(footer) == expected, what="the same keys again")
+
+
+async def test_keys_start_in_the_footers_style(make_app: AppFactory) -> None:
+    """Each key is built with the footer's compact setting (not restyled twice on mount)."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_refunds(pilot)
+        footer = screen.query_one(StableFooter)
+        await wait_until(pilot, lambda: "Approve" in shown(footer), what="the footer")
+        restyled: list[Any] = []
+        original = FooterKey.update_node_styles
+
+        def counted(self: Any, animate: bool = True) -> None:
+            restyled.append(self)
+            original(self, animate)
+
+        FooterKey.update_node_styles = counted  # type: ignore[method-assign]  # counting calls for this test only; restored below
+        try:
+            before = keys_of(footer)
+            footer._shown = ()
+            footer.call_later(footer.recompose)
+            await wait_until(pilot, lambda: keys_of(footer) != before, what="a rebuild")
+            await pilot.pause()
+        finally:
+            FooterKey.update_node_styles = original  # type: ignore[method-assign]  # restoring the method replaced above
+        keys = [key for key in keys_of(footer) if not key.has_class("-command-palette")]
+        assert keys and all(key.compact == footer.compact for key in keys)
+        assert all(key.has_class("-compact") == footer.compact for key in keys)
+        assert not [key for key in restyled if key in keys]

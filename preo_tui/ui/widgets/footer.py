@@ -17,6 +17,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class StableFooter(Footer):
@@ -58,7 +59,15 @@ class StableFooter(Footer):
     def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._shown = self._signature(self.screen)
-        yield from super().compose()
+        compact = self.compact
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                # A FooterKey starts compact and is then bound to the footer's setting: two
+                # restyles of every key at each rebuild. It starts as it will be. (The command
+                # palette's key is not bound: it stays as Textual makes it.)
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
+            yield widget
 
 
 __all__ = ["StableFooter"]

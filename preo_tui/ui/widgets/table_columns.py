@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.cells import cell_len
 from rich.text import Text
 from textual.geometry import Size
+from textual.widget import Widget
 
 from preo_tui.ui.widgets.columns import (
     SCROLLBAR_ROOM,
@@ -65,6 +66,7 @@ class ColumnsMixin(_Base):
     row_cells: Callable[[Any], Sequence[Any]]
     _items: list[Any]
     _ids: list[str]
+    _dimensions_update_count: int
 
     if TYPE_CHECKING:
 
@@ -83,9 +85,32 @@ class ColumnsMixin(_Base):
             return
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(
-            width + self._row_label_column_width, self._total_row_height + header
-        )
+        new = Size(width + self._row_label_column_width, self._total_row_height + header)
+        old = self.virtual_size
+        width_rule, height_rule = self.styles.width, self.styles.height
+        drawn_as_of = self.__dict__.get("_dimensions_update_count")
+        self._dimensions_update_count = self._update_count
+        if (
+            (new.width != old.width and (width_rule is None or width_rule.is_auto))
+            or (new.height != old.height and (height_rule is None or height_rule.is_auto))
+            or not self.size
+        ):
+            self.virtual_size = new  # a layout pass (it may change the table's own size)
+            return
+        # Rows came (or went), or the columns were fitted again, in a table whose size is
+        # set by its container (``1fr``): the screen's layout does not change, so no layout
+        # pass (a whole-screen repaint, 8-25 ms, on every page loaded while scrolling and
+        # after every search). Only the scroll range and the scrollbars follow; the table
+        # repaints itself (a scrollbar that appears or disappears asks for its own layout).
+        self.set_reactive(Widget.virtual_size, new)
+        self._scroll_update(new)
+        bottom = self.scroll_offset.y + self.size.height
+        if (
+            drawn_as_of != self._update_count
+            or min(old.height, new.height) < bottom
+            or new.width != old.width
+        ):
+            self.refresh()  # rows on screen changed (else only rows below it came or went)
 
     def _update_column_widths(self, updated_cells: set[Any]) -> None:
         if not self._all_fixed_width():

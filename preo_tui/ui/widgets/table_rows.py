@@ -7,7 +7,8 @@ operator scrolls cost that a hundred times on the event loop, and a window rebui
 trimming (1,000 rows) a thousand times. :meth:`BulkRowsMixin.add_rows_bulk` fills the same
 structures (``_row_locations``, ``_data``, ``rows``, ``_new_rows``) in one loop and does the
 once-per-change work once; rows whose cells were already built (a window rebuilt around the
-rows it keeps) pass their cell dicts as they are.
+rows it keeps) pass their cell dicts as they are. Every row is one line, so a page up or down
+moves the cursor by the page's height without walking the rows.
 """
 
 from __future__ import annotations
@@ -76,6 +77,40 @@ class BulkRowsMixin(_Base):
         else:
             self._update_count += 1
         self.check_idle()
+
+    # -- a page up / down: every row is one line ----------------------------------------------
+
+    def _page_rows(self) -> int | None:
+        """Rows in a page when the cursor pages (None: ``DataTable``'s own way). Its
+        ``action_page_down`` walks the ordered rows (the whole window, 2,000 rows, rebuilt
+        after every page that arrives) to count lines; rows added here are one line each."""
+        if not (self.show_cursor and self.cursor_type in ("cell", "row")) or not self.row_count:
+            return None
+        return self.scrollable_content_region.height - (
+            self.header_height if self.show_header else 0
+        )
+
+    def action_page_down(self) -> None:
+        height = self._page_rows()
+        if height is None:
+            super().action_page_down()
+            return
+        self._set_hover_cursor(False)
+        row_index, _ = self.cursor_coordinate
+        rows_to_scroll = min(height + 1, max(self.row_count - row_index, 0))
+        self.scroll_relative(y=height, animate=False, force=True)
+        self.move_cursor(row=row_index + rows_to_scroll - 1, scroll=False)
+
+    def action_page_up(self) -> None:
+        height = self._page_rows()
+        if height is None:
+            super().action_page_up()
+            return
+        self._set_hover_cursor(False)
+        row_index, _ = self.cursor_coordinate
+        rows_to_scroll = min(height + 1, row_index + 1)
+        self.scroll_relative(y=-height, animate=False)
+        self.move_cursor(row=row_index - rows_to_scroll + 1, scroll=False)
 
 
 __all__ = ["BulkRowsMixin"]
