@@ -192,12 +192,7 @@ class FastRowsMixin(_Base):
         widths = self._column_widths_now()
         scrollable_row = self._fast_cells(row_key, row_index, row_style, widths, cursor, hover)
         remaining_space = max(0, self.size.width - sum(widths) - self._row_label_column_width)
-        extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            False, False,
-        )  # fmt: skip
-        extend_style = row_style + extend_style
-        extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        extend_style = self._extend_style(row_style, row_index, cursor, hover)
         scrollable_row.append([Segment(" " * remaining_space, extend_style)])
         row_pair: Any = ([], scrollable_row)
         self._row_render_cache[cache_key] = row_pair
@@ -216,6 +211,17 @@ class FastRowsMixin(_Base):
             self._show_hover_cursor,
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
+        )
+
+    def _extend_style(self, row_style: Style, row_index: int, cursor: bool, hover: bool) -> Style:
+        """The style of the blank that fills a row past its last column."""
+        extend_style, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            False, False,
+        )  # fmt: skip
+        extend_style = row_style + extend_style
+        return extend_style + Style.from_meta(
+            {"row": row_index, "column": 0, "out_of_bounds": True}
         )
 
     def _fast_cells(
@@ -430,12 +436,7 @@ class FastRowsMixin(_Base):
         cells = self._fast_cells(row_key, row_index, row_style, widths, cursor, hover, False)
         width = self.__dict__.get("_fast_width") or self.size.width
         remaining_space = max(0, width - sum(widths) - self._row_label_column_width)
-        extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            False, False,
-        )  # fmt: skip
-        extend_style = row_style + extend_style
-        extend_style += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        extend_style = self._extend_style(row_style, row_index, cursor, hover)
         segments = list(chain.from_iterable(cells))
         if remaining_space:
             segments.append(Segment(" " * remaining_space, extend_style))
